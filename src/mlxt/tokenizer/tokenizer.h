@@ -1,0 +1,87 @@
+// Tokenizer: text <-> token ids for a model folder, plus chat formatting.
+//
+// Reads Hugging Face `tokenizer.json` (+ `tokenizer_config.json`). This version
+// covers byte-level BPE (GPT-2 / Llama 3 / Qwen2 style: ByteLevel
+// pre-tokenizer, optionally preceded by a Split with a regex, BPE model with
+// merges, ByteLevel decoder) and added/special tokens, which is what
+// `mlxt init-model` writes. Anything else fails with Error(unsupported) naming
+// the file and the JSON key.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mlxt::tokenizer {
+
+struct ChatMessage {
+  std::string role;  // "system" | "user" | "assistant"
+  std::string content;
+};
+
+class Tokenizer {
+ public:
+  //! Loads tokenizer.json and tokenizer_config.json from `model_dir`.
+  static Tokenizer load(const std::filesystem::path& model_dir);
+  //! Builds one from parsed tokenizer.json / tokenizer_config.json contents;
+  //! `source` names the file in error messages.
+  static Tokenizer from_json(
+      const nlohmann::json& tokenizer_json,
+      const nlohmann::json& tokenizer_config,
+      const std::string& source);
+
+  //! Ids of `text`; special-token text inside it maps to the special ids.
+  //! With add_special_tokens, prepends BOS when the config says add_bos_token.
+  std::vector<int> encode(std::string_view text, bool add_special_tokens = true)
+      const;
+  //! Text of `ids`; special tokens are left out when skip_special_tokens.
+  std::string decode(const std::vector<int>& ids, bool skip_special_tokens = true)
+      const;
+
+  int vocab_size() const;  // largest id + 1, added tokens included
+  std::optional<int> bos_id() const;
+  std::optional<int> eos_id() const;
+  std::optional<int> pad_id() const;
+  //! Id of a token string (regular or added), if it exists.
+  std::optional<int> token_to_id(const std::string& token) const;
+
+  //! True when the config has a chat template this version can render.
+  bool has_chat_template() const;
+  //! Renders `messages` with the model's chat template; with
+  //! add_generation_prompt, appends the assistant turn header. Throws
+  //! Error(unsupported) when the template is not one this version renders.
+  std::string apply_chat_template(
+      const std::vector<ChatMessage>& messages,
+      bool add_generation_prompt) const;
+
+  ~Tokenizer();
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
+
+ private:
+  struct Impl;
+  explicit Tokenizer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+struct BpeTrainOptions {
+  int vocab_size = 512;  // total, including the 256 byte tokens and specials
+  std::vector<std::string> special_tokens;  // get the ids after the merges
+  int min_frequency = 2;
+};
+
+//! Trains a byte-level BPE on `texts` and returns {tokenizer.json,
+//! tokenizer_config.json} contents that both this class and HF `tokenizers`
+//! load. The config gets bos/eos/pad from the special tokens named
+//! "<|endoftext|>" / "<|im_start|>" / "<|im_end|>" when present, and the
+//! ChatML chat template.
+std::pair<nlohmann::json, nlohmann::json> train_byte_level_bpe(
+    const std::vector<std::string>& texts,
+    const BpeTrainOptions& options);
+
+} // namespace mlxt::tokenizer
