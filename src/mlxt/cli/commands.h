@@ -1,0 +1,14 @@
+// The `mlxt` subcommands. Each add_*_command registers one subcommand on the
+// app; its callback runs it and may throw mlxt::Error, which main() reports.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace mlxt::cli {
+
+void add_train_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+void add_init_model_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+
+} // namespace mlxt::cli

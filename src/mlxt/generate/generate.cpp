@@ -1,0 +1,69 @@
+#include "mlxt/generate/generate.h"
+
+#include <algorithm>
+
+#include "mlxt/core/error.h"
+#include "mlxt/models/kv_cache.h"
+#include "mlxt/models/transformer.h"
+
+namespace mlxt::generate {
+
+int sample_token(const mx::array& logits, const SamplingOptions& options, const mx::array& key) {
+  mx::array x = mx::astype(logits, mx::float32);
+  if (options.temperature <= 0.0f) {
+    return mx::argmax(x).item<int>();
+  }
+  mx::array scaled = mx::divide(x, mx::array(options.temperature));
+  if (options.top_p < 1.0f) {
+    // Nucleus sampling (Holtzman et al., 2020): drop the tail whose
+    // cumulative probability (in descending order) lies beyond top_p.
+    mx::array probs = mx::softmax(scaled, -1);
+    mx::array order = mx::argsort(mx::negative(probs));
+    mx::array sorted = mx::take(probs, order);
+    mx::array before = mx::subtract(mx::cumsum(sorted), sorted);
+    mx::array keep_sorted = mx::less(before, mx::array(options.top_p));
+    mx::array keep = mx::put_along_axis(
+        mx::zeros(probs.shape(), mx::bool_), order, keep_sorted, 0);
+    scaled = mx::where(keep, scaled, mx::array(-INFINITY));
+  }
+  return mx::random::categorical(scaled, -1, key).item<int>();
+}
+
+std::vector<int> generate_tokens(
+    const models::ModelArgs& args,
+    const Params& weights,
+    const nn::ForwardContext& ctx_in,
+    const std::vector<int>& prompt,
+    const SamplingOptions& options,
+    const std::function<void(int)>& on_token) {
+  if (prompt.empty()) {
+    fail(ErrorCode::invalid_config, "the prompt encodes to no tokens", {.key = "prompt"});
+  }
+  nn::ForwardContext ctx = ctx_in;
+  ctx.lora_dropout = 0.0f;
+  ctx.checkpoint_blocks = false;
+  models::KVCache cache(args.num_hidden_layers);
+  mx::array key = mx::random::key(options.seed);
+  std::vector<int> out;
+  mx::array input(prompt.begin(), {1, static_cast<int>(prompt.size())}, mx::int32);
+  for (int i = 0; i < options.max_tokens; ++i) {
+    mx::array logits = models::forward(args, weights, input, ctx, &cache);
+    mx::array last = mx::reshape(
+        mx::slice(logits, {0, logits.shape(1) - 1, 0}, {1, logits.shape(1), logits.shape(2)}),
+        {logits.shape(2)});
+    auto [next_key, sub] = mx::random::split(key);
+    key = next_key;
+    int token = sample_token(last, options, sub);
+    out.push_back(token);
+    if (on_token) {
+      on_token(token);
+    }
+    if (std::find(options.stop_ids.begin(), options.stop_ids.end(), token) != options.stop_ids.end()) {
+      break;
+    }
+    input = mx::array({token}, {1, 1}, mx::int32);
+  }
+  return out;
+}
+
+} // namespace mlxt::generate

@@ -1,0 +1,36 @@
+// Text generation with a KV cache: greedy, temperature and nucleus (top-p)
+// sampling. Used by `mlxt generate` and the quickstart's before/after demo.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "mlxt/core/params.h"
+#include "mlxt/models/args.h"
+#include "mlxt/nn/layers.h"
+
+namespace mlxt::generate {
+
+struct SamplingOptions {
+  int max_tokens = 64;
+  float temperature = 0.0f;  // 0 = greedy
+  float top_p = 1.0f;        // keep the smallest set of tokens with mass >= top_p
+  int seed = 0;
+  std::vector<int> stop_ids;  // generation ends after any of these
+};
+
+//! logits (V,) float -> the next token id under `options` (`key` is used
+//! only when sampling).
+int sample_token(const mx::array& logits, const SamplingOptions& options, const mx::array& key);
+
+//! Continues `prompt` (token ids). `on_token` (optional) sees each new id as
+//! it is produced. Returns the new ids (stop id included when hit).
+std::vector<int> generate_tokens(
+    const models::ModelArgs& args,
+    const Params& weights,
+    const nn::ForwardContext& ctx,
+    const std::vector<int>& prompt,
+    const SamplingOptions& options,
+    const std::function<void(int)>& on_token = {});
+
+} // namespace mlxt::generate

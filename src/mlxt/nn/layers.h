@@ -1,0 +1,63 @@
+// The layers of a Llama-family block as functions of a parameter map.
+//
+// A layer is named by its prefix ("model.layers.3.self_attn.q_proj") and reads
+// its arrays from the map: `weight` (out, in), optional `bias` (out,), and,
+// when present, LoRA adapters `lora_a` (in, r) and `lora_b` (r, out). Adapters
+// are therefore just extra map entries: no module tree to rewrite.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <mlx/mlx.h>
+
+#include "mlxt/core/params.h"
+
+namespace mlxt::nn {
+
+namespace mx = mlx::core;
+
+//! What one forward pass needs besides the weights.
+struct ForwardContext {
+  mx::Dtype compute_dtype = mx::float32;  // activations and weights cast to it
+  float lora_scale = 20.0f;     // y += lora_scale * (dropout(x) A) B
+  float lora_dropout = 0.0f;    // applied to the adapter input while training
+  //! uint32 (2,) RNG key for dropout; each use splits it. Required when
+  //! lora_dropout > 0.
+  std::optional<mx::array> dropout_key;
+  //! Recompute each block's activations in the backward pass instead of
+  //! keeping them (gradient checkpointing): less memory, ~1/3 more compute.
+  bool checkpoint_blocks = false;
+
+  //! A fresh key for one dropout draw (advances dropout_key).
+  mx::array next_key();
+};
+
+//! x (..., in) -> (..., out): x W^T + b, plus the LoRA path when adapters
+//! exist under `prefix`.
+mx::array linear(
+    const Params& w,
+    const std::string& prefix,
+    const mx::array& x,
+    ForwardContext& ctx);
+
+//! ids (B, T) int -> (B, T, D) rows of `prefix`.weight in the compute dtype.
+mx::array embedding(
+    const Params& w,
+    const std::string& prefix,
+    const mx::array& ids,
+    const ForwardContext& ctx);
+
+//! RMSNorm over the last axis with `prefix`.weight, eps as given.
+mx::array rms_norm(
+    const Params& w,
+    const std::string& prefix,
+    const mx::array& x,
+    float eps,
+    const ForwardContext& ctx);
+
+//! Inverted dropout: keeps each element with probability 1 - p, scaled by
+//! 1/(1 - p).
+mx::array dropout(const mx::array& x, float p, const mx::array& key);
+
+} // namespace mlxt::nn
