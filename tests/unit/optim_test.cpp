@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "mlxt/optim/decimal.h"
 #include "mlxt/optim/optimizer.h"
 #include "mlxt/optim/schedule.h"
 #include "support/test_support.h"
@@ -121,7 +122,7 @@ Tensors make_tensors(int steps, unsigned seed) {
 
 struct AdamWCase {
   bool bias_correction;
-  float weight_decay;
+  double weight_decay;
 };
 
 void PrintTo(const AdamWCase& c, std::ostream* os) {
@@ -141,7 +142,7 @@ TEST_P(AdamWReference, MatchesDoubleReferenceAfterFiveSteps) {
                        .beta1 = 0.9f,
                        .beta2 = 0.999f,
                        .eps = 1e-8f,
-                       .weight_decay = c.weight_decay,
+                       .weight_decay = static_cast<float>(c.weight_decay),
                        .bias_correction = c.bias_correction};
   auto opt = make_adamw(options);
   EXPECT_EQ(opt->name(), "adamw");
@@ -156,10 +157,11 @@ TEST_P(AdamWReference, MatchesDoubleReferenceAfterFiveSteps) {
   auto state = opt->init_state(params);
   ASSERT_EQ(state.size(), 2 * n);
 
-  RefAdamW ref{.b1 = options.beta1,
-               .b2 = options.beta2,
-               .eps = options.eps,
-               .wd = options.weight_decay,
+  // The reference takes the hyper-parameters as written (0.9, not 0.9f).
+  RefAdamW ref{.b1 = 0.9,
+               .b2 = 0.999,
+               .eps = 1e-8,
+               .wd = c.weight_decay,
                .bias_correction = options.bias_correction};
   auto w = data.params;
   std::vector<std::vector<double>> m, v;
@@ -204,10 +206,10 @@ TEST_P(AdamWReference, MatchesDoubleReferenceAfterFiveSteps) {
 INSTANTIATE_TEST_SUITE_P(
     Cases,
     AdamWReference,
-    ::testing::Values(AdamWCase{.bias_correction = false, .weight_decay = 0.0f},
-                      AdamWCase{.bias_correction = false, .weight_decay = 0.1f},
-                      AdamWCase{.bias_correction = true, .weight_decay = 0.0f},
-                      AdamWCase{.bias_correction = true, .weight_decay = 0.1f}),
+    ::testing::Values(AdamWCase{.bias_correction = false, .weight_decay = 0.0},
+                      AdamWCase{.bias_correction = false, .weight_decay = 0.1},
+                      AdamWCase{.bias_correction = true, .weight_decay = 0.0},
+                      AdamWCase{.bias_correction = true, .weight_decay = 0.1}),
     [](const auto& info) {
       return std::string(info.param.bias_correction ? "bias" : "nobias") +
              (info.param.weight_decay > 0 ? "_decay" : "_nodecay");
@@ -272,6 +274,14 @@ TEST(AdamW, CompiledUpdateEqualsEager) {
         mx::array_equal(eager_s[2 * i + 1], compiled_s[2 * i + 1]).item<bool>())
         << "v " << i;
   }
+}
+
+TEST(AdamW, HyperParametersKeepTheirDecimalValue) {
+  // MLX computes 1 - b1 from the double 0.9; widening 0.9f would not.
+  EXPECT_EQ(mlxt::optim::detail::as_decimal(0.9f), 0.9);
+  EXPECT_EQ(mlxt::optim::detail::as_decimal(0.999f), 0.999);
+  EXPECT_EQ(mlxt::optim::detail::as_decimal(1e-8f), 1e-8);
+  EXPECT_EQ(mlxt::optim::detail::as_decimal(0.0f), 0.0);
 }
 
 TEST(AdamW, KeepsParameterDtype) {

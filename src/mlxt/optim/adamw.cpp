@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "mlxt/core/error.h"
+#include "mlxt/optim/decimal.h"
 #include "mlxt/optim/optimizer.h"
 
 namespace mlxt::optim {
@@ -84,15 +85,17 @@ private:
                        const mx::array& v0,
                        const mx::array& lr32,
                        const mx::array& t) const {
-    const double b1 = options_.beta1;
-    const double b2 = options_.beta2;
+    const double b1 = detail::as_decimal(options_.beta1);
+    const double b2 = detail::as_decimal(options_.beta2);
     const auto lr = mx::astype(lr32, grad.dtype());
 
     // Decoupled decay first (AdamW): w <- w * (1 - lr * wd).
     auto w = mx::multiply(
         param,
-        mx::subtract(scalar(1.0, lr),
-                     mx::multiply(lr, scalar(options_.weight_decay, lr))));
+        mx::subtract(
+            scalar(1.0, lr),
+            mx::multiply(
+                lr, scalar(detail::as_decimal(options_.weight_decay), lr))));
 
     // m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2.
     auto m = mx::add(mx::multiply(scalar(b1, m0), m0),

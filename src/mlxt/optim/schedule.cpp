@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "mlxt/core/error.h"
+#include "mlxt/optim/decimal.h"
 
 namespace mlxt::optim {
 
@@ -60,7 +61,7 @@ Schedule linear_schedule(float init, float end, int steps) {
   check_positive_steps("linear_schedule", "steps", steps);
   // Computed in double, then rounded once, as MLX does with Python floats.
   const float slope = static_cast<float>(
-      (static_cast<double>(end) - static_cast<double>(init)) / steps);
+      (detail::as_decimal(end) - detail::as_decimal(init)) / steps);
   return [init, slope, steps](const mx::array& step) {
     auto s =
         mx::minimum(step_as_float(step), mx::array(static_cast<float>(steps)));
@@ -75,7 +76,7 @@ Schedule cosine_decay(float init, int steps, float end) {
   const float angle_per_step =
       static_cast<float>(std::numbers::pi / static_cast<double>(steps));
   const float range =
-      static_cast<float>(static_cast<double>(init) - static_cast<double>(end));
+      static_cast<float>(detail::as_decimal(init) - detail::as_decimal(end));
   return [end, steps, angle_per_step, range](const mx::array& step) {
     auto s =
         mx::minimum(step_as_float(step), mx::array(static_cast<float>(steps)));
