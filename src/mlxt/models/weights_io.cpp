@@ -324,9 +324,10 @@ void save_weights(const fs::path& dir,
       }
     }
     // Written after its shards, so it never names a shard not yet on disk.
+    // Sorted keys and indent 4, as mlx-lm writes it.
     json index = {{"metadata", {{"total_size", total_bytes}}},
                   {"weight_map", weight_map}};
-    write_file_atomic(dir / kIndexFile, index.dump(2) + "\n");
+    write_file_atomic(dir / kIndexFile, index.dump(4) + "\n");
     written.insert(kIndexFile);
   }
 
