@@ -20,10 +20,9 @@ std::pair<mx::array, mx::array> KVCache::update_and_fetch(
       shape[2] = new_capacity;
       mx::array fresh = mx::zeros(shape, like.dtype());
       if (old) {
-        fresh = mx::slice_update(
-            fresh, mx::slice(*old, {0, 0, 0, 0}, {shape[0], shape[1], offset_, shape[3]}),
-            {0, 0, 0, 0},
-            {shape[0], shape[1], offset_, shape[3]});
+        const mx::Shape start = {0, 0, 0, 0};
+        const mx::Shape stop = {shape[0], shape[1], offset_, shape[3]};
+        fresh = mx::slice_update(fresh, mx::slice(*old, start, stop), start, stop);
       }
       return fresh;
     };
@@ -31,14 +30,14 @@ std::pair<mx::array, mx::array> KVCache::update_and_fetch(
     entry.values = grow(entry.values, values);
   }
   const mx::Shape& ks = keys.shape();
-  entry.keys = mx::slice_update(
-      *entry.keys, keys, {0, 0, offset_, 0}, {ks[0], ks[1], end, ks[3]});
+  const mx::Shape start = {0, 0, offset_, 0};
+  entry.keys = mx::slice_update(*entry.keys, keys, start, mx::Shape{ks[0], ks[1], end, ks[3]});
   const mx::Shape& vs = values.shape();
-  entry.values = mx::slice_update(
-      *entry.values, values, {0, 0, offset_, 0}, {vs[0], vs[1], end, vs[3]});
+  entry.values = mx::slice_update(*entry.values, values, start, mx::Shape{vs[0], vs[1], end, vs[3]});
+  const mx::Shape zero = {0, 0, 0, 0};
   return {
-      mx::slice(*entry.keys, {0, 0, 0, 0}, {ks[0], ks[1], end, ks[3]}),
-      mx::slice(*entry.values, {0, 0, 0, 0}, {vs[0], vs[1], end, vs[3]})};
+      mx::slice(*entry.keys, zero, mx::Shape{ks[0], ks[1], end, ks[3]}),
+      mx::slice(*entry.values, zero, mx::Shape{vs[0], vs[1], end, vs[3]})};
 }
 
 } // namespace mlxt::models
