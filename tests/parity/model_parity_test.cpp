@@ -6,6 +6,7 @@
 #include "mlxt/models/init.h"
 #include "mlxt/models/model.h"
 #include "mlxt/models/transformer.h"
+#include "mlxt/train/artifacts.h"
 #include "support/test_support.h"
 
 namespace {
@@ -31,30 +32,46 @@ models::Model random_model(const std::string& arch, nlohmann::json overrides) {
   return model;
 }
 
-void expect_parity(const models::Model& model) {
+// Compares our logits for `model` (+ `adapters` with `lora` settings) with
+// mlx-lm's for the same folder (+ adapter folder).
+void expect_parity(
+    const models::Model& model,
+    const Params& adapters = {},
+    const train::LoraSpec& lora = {}) {
   testing::TempDir dir;
   const fs::path model_dir = dir / "model";
   models::save_model(model_dir, model);
+  std::vector<std::string> extra;
+  if (!adapters.empty()) {
+    train::save_adapters(dir / "adapters", adapters, lora, nlohmann::json::object());
+    extra.push_back((dir / "adapters").string());
+  }
 
   std::vector<std::vector<int>> rows = {{1, 5, 9, 200, 3, 17, 299, 0, 42, 8, 8, 100},
                                         {7, 7, 7, 1, 2, 3, 4, 5, 6, 250, 11, 12}};
   testing::write_file(dir / "tokens.json", nlohmann::json(rows).dump());
-  auto result = testing::run_command(
-      {testing::reference_python(),
-       (testing::source_dir() / "tests/oracles/mlx_lm_logits.py").string(),
-       model_dir.string(),
-       (dir / "tokens.json").string(),
-       (dir / "ref.safetensors").string()});
+  std::vector<std::string> command = {
+      testing::reference_python(),
+      (testing::source_dir() / "tests/oracles/mlx_lm_logits.py").string(),
+      model_dir.string(),
+      (dir / "tokens.json").string(),
+      (dir / "ref.safetensors").string()};
+  command.insert(command.end(), extra.begin(), extra.end());
+  auto result = testing::run_command(command);
   ASSERT_EQ(result.exit_code, 0) << result.output;
   mx::array expected = param(load_safetensors_file(dir / "ref.safetensors"), "logits");
 
   models::Model loaded = models::load_model(model_dir);
+  for (const auto& [name, value] : adapters) {
+    loaded.weights.insert_or_assign(name, value);
+  }
   std::vector<int> flat;
   for (const auto& row : rows) {
     flat.insert(flat.end(), row.begin(), row.end());
   }
   mx::array tokens(flat.begin(), {2, static_cast<int>(rows[0].size())}, mx::int32);
   nn::ForwardContext ctx;
+  ctx.lora_scale = lora.scale;
   mx::array logits = models::forward(loaded.args, loaded.weights, tokens, ctx);
   ASSERT_EQ(logits.shape(), expected.shape());
   float max_diff = mx::max(mx::abs(mx::subtract(logits, expected))).item<float>();
@@ -100,6 +117,21 @@ TEST_F(ModelParity, Qwen2) {
 
 TEST_F(ModelParity, Qwen3) {
   expect_parity(random_model("qwen3", {}));
+}
+
+// mlx-lm's load_adapters reads our adapters.safetensors + adapter_config.json
+// and computes the same logits.
+TEST_F(ModelParity, LoraAdaptersLoadInMlxLm) {
+  models::Model model = random_model("qwen2", {});
+  train::LoraSpec lora{.rank = 4, .scale = 2.5f, .dropout = 0.0f, .num_layers = 1, .keys = {}};
+  Params adapters = train::init_lora_adapters(model.args, model.weights, lora, 5);
+  mx::array key = mx::random::key(9);
+  for (auto& [name, value] : adapters) {
+    auto [next, sub] = mx::random::split(key);
+    key = next;
+    value = mx::random::normal(value.shape(), mx::float32, 0.0f, 0.2f, sub);
+  }
+  expect_parity(model, adapters, lora);
 }
 
 } // namespace

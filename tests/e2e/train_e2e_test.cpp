@@ -1,0 +1,150 @@
+// End-to-end: the real `mlxt` binary initialises a model, fine-tunes it (LoRA
+// and full), and the saved results reload to the same evaluation loss.
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.h"
+
+namespace {
+
+using namespace mlxt::testing;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// A small chat dataset with one learnable pattern: "Echo: <word>" answered by
+// "<word> <word>".
+void write_dataset(const fs::path& dir) {
+  const std::vector<std::string> words = {
+      "apple", "river", "stone", "cloud", "tiger", "maple", "ocean", "piano",
+      "candle", "forest", "silver", "rocket", "garden", "window", "bridge", "violet"};
+  auto row = [](const std::string& w) {
+    return json{{"messages",
+                 {{{"role", "user"}, {"content", "Echo: " + w}},
+                  {{"role", "assistant"}, {"content", w + " " + w}}}}}
+        .dump();
+  };
+  std::string train, valid;
+  for (int rep = 0; rep < 4; ++rep) {
+    for (size_t i = 0; i < 12; ++i) {
+      train += row(words[i]) + "\n";
+    }
+  }
+  for (size_t i = 12; i < words.size(); ++i) {
+    valid += row(words[i]) + "\n";
+  }
+  write_file(dir / "train.jsonl", train);
+  write_file(dir / "valid.jsonl", valid);
+}
+
+std::vector<json> read_metrics(const fs::path& file) {
+  std::vector<json> records;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    records.push_back(json::parse(line));
+  }
+  return records;
+}
+
+std::vector<json> events(const std::vector<json>& records, const std::string& name) {
+  std::vector<json> out;
+  for (const auto& r : records) {
+    if (r["event"] == name) {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+class TrainE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_dataset(dir_ / "data");
+    auto r = run_command(
+        {mlxt_binary(), "init-model", "--arch", "llama", "--preset", "tiny", "--out",
+         (dir_ / "model").string(), "--vocab-size", "300", "--tokenizer-corpus",
+         (dir_ / "data/train.jsonl").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+
+  CommandResult train(const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {
+        mlxt_binary(), "train", "--model", (dir_ / "model").string(), "--data",
+        (dir_ / "data").string(), "--runs_dir", (dir_ / "runs").string(), "--run_id", "run",
+        "--batch_size", "4", "--steps_per_report", "10", "--steps_per_eval", "1000",
+        "--val_batches", "-1", "--save_every", "0", "--max_seq_length", "64", "--mask_prompt", "true"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_command(args);
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(TrainE2E, LoraLossFallsAndSavedAdaptersReproduceTheEvalLoss) {
+  auto r = train(
+      {"--fine_tune_type", "lora", "--iters", "60", "--learning_rate", "5e-3", "--num_layers", "-1",
+       "--lora_parameters.rank", "8", "--adapter_path", (dir_ / "adapters").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto records = read_metrics(dir_ / "runs/run/metrics.jsonl");
+  auto trains = events(records, "train");
+  ASSERT_GE(trains.size(), 2u);
+  double first = trains.front()["loss"];
+  double last = trains.back()["loss"];
+  EXPECT_LT(last, 0.6 * first) << "train loss " << first << " -> " << last;
+  auto evals = events(records, "eval");
+  ASSERT_EQ(evals.size(), 2u);
+  EXPECT_LT(evals.back()["val_loss"].get<double>(), evals.front()["val_loss"].get<double>());
+  ASSERT_TRUE(fs::exists(dir_ / "adapters/adapters.safetensors"));
+  ASSERT_TRUE(fs::exists(dir_ / "adapters/adapter_config.json"));
+
+  auto e = run_command(
+      {mlxt_binary(), "eval", "--model", (dir_ / "model").string(), "--adapter",
+       (dir_ / "adapters").string(), "--data", (dir_ / "data").string(), "--batch-size", "4",
+       "--max-seq-length", "64", "--mask-prompt"});
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  json reloaded = json::parse(e.output);
+  EXPECT_EQ(reloaded["loss"].get<double>(), evals.back()["val_loss"].get<double>());
+}
+
+TEST_F(TrainE2E, FullFineTuneSavesAModelFolderThatReloads) {
+  auto r = train(
+      {"--fine_tune_type", "full", "--iters", "30", "--learning_rate", "2e-3",
+       "--adapter_path", (dir_ / "full").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto records = read_metrics(dir_ / "runs/run/metrics.jsonl");
+  auto evals = events(records, "eval");
+  ASSERT_EQ(evals.size(), 2u);
+  EXPECT_LT(evals.back()["val_loss"].get<double>(), evals.front()["val_loss"].get<double>());
+  for (const char* file : {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"}) {
+    EXPECT_TRUE(fs::exists(dir_ / "full" / file)) << file;
+  }
+  auto e = run_command(
+      {mlxt_binary(), "eval", "--model", (dir_ / "full").string(), "--data", (dir_ / "data").string(),
+       "--batch-size", "4", "--max-seq-length", "64", "--mask-prompt"});
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  EXPECT_EQ(json::parse(e.output)["loss"].get<double>(), evals.back()["val_loss"].get<double>());
+
+  auto g = run_command(
+      {mlxt_binary(), "generate", "--model", (dir_ / "full").string(), "--prompt", "Echo: apple",
+       "--max-tokens", "8"});
+  EXPECT_EQ(g.exit_code, 0) << g.output;
+}
+
+TEST_F(TrainE2E, BadConfigNamesTheKeyAndExitsNonZero) {
+  auto r = train({"--iters", "0", "--lora_parameters.rnak", "4"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("iters"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rnak"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rank"), std::string::npos) << r.output;
+}
+
+TEST_F(TrainE2E, PickleWeightsAreRefused) {
+  fs::remove(dir_ / "model/model.safetensors");
+  write_file(dir_ / "model/pytorch_model.bin", "not really a pickle");
+  auto r = train({"--iters", "1"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("pickle"), std::string::npos) << r.output;
+}
+
+} // namespace
