@@ -162,8 +162,10 @@ private:
       }
       return check_string(key, value, path);
     default:
-      report(path, "internal: no check for this type");
-      return false;
+      // Lists and objects are checked by the caller, never here.
+      fail(ErrorCode::internal,
+           "no scalar check for this key type",
+           file_context(document_.source, 0, path));
     }
   }
 
