@@ -7,6 +7,13 @@
 // validation, the CLI help and, later, the REST schema. Validation reports
 // every problem at once: unknown keys (with a "did you mean"), wrong types,
 // out-of-range or disallowed values, each naming the key and the file.
+//
+// Null values (`key: null`, `key:`) mean "not given": the default applies.
+// mlx-lm's `optimizer_config: {adam: {...}, adamw: {...}}` is accepted; the
+// block named by `optimizer` sets betas / eps / weight_decay /
+// bias_correction (giving the same setting at the top level too is an error;
+// a command-line override replaces every spelling of its setting). The
+// resolved config (to_json) only uses the top-level names.
 #pragma once
 
 #include <filesystem>
@@ -20,27 +27,38 @@ namespace mlxt::train {
 
 struct LoraParameters {
   int rank = 8;
-  float scale = 20.0f;                     // mlx-lm's scale; PEFT alpha = scale * rank
-  std::optional<float> alpha;              // if set, scale = alpha / rank
+  float scale = 20.0f;        // mlx-lm's scale; PEFT alpha = scale * rank
+  std::optional<float> alpha; // if set, scale = alpha / rank
   float dropout = 0.0f;
-  std::vector<std::string> keys;           // block-relative, e.g. "self_attn.q_proj"; empty = all linears
+  // Block-relative, e.g. "self_attn.q_proj"; empty = all linears.
+  std::vector<std::string> keys;
+
+  bool operator==(const LoraParameters&) const = default;
 };
 
 struct LrSchedule {
-  std::string name = "constant";           // constant | cosine_decay | linear_schedule
-  std::vector<double> arguments;           // mlx-lm style: [init, decay_steps, end] for cosine
-  int warmup = 0;                          // linear warm-up steps
-  double warmup_init = 0.0;                // learning rate at step 0 of the warm-up
+  // constant | cosine_decay | linear_schedule | exponential_decay | step_decay
+  std::string name = "constant";
+  // mlx-lm style, in the order of mlx.optimizers' functions:
+  //   constant [value] (none: learning_rate), cosine_decay [init, decay_steps,
+  //   end=0], linear_schedule [init, end, steps], exponential_decay [init,
+  //   decay_rate], step_decay [init, decay_rate, step_size]
+  std::vector<double> arguments;
+  int warmup = 0;           // linear warm-up steps
+  double warmup_init = 0.0; // learning rate at step 0 of the warm-up
+
+  bool operator==(const LrSchedule&) const = default;
 };
 
 struct TrainConfig {
   // What to train.
-  std::string model;                       // model folder
-  std::string data;                        // folder with train.jsonl / valid.jsonl [/ test.jsonl], or one .jsonl
-  std::string fine_tune_type = "lora";     // lora | full
-  int num_layers = 16;                     // LoRA on the last N blocks; -1 = all
+  std::string model; // model folder
+  // Folder with train.jsonl / valid.jsonl [/ test.jsonl], or one .jsonl.
+  std::string data;
+  std::string fine_tune_type = "lora"; // lora | full
+  int num_layers = 16;                 // LoRA on the last N blocks; -1 = all
   LoraParameters lora_parameters;
-  bool mask_prompt = false;                // train only on completions / assistant turns
+  bool mask_prompt = false; // train only on completions / assistant turns
 
   // Loop.
   int batch_size = 4;
@@ -49,54 +67,73 @@ struct TrainConfig {
   int max_seq_length = 2048;
   int seed = 0;
   bool grad_checkpoint = false;
+  bool train = true; // mlx-lm's `train`: false = only evaluate (`test`)
 
-  // Optimizer (AdamW for now; other names are rejected by validation).
-  std::string optimizer = "adamw";         // adam | adamw
+  // Optimizer: adam or adamw (other names are rejected by validation;
+  // adam is AdamW with weight_decay unused).
+  std::string optimizer = "adamw"; // adam | adamw
   double learning_rate = 1e-5;
-  double weight_decay = 0.01;              // adamw only
+  double weight_decay = 0.01; // adamw only
   std::vector<double> betas = {0.9, 0.999};
   double eps = 1e-8;
+  bool bias_correction = false; // Adam bias correction (MLX's default: off)
   std::optional<LrSchedule> lr_schedule;
-  std::optional<double> max_grad_norm;     // clip by global norm when set
+  std::optional<double> max_grad_norm; // clip by global norm when set
 
   // Precision.
-  std::string compute_dtype = "float32";   // float32 | bfloat16 | float16
-  bool master_weights_fp32 = true;         // full FT: keep fp32 weights, compute in compute_dtype
+  std::string compute_dtype = "float32"; // float32 | bfloat16 | float16
+  // Full fine-tuning: keep fp32 weights, compute in compute_dtype.
+  bool master_weights_fp32 = true;
 
   // Reporting, evaluation, saving.
   int steps_per_report = 10;
   int steps_per_eval = 200;
-  int val_batches = 25;                    // -1 = the whole validation set
+  int val_batches = 25; // -1 = the whole validation set
   int save_every = 100;
-  std::string adapter_path = "adapters";   // where LoRA adapters / full weights are written
-  std::string runs_dir = "runs";           // runs/<run_id>/metrics.jsonl
-  std::string run_id;                      // empty: derived from the time
-  bool test = false;                       // evaluate on test.jsonl at the end
+  // Where LoRA adapters / full weights are written.
+  std::string adapter_path = "adapters";
+  std::string resume_adapter_file; // adapters to start from; empty = fresh
+  std::string runs_dir = "runs";   // runs/<run_id>/metrics.jsonl
+  std::string run_id;              // empty: derived from the time
+  bool test = false;               // evaluate on test.jsonl at the end
   int test_batches = 500;
-  bool progress_bar = true;                // only when stderr is a terminal
+  bool progress_bar = true; // only when stderr is a terminal
+  // mlx-lm's experiment-tracker keys, kept in the resolved config; mlx-train
+  // sends nothing to external services (metrics go to runs/<id>/).
+  std::string report_to;    // e.g. "wandb"
+  std::string project_name; // mlx-lm's `wandb: <project>` lands here too
 
+  //! The resolved configuration, every key under its top-level name;
+  //! train_config_from_json(to_json()) gives back an equal config.
   nlohmann::json to_json() const;
+
+  bool operator==(const TrainConfig&) const = default;
 };
 
 struct ConfigOverride {
-  std::string key;    // dotted key, e.g. "lora_parameters.rank"
-  std::string value;  // as typed on the command line; parsed by the key's type
+  // Dotted key, e.g. "lora_parameters.rank" ('-' reads as '_').
+  std::string key;
+  // As typed on the command line; parsed by the key's type ("null": default).
+  std::string value;
 };
 
 //! Reads `file` (YAML or JSON by extension; empty path = defaults only),
 //! applies `overrides`, validates. Throws Error(invalid_config) whose message
-//! lists every problem, one per line, each naming file and key.
-TrainConfig load_train_config(
-    const std::filesystem::path& file,
-    const std::vector<ConfigOverride>& overrides = {});
+//! lists every problem, one per line, each naming file and key
+//! (Error(unsupported) when every problem is a recognised but unsupported
+//! value, Error(not_found) for a missing file). `model` and `data` are
+//! required.
+TrainConfig
+load_train_config(const std::filesystem::path& file,
+                  const std::vector<ConfigOverride>& overrides = {});
 
 //! The same from an already parsed JSON object (REST bodies, pipeline stages);
 //! `source` names it in messages.
-TrainConfig train_config_from_json(
-    const nlohmann::json& object,
-    const std::string& source);
+TrainConfig train_config_from_json(const nlohmann::json& object,
+                                   const std::string& source);
 
-//! One line per key: name, type, default, help (for `mlxt train --help-config`).
+//! One line per key: name, type, default, help (for `mlxt train
+//! --help-config`).
 std::string describe_train_options();
 
 } // namespace mlxt::train

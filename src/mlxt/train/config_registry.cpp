@@ -1,0 +1,561 @@
+// The table of TrainConfig keys. Defaults are not repeated here: they are the
+// member initialisers in config.h, read back through each key's `get`.
+#include "mlxt/train/config_registry.h"
+
+#include <charconv>
+#include <map>
+#include <regex>
+
+namespace mlxt::train::detail {
+
+using nlohmann::json;
+
+const char* key_type_name(KeyType type) {
+  switch (type) {
+  case KeyType::integer:
+    return "int";
+  case KeyType::number:
+    return "float";
+  case KeyType::boolean:
+    return "bool";
+  case KeyType::string:
+    return "string";
+  case KeyType::string_list:
+    return "string list";
+  case KeyType::number_list:
+    return "float list";
+  case KeyType::object:
+    return "object";
+  }
+  return "?";
+}
+
+std::string format_number(double value) {
+  char buffer[64];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  if (error != std::errc()) {
+    return std::to_string(value);
+  }
+  return std::string(buffer, end);
+}
+
+KeySpec& KeySpec::at_least(double v) {
+  min = v;
+  min_inclusive = true;
+  return *this;
+}
+KeySpec& KeySpec::above(double v) {
+  min = v;
+  min_inclusive = false;
+  return *this;
+}
+KeySpec& KeySpec::at_most(double v) {
+  max = v;
+  max_inclusive = true;
+  return *this;
+}
+KeySpec& KeySpec::below(double v) {
+  max = v;
+  max_inclusive = false;
+  return *this;
+}
+KeySpec& KeySpec::or_special(long value, std::string meaning) {
+  special_value = value;
+  special_meaning = std::move(meaning);
+  return *this;
+}
+KeySpec& KeySpec::one_of(std::vector<std::string> values) {
+  allowed = std::move(values);
+  return *this;
+}
+KeySpec& KeySpec::not_yet(std::vector<std::string> values) {
+  not_yet_supported = std::move(values);
+  return *this;
+}
+KeySpec& KeySpec::of_size(std::size_t n) {
+  list_size = n;
+  return *this;
+}
+KeySpec& KeySpec::not_empty() {
+  non_empty = true;
+  return *this;
+}
+KeySpec& KeySpec::also_replaces(std::string key) {
+  replaces.push_back(std::move(key));
+  return *this;
+}
+KeySpec& KeySpec::mandatory() {
+  required = true;
+  return *this;
+}
+
+std::string KeySpec::rule_text() const {
+  std::vector<std::string> parts;
+  if (!allowed.empty()) {
+    std::string text = "one of: ";
+    for (std::size_t i = 0; i < allowed.size(); ++i) {
+      text += (i ? ", " : "") + allowed[i];
+    }
+    parts.push_back(text);
+  }
+  std::string range;
+  if (min && max) {
+    range = std::string("in ") + (min_inclusive ? "[" : "(") +
+            format_number(*min) + ", " + format_number(*max) +
+            (max_inclusive ? "]" : ")");
+  } else if (min) {
+    range = (min_inclusive ? ">= " : "> ") + format_number(*min);
+  } else if (max) {
+    range = (max_inclusive ? "<= " : "< ") + format_number(*max);
+  }
+  if (!range.empty() && special_value) {
+    range +=
+        " (or " + std::to_string(*special_value) + ": " + special_meaning + ")";
+  }
+  if (!range.empty()) {
+    parts.push_back(range);
+  }
+  if (list_size) {
+    parts.push_back(std::to_string(list_size) + " values");
+  }
+  if (non_empty) {
+    parts.push_back("not empty");
+  }
+  if (!extra_rule.empty()) {
+    parts.push_back(extra_rule);
+  }
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    out += (i ? "; " : "") + parts[i];
+  }
+  return out;
+}
+
+const std::vector<ScheduleForm>& schedule_forms() {
+  static const std::vector<ScheduleForm> forms = {
+      {"constant", {{"value"}}, 0},
+      {"cosine_decay", {{"init"}, {"decay_steps", true}, {"end"}}, 2},
+      {"linear_schedule", {{"init"}, {"end"}, {"steps", true}}, 3},
+      {"exponential_decay", {{"init"}, {"decay_rate"}}, 2},
+      {"step_decay", {{"init"}, {"decay_rate"}, {"step_size", true}}, 3},
+  };
+  return forms;
+}
+
+namespace {
+
+template <class T>
+json to_value(const T& v) {
+  return json(v);
+}
+template <class T>
+json to_value(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+template <class T>
+void from_value(const json& j, T& out) {
+  out = j.get<T>();
+}
+template <class T>
+void from_value(const json& j, std::optional<T>& out) {
+  if (j.is_null()) {
+    out.reset();
+  } else {
+    out = j.get<T>();
+  }
+}
+
+// A key bound to one field; `access` is a generic lambda returning the
+// field of a (const or mutable) TrainConfig.
+template <class Access>
+KeySpec field(std::string name, KeyType type, Access access, std::string help) {
+  KeySpec k;
+  k.name = std::move(name);
+  k.type = type;
+  k.help = std::move(help);
+  k.get = [access](const TrainConfig& c) { return to_value(access(c)); };
+  k.set = [access](TrainConfig& c, const json& v) { from_value(v, access(c)); };
+  return k;
+}
+
+KeySpec section(std::string name, std::string help) {
+  KeySpec k;
+  k.name = std::move(name);
+  k.type = KeyType::object;
+  k.role = KeyRole::section;
+  k.help = std::move(help);
+  return k;
+}
+
+KeySpec ignored(std::string name, std::string help) {
+  KeySpec k;
+  k.name = std::move(name);
+  k.role = KeyRole::ignored;
+  k.help = std::move(help);
+  return k;
+}
+
+// Another spelling of `target`, checked by the target's rules.
+KeySpec alias(std::string name,
+              const KeySpec& target,
+              std::string only_for_optimizer = "") {
+  KeySpec k = target;
+  k.name = std::move(name);
+  k.role = KeyRole::alias;
+  k.alias_of = target.name;
+  k.only_for_optimizer = std::move(only_for_optimizer);
+  k.required = false;
+  k.help = "same as " + target.name +
+           (k.only_for_optimizer.empty()
+                ? ""
+                : " when optimizer is " + k.only_for_optimizer) +
+           " (mlx-lm's spelling)";
+  k.get = nullptr;
+  k.set = nullptr;
+  return k;
+}
+
+// Members of the optional lr_schedule section: reading an unset schedule
+// gives LrSchedule's defaults, writing one creates it.
+const LrSchedule& schedule(const std::optional<LrSchedule>& s) {
+  static const LrSchedule unset;
+  return s ? *s : unset;
+}
+LrSchedule& schedule(std::optional<LrSchedule>& s) {
+  if (!s) {
+    s.emplace();
+  }
+  return *s;
+}
+
+// Field access usable on const and mutable configs alike.
+#define MLXT_FIELD(path)                                                       \
+  [](auto& c) -> auto& {                                                       \
+    return c.path;                                                             \
+  }
+#define MLXT_SCHEDULE_FIELD(member)                                            \
+  [](auto& c) -> auto& {                                                       \
+    return schedule(c.lr_schedule).member;                                     \
+  }
+
+std::optional<std::string> check_run_id(const json& v) {
+  static const std::regex pattern("[A-Za-z0-9._-]*");
+  const auto& text = v.get_ref<const std::string&>();
+  if (!std::regex_match(text, pattern) || text == "." || text == "..") {
+    return "may use only letters, digits, '.', '_' and '-' (it names a "
+           "folder), got " +
+           v.dump();
+  }
+  return std::nullopt;
+}
+
+std::vector<KeySpec> build_keys() {
+  using T = KeyType;
+  std::vector<KeySpec> keys;
+  // Returns a copy: references into `keys` would dangle as it grows.
+  auto add = [&keys](KeySpec k) -> KeySpec {
+    keys.push_back(k);
+    return k;
+  };
+
+  // What to train.
+  add(field("model",
+            T::string,
+            MLXT_FIELD(model),
+            "model folder (config.json, *.safetensors, tokenizer files)")
+          .not_empty()
+          .mandatory());
+  add(field("data",
+            T::string,
+            MLXT_FIELD(data),
+            "folder with train.jsonl and valid.jsonl (test.jsonl for "
+            "`test`), or one .jsonl file")
+          .not_empty()
+          .mandatory());
+  add(field("fine_tune_type",
+            T::string,
+            MLXT_FIELD(fine_tune_type),
+            "what to train: LoRA adapters or every weight")
+          .one_of({"lora", "full"})
+          .not_yet({"dora"}));
+  const KeySpec& num_layers =
+      add(field("num_layers",
+                T::integer,
+                MLXT_FIELD(num_layers),
+                "apply LoRA to the last N transformer blocks")
+              .at_least(1)
+              .or_special(-1, "all blocks"));
+  add(alias("lora_layers", num_layers));
+  add(section("lora_parameters", "LoRA adapter settings"));
+  add(field("lora_parameters.rank",
+            T::integer,
+            MLXT_FIELD(lora_parameters.rank),
+            "LoRA rank r")
+          .at_least(1));
+  add(field("lora_parameters.scale",
+            T::number,
+            MLXT_FIELD(lora_parameters.scale),
+            "multiplier of the LoRA update (mlx-lm's scale; PEFT alpha = "
+            "scale * rank); derived as alpha / rank when alpha is given")
+          .above(0)
+          .also_replaces("lora_parameters.alpha"));
+  add(field("lora_parameters.alpha",
+            T::number,
+            MLXT_FIELD(lora_parameters.alpha),
+            "PEFT-style alpha; when given, scale = alpha / rank")
+          .above(0)
+          .also_replaces("lora_parameters.scale"));
+  add(field("lora_parameters.dropout",
+            T::number,
+            MLXT_FIELD(lora_parameters.dropout),
+            "dropout on the LoRA input")
+          .at_least(0)
+          .below(1));
+  add(field("lora_parameters.keys",
+            T::string_list,
+            MLXT_FIELD(lora_parameters.keys),
+            "block-relative modules to adapt, e.g. self_attn.q_proj; empty: "
+            "every linear layer of the block"));
+  add(field("mask_prompt",
+            T::boolean,
+            MLXT_FIELD(mask_prompt),
+            "train only on completions / assistant turns"));
+
+  // Loop.
+  add(field("batch_size",
+            T::integer,
+            MLXT_FIELD(batch_size),
+            "sequences per step")
+          .at_least(1));
+  add(field("iters", T::integer, MLXT_FIELD(iters), "optimizer steps to run")
+          .at_least(1));
+  add(field("grad_accumulation_steps",
+            T::integer,
+            MLXT_FIELD(grad_accumulation_steps),
+            "micro-batches summed into one optimizer step")
+          .at_least(1));
+  add(field("max_seq_length",
+            T::integer,
+            MLXT_FIELD(max_seq_length),
+            "longer sequences are truncated")
+          .at_least(2));
+  add(field("seed",
+            T::integer,
+            MLXT_FIELD(seed),
+            "drives weight init, dropout, shuffling and sampling")
+          .at_least(0));
+  add(field("grad_checkpoint",
+            T::boolean,
+            MLXT_FIELD(grad_checkpoint),
+            "recompute activations in the backward pass to save memory"));
+  add(field("train",
+            T::boolean,
+            MLXT_FIELD(train),
+            "mlx-lm's train flag: false skips training and only evaluates "
+            "(with `test`)"));
+
+  // Optimizer.
+  add(field("optimizer",
+            T::string,
+            MLXT_FIELD(optimizer),
+            "optimizer (adam = adamw without weight decay)")
+          .one_of({"adam", "adamw"})
+          .not_yet({"sgd", "adafactor", "muon"}));
+  add(field("learning_rate",
+            T::number,
+            MLXT_FIELD(learning_rate),
+            "learning rate; a given lr_schedule replaces it")
+          .above(0));
+  const KeySpec& weight_decay =
+      add(field("weight_decay",
+                T::number,
+                MLXT_FIELD(weight_decay),
+                "decoupled weight decay (adamw only; adam uses none)")
+              .at_least(0));
+  const KeySpec& betas = add(field("betas",
+                                   T::number_list,
+                                   MLXT_FIELD(betas),
+                                   "Adam's moment decay rates [beta1, beta2]")
+                                 .at_least(0)
+                                 .below(1)
+                                 .of_size(2));
+  const KeySpec& eps =
+      add(field("eps", T::number, MLXT_FIELD(eps), "Adam's denominator epsilon")
+              .above(0));
+  const KeySpec& bias_correction =
+      add(field("bias_correction",
+                T::boolean,
+                MLXT_FIELD(bias_correction),
+                "Adam bias correction (MLX's default: off)"));
+  add(section("optimizer_config",
+              "mlx-lm's per-optimizer settings; only the block named by "
+              "`optimizer` is applied"));
+  add(section("optimizer_config.adam", "settings used when optimizer is adam"));
+  add(alias("optimizer_config.adam.betas", betas, "adam"));
+  add(alias("optimizer_config.adam.eps", eps, "adam"));
+  add(alias("optimizer_config.adam.bias_correction", bias_correction, "adam"));
+  add(section("optimizer_config.adamw",
+              "settings used when optimizer is adamw"));
+  add(alias("optimizer_config.adamw.betas", betas, "adamw"));
+  add(alias("optimizer_config.adamw.eps", eps, "adamw"));
+  add(alias("optimizer_config.adamw.weight_decay", weight_decay, "adamw"));
+  add(alias(
+      "optimizer_config.adamw.bias_correction", bias_correction, "adamw"));
+
+  KeySpec lr_schedule = section(
+      "lr_schedule", "learning-rate schedule; none: constant learning_rate");
+  lr_schedule.get = [](const TrainConfig& c) {
+    return c.lr_schedule ? json::object() : json(nullptr);
+  };
+  lr_schedule.set = [](TrainConfig& c, const json& v) {
+    if (v.is_null()) {
+      c.lr_schedule.reset();
+    } else if (!c.lr_schedule) {
+      c.lr_schedule.emplace();
+    }
+  };
+  add(std::move(lr_schedule));
+  std::vector<std::string> schedule_names;
+  std::string schedule_signatures;
+  for (const auto& form : schedule_forms()) {
+    schedule_names.push_back(form.name);
+    schedule_signatures +=
+        (schedule_signatures.empty() ? "" : ", ") + form.name + " [";
+    for (std::size_t i = 0; i < form.arguments.size(); ++i) {
+      schedule_signatures += (i ? ", " : "") + form.arguments[i].name;
+    }
+    schedule_signatures += "]";
+  }
+  add(field("lr_schedule.name",
+            T::string,
+            MLXT_SCHEDULE_FIELD(name),
+            "schedule function")
+          .one_of(schedule_names));
+  add(field("lr_schedule.arguments",
+            T::number_list,
+            MLXT_SCHEDULE_FIELD(arguments),
+            "the schedule's arguments: " + schedule_signatures));
+  add(field("lr_schedule.warmup",
+            T::integer,
+            MLXT_SCHEDULE_FIELD(warmup),
+            "linear warm-up steps before the schedule")
+          .at_least(0));
+  add(field("lr_schedule.warmup_init",
+            T::number,
+            MLXT_SCHEDULE_FIELD(warmup_init),
+            "learning rate at the first warm-up step")
+          .at_least(0));
+  add(field("max_grad_norm",
+            T::number,
+            MLXT_FIELD(max_grad_norm),
+            "clip gradients to this global L2 norm; none: no clipping")
+          .above(0));
+
+  // Precision.
+  add(field("compute_dtype",
+            T::string,
+            MLXT_FIELD(compute_dtype),
+            "dtype of the forward and backward pass")
+          .one_of({"float32", "bfloat16", "float16"}));
+  add(field("master_weights_fp32",
+            T::boolean,
+            MLXT_FIELD(master_weights_fp32),
+            "full fine-tuning: keep float32 weights, compute in "
+            "compute_dtype"));
+
+  // Reporting, evaluation, saving.
+  add(field("steps_per_report",
+            T::integer,
+            MLXT_FIELD(steps_per_report),
+            "steps between training-loss reports")
+          .at_least(1));
+  add(field("steps_per_eval",
+            T::integer,
+            MLXT_FIELD(steps_per_eval),
+            "steps between validations")
+          .at_least(1));
+  add(field("val_batches",
+            T::integer,
+            MLXT_FIELD(val_batches),
+            "validation batches per evaluation")
+          .at_least(1)
+          .or_special(-1, "the whole validation set"));
+  add(field("save_every",
+            T::integer,
+            MLXT_FIELD(save_every),
+            "steps between checkpoints")
+          .at_least(1));
+  add(field("adapter_path",
+            T::string,
+            MLXT_FIELD(adapter_path),
+            "where LoRA adapters / full weights are written")
+          .not_empty());
+  add(field("resume_adapter_file",
+            T::string,
+            MLXT_FIELD(resume_adapter_file),
+            "adapter weights to start from; empty: fresh adapters"));
+  add(field("runs_dir",
+            T::string,
+            MLXT_FIELD(runs_dir),
+            "folder holding runs/<run_id>/")
+          .not_empty());
+  KeySpec run_id = field("run_id",
+                         T::string,
+                         MLXT_FIELD(run_id),
+                         "name of this run's folder; empty: from the time");
+  run_id.extra = check_run_id;
+  run_id.extra_rule = "letters, digits, '.', '_', '-'";
+  add(std::move(run_id));
+  add(field("test",
+            T::boolean,
+            MLXT_FIELD(test),
+            "evaluate on test.jsonl after training"));
+  add(field("test_batches",
+            T::integer,
+            MLXT_FIELD(test_batches),
+            "test batches for `test`")
+          .at_least(1)
+          .or_special(-1, "the whole test set"));
+  add(field("progress_bar",
+            T::boolean,
+            MLXT_FIELD(progress_bar),
+            "show a progress bar when stderr is a terminal"));
+  const KeySpec& project_name = add(
+      field("project_name",
+            T::string,
+            MLXT_FIELD(project_name),
+            "experiment-tracker project (kept in the run's config; mlx-train "
+            "reports to no external service)"));
+  add(alias("wandb", project_name));
+  add(field("report_to",
+            T::string,
+            MLXT_FIELD(report_to),
+            "mlx-lm's tracker list, e.g. wandb (kept in the run's config; "
+            "mlx-train reports to no external service)"));
+  add(ignored("config", "mlx-lm's path of this very file; ignored"));
+  return keys;
+}
+
+#undef MLXT_FIELD
+#undef MLXT_SCHEDULE_FIELD
+
+} // namespace
+
+const std::vector<KeySpec>& config_keys() {
+  static const std::vector<KeySpec> keys = build_keys();
+  return keys;
+}
+
+const KeySpec* find_key(std::string_view name) {
+  static const std::map<std::string, const KeySpec*, std::less<>> index = [] {
+    std::map<std::string, const KeySpec*, std::less<>> out;
+    for (const auto& k : config_keys()) {
+      out.emplace(k.name, &k);
+    }
+    return out;
+  }();
+  auto it = index.find(name);
+  return it == index.end() ? nullptr : it->second;
+}
+
+} // namespace mlxt::train::detail

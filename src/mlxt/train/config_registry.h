@@ -1,0 +1,131 @@
+// The registry of TrainConfig keys: every key is declared here once (dotted
+// name, type, rule, help, and how to read and write its field). Parsing,
+// validation, overrides, TrainConfig::to_json and describe_train_options all
+// walk this table; no other file lists key names.
+//
+// Internal to the config module (namespace detail).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mlxt/train/config.h"
+
+namespace mlxt::train::detail {
+
+enum class KeyType {
+  integer,
+  number,
+  boolean,
+  string,
+  string_list,
+  number_list,
+  object,
+};
+
+//! "int", "float", "bool", "string", "string list", "float list", "object".
+const char* key_type_name(KeyType type);
+
+enum class KeyRole {
+  field,   // reads and writes one TrainConfig field
+  section, // an object whose members are keys of their own
+  alias,   // another spelling of a field (mlx-lm's names)
+  ignored, // accepted and dropped (mlx-lm's `config`)
+};
+
+struct KeySpec {
+  std::string name; // dotted, e.g. "lora_parameters.rank"
+  KeyType type = KeyType::string;
+  KeyRole role = KeyRole::field;
+  std::string help;
+
+  // Rules, checked on each value (on each element of a list).
+  std::vector<std::string> allowed;           // strings: the accepted values
+  std::vector<std::string> not_yet_supported; // recognised, rejected as such
+  std::optional<double> min;
+  bool min_inclusive = true;
+  std::optional<double> max;
+  bool max_inclusive = true;
+  std::optional<long> special_value; // an integer allowed outside the range
+  std::string special_meaning;       // what special_value means ("all")
+  std::size_t list_size = 0;         // exact list length; 0 = any
+  bool non_empty = false;            // strings: "" is refused
+  bool required = false;             // must be given for training
+  // Extra rule: returns a complaint, or nothing when the value is fine.
+  std::function<std::optional<std::string>(const nlohmann::json&)> extra;
+  std::string extra_rule; // the extra rule in words, for help texts
+
+  // Keys that a command-line override of this one removes from the file:
+  // another way of giving the same setting (alpha and scale).
+  std::vector<std::string> replaces;
+
+  // Aliases: the key they stand for, and the optimizer that they apply to
+  // (empty: always).
+  std::string alias_of;
+  std::string only_for_optimizer;
+
+  // Field access. get returns null for an unset optional; set receives a
+  // value that passed the rules (or null for an optional section).
+  std::function<nlohmann::json(const TrainConfig&)> get;
+  std::function<void(TrainConfig&, const nlohmann::json&)> set;
+
+  KeySpec& at_least(double v);
+  KeySpec& above(double v);
+  KeySpec& at_most(double v);
+  KeySpec& below(double v);
+  KeySpec& or_special(long value, std::string meaning);
+  KeySpec& one_of(std::vector<std::string> values);
+  KeySpec& not_yet(std::vector<std::string> values);
+  KeySpec& of_size(std::size_t n);
+  KeySpec& not_empty();
+  KeySpec& mandatory();
+  KeySpec& also_replaces(std::string key);
+
+  //! The rule in words, e.g. ">= 1 (or -1: all)", "one of: lora, full";
+  //! empty when there is none.
+  std::string rule_text() const;
+};
+
+//! One learning-rate schedule form: its name and its arguments in order
+//! (mlx.optimizers' signatures); the first `required` must be given.
+struct ScheduleForm {
+  struct Argument {
+    std::string name;
+    bool is_step_count = false; // must be a whole number >= 1
+  };
+  std::string name;
+  std::vector<Argument> arguments;
+  std::size_t required = 0;
+};
+
+//! The schedules lr_schedule.name accepts.
+const std::vector<ScheduleForm>& schedule_forms();
+
+//! Every key, sections before their members, in the order of to_json and the
+//! help text.
+const std::vector<KeySpec>& config_keys();
+
+//! The key named `name` (dotted), or nullptr.
+const KeySpec* find_key(std::string_view name);
+
+//! The registered key closest to `unknown` by edit distance (comparing whole
+//! dotted names and last components), or "" when none is close.
+std::string closest_key(std::string_view unknown);
+
+//! The element of `candidates` closest to `value`, or "" when none is close.
+std::string closest_value(std::string_view value,
+                          const std::vector<std::string>& candidates);
+
+//! Levenshtein distance (insertions, deletions, substitutions).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+//! A number as a person writes it: 8, 0.5, 1e-05.
+std::string format_number(double value);
+
+} // namespace mlxt::train::detail
