@@ -144,7 +144,8 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
        .beta1 = static_cast<float>(c.betas.at(0)),
        .beta2 = static_cast<float>(c.betas.at(1)),
        .eps = static_cast<float>(c.eps),
-       .weight_decay = c.optimizer == "adamw" ? static_cast<float>(c.weight_decay) : 0.0f});
+       .weight_decay = c.optimizer == "adamw" ? static_cast<float>(c.weight_decay) : 0.0f,
+       .bias_correction = c.bias_correction});
 
   nn::ForwardContext forward;
   forward.compute_dtype = dtype;
