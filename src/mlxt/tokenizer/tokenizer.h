@@ -20,30 +20,29 @@
 namespace mlxt::tokenizer {
 
 struct ChatMessage {
-  std::string role;  // "system" | "user" | "assistant"
+  std::string role; // "system" | "user" | "assistant"
   std::string content;
 };
 
 class Tokenizer {
- public:
+public:
   //! Loads tokenizer.json and tokenizer_config.json from `model_dir`.
   static Tokenizer load(const std::filesystem::path& model_dir);
   //! Builds one from parsed tokenizer.json / tokenizer_config.json contents;
   //! `source` names the file in error messages.
-  static Tokenizer from_json(
-      const nlohmann::json& tokenizer_json,
-      const nlohmann::json& tokenizer_config,
-      const std::string& source);
+  static Tokenizer from_json(const nlohmann::json& tokenizer_json,
+                             const nlohmann::json& tokenizer_config,
+                             const std::string& source);
 
   //! Ids of `text`; special-token text inside it maps to the special ids.
   //! With add_special_tokens, prepends BOS when the config says add_bos_token.
-  std::vector<int> encode(std::string_view text, bool add_special_tokens = true)
-      const;
+  std::vector<int> encode(std::string_view text,
+                          bool add_special_tokens = true) const;
   //! Text of `ids`; special tokens are left out when skip_special_tokens.
-  std::string decode(const std::vector<int>& ids, bool skip_special_tokens = true)
-      const;
+  std::string decode(const std::vector<int>& ids,
+                     bool skip_special_tokens = true) const;
 
-  int vocab_size() const;  // largest id + 1, added tokens included
+  int vocab_size() const; // largest id + 1, added tokens included
   std::optional<int> bos_id() const;
   std::optional<int> eos_id() const;
   std::optional<int> pad_id() const;
@@ -55,33 +54,35 @@ class Tokenizer {
   //! Renders `messages` with the model's chat template; with
   //! add_generation_prompt, appends the assistant turn header. Throws
   //! Error(unsupported) when the template is not one this version renders.
-  std::string apply_chat_template(
-      const std::vector<ChatMessage>& messages,
-      bool add_generation_prompt) const;
+  std::string apply_chat_template(const std::vector<ChatMessage>& messages,
+                                  bool add_generation_prompt) const;
 
   ~Tokenizer();
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;
 
- private:
+private:
   struct Impl;
   explicit Tokenizer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
 struct BpeTrainOptions {
-  int vocab_size = 512;  // total, including the 256 byte tokens and specials
-  std::vector<std::string> special_tokens;  // get the ids after the merges
-  int min_frequency = 2;
+  int vocab_size = 512; // total, including the 256 byte tokens and specials
+  std::vector<std::string> special_tokens; // get the ids after the merges
+  int min_frequency = 2;       // pairs seen fewer times are never merged
+  int model_max_length = 2048; // written to tokenizer_config.json
 };
 
 //! Trains a byte-level BPE on `texts` and returns {tokenizer.json,
 //! tokenizer_config.json} contents that both this class and HF `tokenizers`
-//! load. The config gets bos/eos/pad from the special tokens named
-//! "<|endoftext|>" / "<|im_start|>" / "<|im_end|>" when present, and the
-//! ChatML chat template.
-std::pair<nlohmann::json, nlohmann::json> train_byte_level_bpe(
-    const std::vector<std::string>& texts,
-    const BpeTrainOptions& options);
+//! load. Deterministic: the same input gives the same files. The config
+//! gets, when those special tokens are present, bos and pad
+//! "<|endoftext|>", eos "<|im_end|>" (else "<|endoftext|>"), and the ChatML
+//! chat template. Throws Error(invalid_config) for a vocab_size below
+//! 256 + specials or repeated/empty special tokens.
+std::pair<nlohmann::json, nlohmann::json>
+train_byte_level_bpe(const std::vector<std::string>& texts,
+                     const BpeTrainOptions& options);
 
 } // namespace mlxt::tokenizer
