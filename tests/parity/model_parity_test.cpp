@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 models::Model random_model(const std::string& arch, nlohmann::json overrides) {
   models::InitOptions options{.arch = arch, .preset = "tiny", .vocab_size = 300, .seed = 7};
   nlohmann::json config = models::preset_config(options);
-  config.update(overrides);
+  if (overrides.is_object()) {
+    config.update(overrides);
+  }
   models::Model model{models::parse_model_args(config, "test"), {}};
   mx::array key = mx::random::key(11);
   for (const auto& [name, shape] : models::expected_weight_shapes(model.args)) {
@@ -38,7 +40,7 @@ void expect_parity(
     const models::Model& model,
     const Params& adapters = {},
     const train::LoraSpec& lora = {}) {
-  testing::TempDir dir;
+  mlxt::testing::TempDir dir;
   const fs::path model_dir = dir / "model";
   models::save_model(model_dir, model);
   std::vector<std::string> extra;
@@ -49,15 +51,15 @@ void expect_parity(
 
   std::vector<std::vector<int>> rows = {{1, 5, 9, 200, 3, 17, 299, 0, 42, 8, 8, 100},
                                         {7, 7, 7, 1, 2, 3, 4, 5, 6, 250, 11, 12}};
-  testing::write_file(dir / "tokens.json", nlohmann::json(rows).dump());
+  mlxt::testing::write_file(dir / "tokens.json", nlohmann::json(rows).dump());
   std::vector<std::string> command = {
-      testing::reference_python(),
-      (testing::source_dir() / "tests/oracles/mlx_lm_logits.py").string(),
+      mlxt::testing::reference_python(),
+      (mlxt::testing::source_dir() / "tests/oracles/mlx_lm_logits.py").string(),
       model_dir.string(),
       (dir / "tokens.json").string(),
       (dir / "ref.safetensors").string()};
   command.insert(command.end(), extra.begin(), extra.end());
-  auto result = testing::run_command(command);
+  auto result = mlxt::testing::run_command(command);
   ASSERT_EQ(result.exit_code, 0) << result.output;
   mx::array expected = param(load_safetensors_file(dir / "ref.safetensors"), "logits");
 
@@ -81,7 +83,7 @@ void expect_parity(
 class ModelParity : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::have_reference_python()) {
+    if (!mlxt::testing::have_reference_python()) {
       GTEST_SKIP() << "reference venv missing: run scripts/setup --test";
     }
   }

@@ -120,7 +120,7 @@ TEST(Transformer, GradientCheckpointingGivesTheSameGradients) {
 }
 
 TEST(ModelFolder, SaveLoadRoundTripIsBitExact) {
-  testing::TempDir dir;
+  mlxt::testing::TempDir dir;
   models::Model model = models::init_model({.arch = "qwen2", .preset = "tiny", .vocab_size = 97});
   models::save_model(dir.path(), model);
   models::Model loaded = models::load_model(dir.path());

@@ -60,7 +60,9 @@ TEST(TrainStep, AccumulationMatchesOneLargeBatch) {
       {{7, 8, 9}, {0, 0, 1}},
   };
   data::BatchOptions options{.batch_size = 2, .pad_multiple = 4, .max_seq_length = 64};
-  auto optimizer = optim::make_adamw({.learning_rate = optim::constant_schedule(1e-2f)});
+  // A large eps makes the update ~linear in the gradient, so float rounding
+  // in near-zero gradients cannot flip Adam's normalised step.
+  auto optimizer = optim::make_adamw({.learning_rate = optim::constant_schedule(1e-2f), .eps = 1.0f});
   auto run = [&](bool accumulate) {
     train::StepOptions step_options{
         .args = model.args, .trainable_names = param_names(model.weights), .frozen_names = {}, .forward = {}, .max_grad_norm = {}};
@@ -88,7 +90,7 @@ TEST(TrainStep, LossFallsOnARepeatedBatch) {
   models::Model model = models::init_model({.preset = "tiny", .vocab_size = 50});
   std::vector<data::Example> examples = {{{1, 2, 3, 4, 5, 6, 7, 8}, {0, 1, 1, 1, 1, 1, 1, 1}}};
   data::Batch batch = data::make_batch({&examples[0]}, {.batch_size = 1, .pad_multiple = 8});
-  auto optimizer = optim::make_adamw({.learning_rate = optim::constant_schedule(1e-2f)});
+  auto optimizer = optim::make_adamw({.learning_rate = optim::constant_schedule(2e-3f)});
   train::TrainStep step(
       {.args = model.args, .trainable_names = param_names(model.weights), .frozen_names = {}, .forward = {}, .max_grad_norm = 1.0f},
       *optimizer);
@@ -97,13 +99,13 @@ TEST(TrainStep, LossFallsOnARepeatedBatch) {
   state.optimizer_state = optimizer->init_state(state.trainable);
   float first = 0.0f;
   float last = 0.0f;
-  for (int i = 0; i < 30; ++i) {
+  for (int i = 0; i < 40; ++i) {
     train::StepResult r = step.update(state, batch);
     float loss = r.loss_sum.item<float>() / r.tokens.item<float>();
     (i == 0 ? first : last) = loss;
   }
-  EXPECT_LT(last, 0.5f * first);
-  EXPECT_EQ(state.step.item<uint64_t>(), 30u);
+  EXPECT_LT(last, 0.1f * first);
+  EXPECT_EQ(state.step.item<uint64_t>(), 40u);
 }
 
 TEST(Batching, PaddingIsNeverATarget) {

@@ -72,6 +72,8 @@ void add_init_model_command(CLI::App& app) {
   cmd->add_option("--preset", o->init.preset, "tiny | small")->check(CLI::IsMember({"tiny", "small"}));
   cmd->add_option("--out", o->out, "Output folder")->required();
   cmd->add_option("--seed", o->init.seed, "Weight-initialisation seed");
+  cmd->add_option("--init-std", o->init.init_std, "Standard deviation of the random matrices")
+      ->check(CLI::Range(1e-6f, 10.0f));
   cmd->add_option("--vocab-size", o->vocab_size, "Tokenizer vocabulary size (with 256 bytes and specials)")
       ->check(CLI::Range(260, 1 << 20));
   cmd->add_option("--tokenizer-corpus", o->corpus, "Text or JSONL files to train the byte-level BPE on");

@@ -162,7 +162,9 @@ mx::array checkpointed_block(
     inputs.push_back(ctx.next_key());
   }
   nn::ForwardContext inner = ctx;
-  auto fn = [&, names, inner](const std::vector<mx::array>& in) mutable {
+  // Captured by value: the function runs again in the backward pass, after
+  // this frame is gone. `args` outlives the whole step.
+  auto fn = [&args, names, inner, i, freqs, with_key](const std::vector<mx::array>& in) {
     Params local;
     for (size_t k = 0; k < names.size(); ++k) {
       local.insert_or_assign(names[k], in[k + 1]);

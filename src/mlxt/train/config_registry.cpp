@@ -483,8 +483,9 @@ std::vector<KeySpec> build_keys() {
   add(field("save_every",
             T::integer,
             MLXT_FIELD(save_every),
-            "steps between checkpoints")
-          .at_least(1));
+            "steps between intermediate saves")
+          .at_least(1)
+          .or_special(0, "only the final save"));
   add(field("adapter_path",
             T::string,
             MLXT_FIELD(adapter_path),
