@@ -17,9 +17,22 @@ using nlohmann::json;
 // test is whether training fits the data, not whether a tiny random model
 // generalises.
 void write_dataset(const fs::path& dir) {
-  const std::vector<std::string> words = {
-      "apple", "river", "stone", "cloud", "tiger", "maple", "ocean", "piano",
-      "candle", "forest", "silver", "rocket", "garden", "window", "bridge", "violet"};
+  const std::vector<std::string> words = {"apple",
+                                          "river",
+                                          "stone",
+                                          "cloud",
+                                          "tiger",
+                                          "maple",
+                                          "ocean",
+                                          "piano",
+                                          "candle",
+                                          "forest",
+                                          "silver",
+                                          "rocket",
+                                          "garden",
+                                          "window",
+                                          "bridge",
+                                          "violet"};
   auto row = [](const std::string& w) {
     return json{{"messages",
                  {{{"role", "user"}, {"content", "Echo: " + w}},
@@ -49,7 +62,8 @@ std::vector<json> read_metrics(const fs::path& file) {
   return records;
 }
 
-std::vector<json> events(const std::vector<json>& records, const std::string& name) {
+std::vector<json> events(const std::vector<json>& records,
+                         const std::string& name) {
   std::vector<json> out;
   for (const auto& r : records) {
     if (r["event"] == name) {
@@ -60,24 +74,53 @@ std::vector<json> events(const std::vector<json>& records, const std::string& na
 }
 
 class TrainE2E : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
     write_dataset(dir_ / "data");
     // A larger init scale than HF's 0.02: with a frozen random embedding of
     // std 0.02, LoRA alone can move the logits only by about +-1.
-    auto r = run_command(
-        {mlxt_binary(), "init-model", "--arch", "llama", "--preset", "tiny", "--out",
-         (dir_ / "model").string(), "--vocab-size", "300", "--init-std", "0.2",
-         "--tokenizer-corpus", (dir_ / "data/train.jsonl").string()});
+    auto r = run_command({mlxt_binary(),
+                          "init-model",
+                          "--arch",
+                          "llama",
+                          "--preset",
+                          "tiny",
+                          "--out",
+                          (dir_ / "model").string(),
+                          "--vocab-size",
+                          "300",
+                          "--init-std",
+                          "0.2",
+                          "--tokenizer-corpus",
+                          (dir_ / "data/train.jsonl").string()});
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
 
   CommandResult train(const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {
-        mlxt_binary(), "train", "--model", (dir_ / "model").string(), "--data",
-        (dir_ / "data").string(), "--runs_dir", (dir_ / "runs").string(), "--run_id", "run",
-        "--batch_size", "4", "--steps_per_report", "10", "--steps_per_eval", "1000",
-        "--val_batches", "-1", "--save_every", "0", "--max_seq_length", "64", "--mask_prompt", "true"};
+    std::vector<std::string> args = {mlxt_binary(),
+                                     "train",
+                                     "--model",
+                                     (dir_ / "model").string(),
+                                     "--data",
+                                     (dir_ / "data").string(),
+                                     "--runs_dir",
+                                     (dir_ / "runs").string(),
+                                     "--run_id",
+                                     "run",
+                                     "--batch_size",
+                                     "4",
+                                     "--steps_per_report",
+                                     "10",
+                                     "--steps_per_eval",
+                                     "1000",
+                                     "--val_batches",
+                                     "-1",
+                                     "--save_every",
+                                     "0",
+                                     "--max_seq_length",
+                                     "64",
+                                     "--mask_prompt",
+                                     "true"};
     args.insert(args.end(), extra.begin(), extra.end());
     return run_command(args);
   }
@@ -86,9 +129,18 @@ class TrainE2E : public ::testing::Test {
 };
 
 TEST_F(TrainE2E, LoraLossFallsAndSavedAdaptersReproduceTheEvalLoss) {
-  auto r = train(
-      {"--fine_tune_type", "lora", "--iters", "60", "--learning_rate", "5e-3", "--num_layers", "-1",
-       "--lora_parameters.rank", "8", "--adapter_path", (dir_ / "adapters").string()});
+  auto r = train({"--fine_tune_type",
+                  "lora",
+                  "--iters",
+                  "60",
+                  "--learning_rate",
+                  "5e-3",
+                  "--num_layers",
+                  "-1",
+                  "--lora_parameters.rank",
+                  "8",
+                  "--adapter_path",
+                  (dir_ / "adapters").string()});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto records = read_metrics(dir_ / "runs/run/metrics.jsonl");
   auto trains = events(records, "train");
@@ -99,40 +151,74 @@ TEST_F(TrainE2E, LoraLossFallsAndSavedAdaptersReproduceTheEvalLoss) {
   auto evals = events(records, "eval");
   ASSERT_EQ(evals.size(), 2u);
   // Measured: 7.38 -> 4.17 (seed 0).
-  EXPECT_LT(evals.back()["val_loss"].get<double>(), 0.7 * evals.front()["val_loss"].get<double>());
+  EXPECT_LT(evals.back()["val_loss"].get<double>(),
+            0.7 * evals.front()["val_loss"].get<double>());
   ASSERT_TRUE(fs::exists(dir_ / "adapters/adapters.safetensors"));
   ASSERT_TRUE(fs::exists(dir_ / "adapters/adapter_config.json"));
 
-  auto e = run_command(
-      {mlxt_binary(), "eval", "--model", (dir_ / "model").string(), "--adapter",
-       (dir_ / "adapters").string(), "--data", (dir_ / "data").string(), "--batch-size", "4",
-       "--max-seq-length", "64", "--mask-prompt"});
+  auto e = run_command({mlxt_binary(),
+                        "eval",
+                        "--model",
+                        (dir_ / "model").string(),
+                        "--adapter",
+                        (dir_ / "adapters").string(),
+                        "--data",
+                        (dir_ / "data").string(),
+                        "--batch-size",
+                        "4",
+                        "--max-seq-length",
+                        "64",
+                        "--mask-prompt"});
   ASSERT_EQ(e.exit_code, 0) << e.output;
   json reloaded = json::parse(e.output);
-  EXPECT_EQ(reloaded["loss"].get<double>(), evals.back()["val_loss"].get<double>());
+  EXPECT_EQ(reloaded["loss"].get<double>(),
+            evals.back()["val_loss"].get<double>());
 }
 
 TEST_F(TrainE2E, FullFineTuneSavesAModelFolderThatReloads) {
-  auto r = train(
-      {"--fine_tune_type", "full", "--iters", "30", "--learning_rate", "2e-3",
-       "--adapter_path", (dir_ / "full").string()});
+  auto r = train({"--fine_tune_type",
+                  "full",
+                  "--iters",
+                  "30",
+                  "--learning_rate",
+                  "2e-3",
+                  "--adapter_path",
+                  (dir_ / "full").string()});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto records = read_metrics(dir_ / "runs/run/metrics.jsonl");
   auto evals = events(records, "eval");
   ASSERT_EQ(evals.size(), 2u);
-  EXPECT_LT(evals.back()["val_loss"].get<double>(), evals.front()["val_loss"].get<double>());
-  for (const char* file : {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"}) {
+  EXPECT_LT(evals.back()["val_loss"].get<double>(),
+            evals.front()["val_loss"].get<double>());
+  for (const char* file : {"config.json",
+                           "model.safetensors",
+                           "tokenizer.json",
+                           "tokenizer_config.json"}) {
     EXPECT_TRUE(fs::exists(dir_ / "full" / file)) << file;
   }
-  auto e = run_command(
-      {mlxt_binary(), "eval", "--model", (dir_ / "full").string(), "--data", (dir_ / "data").string(),
-       "--batch-size", "4", "--max-seq-length", "64", "--mask-prompt"});
+  auto e = run_command({mlxt_binary(),
+                        "eval",
+                        "--model",
+                        (dir_ / "full").string(),
+                        "--data",
+                        (dir_ / "data").string(),
+                        "--batch-size",
+                        "4",
+                        "--max-seq-length",
+                        "64",
+                        "--mask-prompt"});
   ASSERT_EQ(e.exit_code, 0) << e.output;
-  EXPECT_EQ(json::parse(e.output)["loss"].get<double>(), evals.back()["val_loss"].get<double>());
+  EXPECT_EQ(json::parse(e.output)["loss"].get<double>(),
+            evals.back()["val_loss"].get<double>());
 
-  auto g = run_command(
-      {mlxt_binary(), "generate", "--model", (dir_ / "full").string(), "--prompt", "Echo: apple",
-       "--max-tokens", "8"});
+  auto g = run_command({mlxt_binary(),
+                        "generate",
+                        "--model",
+                        (dir_ / "full").string(),
+                        "--prompt",
+                        "Echo: apple",
+                        "--max-tokens",
+                        "8"});
   EXPECT_EQ(g.exit_code, 0) << g.output;
 }
 

@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 // A preset model whose every weight (norms and biases too) is random, so no
 // code path is hidden behind ones or zeros.
 models::Model random_model(const std::string& arch, nlohmann::json overrides) {
-  models::InitOptions options{.arch = arch, .preset = "tiny", .vocab_size = 300, .seed = 7};
+  models::InitOptions options{
+      .arch = arch, .preset = "tiny", .vocab_size = 300, .seed = 7};
   nlohmann::json config = models::preset_config(options);
   if (overrides.is_object()) {
     config.update(overrides);
@@ -28,29 +29,32 @@ models::Model random_model(const std::string& arch, nlohmann::json overrides) {
     auto [next, sub] = mx::random::split(key);
     key = next;
     mx::array noise = mx::random::normal(shape, mx::float32, 0.0f, 0.1f, sub);
-    model.weights.insert_or_assign(
-        name, name.ends_with("norm.weight") ? mx::add(noise, mx::array(1.0f)) : noise);
+    model.weights.insert_or_assign(name,
+                                   name.ends_with("norm.weight")
+                                       ? mx::add(noise, mx::array(1.0f))
+                                       : noise);
   }
   return model;
 }
 
 // Compares our logits for `model` (+ `adapters` with `lora` settings) with
 // mlx-lm's for the same folder (+ adapter folder).
-void expect_parity(
-    const models::Model& model,
-    const Params& adapters = {},
-    const train::LoraSpec& lora = {}) {
+void expect_parity(const models::Model& model,
+                   const Params& adapters = {},
+                   const train::LoraSpec& lora = {}) {
   mlxt::testing::TempDir dir;
   const fs::path model_dir = dir / "model";
   models::save_model(model_dir, model);
   std::vector<std::string> extra;
   if (!adapters.empty()) {
-    train::save_adapters(dir / "adapters", adapters, lora, nlohmann::json::object());
+    train::save_adapters(
+        dir / "adapters", adapters, lora, nlohmann::json::object());
     extra.push_back((dir / "adapters").string());
   }
 
-  std::vector<std::vector<int>> rows = {{1, 5, 9, 200, 3, 17, 299, 0, 42, 8, 8, 100},
-                                        {7, 7, 7, 1, 2, 3, 4, 5, 6, 250, 11, 12}};
+  std::vector<std::vector<int>> rows = {
+      {1, 5, 9, 200, 3, 17, 299, 0, 42, 8, 8, 100},
+      {7, 7, 7, 1, 2, 3, 4, 5, 6, 250, 11, 12}};
   mlxt::testing::write_file(dir / "tokens.json", nlohmann::json(rows).dump());
   std::vector<std::string> command = {
       mlxt::testing::reference_python(),
@@ -61,7 +65,8 @@ void expect_parity(
   command.insert(command.end(), extra.begin(), extra.end());
   auto result = mlxt::testing::run_command(command);
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  mx::array expected = param(load_safetensors_file(dir / "ref.safetensors"), "logits");
+  mx::array expected =
+      param(load_safetensors_file(dir / "ref.safetensors"), "logits");
 
   models::Model loaded = models::load_model(model_dir);
   for (const auto& [name, value] : adapters) {
@@ -71,17 +76,19 @@ void expect_parity(
   for (const auto& row : rows) {
     flat.insert(flat.end(), row.begin(), row.end());
   }
-  mx::array tokens(flat.begin(), {2, static_cast<int>(rows[0].size())}, mx::int32);
+  mx::array tokens(
+      flat.begin(), {2, static_cast<int>(rows[0].size())}, mx::int32);
   nn::ForwardContext ctx;
   ctx.lora_scale = lora.scale;
   mx::array logits = models::forward(loaded.args, loaded.weights, tokens, ctx);
   ASSERT_EQ(logits.shape(), expected.shape());
-  float max_diff = mx::max(mx::abs(mx::subtract(logits, expected))).item<float>();
+  float max_diff =
+      mx::max(mx::abs(mx::subtract(logits, expected))).item<float>();
   EXPECT_LT(max_diff, 1e-4f) << model.args.model_type;
 }
 
 class ModelParity : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
     if (!mlxt::testing::have_reference_python()) {
       GTEST_SKIP() << "reference venv missing: run scripts/setup --test";
@@ -94,19 +101,19 @@ TEST_F(ModelParity, Llama) {
 }
 
 TEST_F(ModelParity, LlamaWithLlama3RopeScalingAndUntiedHead) {
-  expect_parity(random_model(
-      "llama",
-      {{"tie_word_embeddings", false},
-       {"rope_scaling",
-        {{"rope_type", "llama3"},
-         {"factor", 8.0},
-         {"low_freq_factor", 1.0},
-         {"high_freq_factor", 4.0},
-         {"original_max_position_embeddings", 64}}}}));
+  expect_parity(random_model("llama",
+                             {{"tie_word_embeddings", false},
+                              {"rope_scaling",
+                               {{"rope_type", "llama3"},
+                                {"factor", 8.0},
+                                {"low_freq_factor", 1.0},
+                                {"high_freq_factor", 4.0},
+                                {"original_max_position_embeddings", 64}}}}));
 }
 
 TEST_F(ModelParity, LlamaWithAttentionBias) {
-  expect_parity(random_model("llama", {{"attention_bias", true}, {"mlp_bias", true}}));
+  expect_parity(
+      random_model("llama", {{"attention_bias", true}, {"mlp_bias", true}}));
 }
 
 TEST_F(ModelParity, Mistral) {
@@ -125,8 +132,10 @@ TEST_F(ModelParity, Qwen3) {
 // and computes the same logits.
 TEST_F(ModelParity, LoraAdaptersLoadInMlxLm) {
   models::Model model = random_model("qwen2", {});
-  train::LoraSpec lora{.rank = 4, .scale = 2.5f, .dropout = 0.0f, .num_layers = 1, .keys = {}};
-  Params adapters = train::init_lora_adapters(model.args, model.weights, lora, 5);
+  train::LoraSpec lora{
+      .rank = 4, .scale = 2.5f, .dropout = 0.0f, .num_layers = 1, .keys = {}};
+  Params adapters =
+      train::init_lora_adapters(model.args, model.weights, lora, 5);
   mx::array key = mx::random::key(9);
   for (auto& [name, value] : adapters) {
     auto [next, sub] = mx::random::split(key);

@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 TempDir::TempDir() {
   std::random_device rd;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    auto candidate = fs::temp_directory_path() /
+    auto candidate =
+        fs::temp_directory_path() /
         ("mlxt-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
     if (fs::create_directory(candidate)) {
       path_ = candidate;
@@ -61,7 +62,8 @@ CommandResult run_command(const std::vector<std::string>& args) {
   close(pipe_fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.exit_code =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }
 

@@ -14,7 +14,7 @@ namespace mlxt::testing {
 
 //! A fresh folder under the system temp dir, removed when destroyed.
 class TempDir {
- public:
+public:
   TempDir();
   ~TempDir();
   const std::filesystem::path& path() const { return path_; }
@@ -22,13 +22,13 @@ class TempDir {
     return path_ / name;
   }
 
- private:
+private:
   std::filesystem::path path_;
 };
 
 struct CommandResult {
   int exit_code = -1;
-  std::string output;  // stdout and stderr together
+  std::string output; // stdout and stderr together
 };
 
 //! Runs `args` (argv[0] first, no shell) and captures its output.
@@ -50,14 +50,16 @@ std::string read_file(const std::filesystem::path& file);
 
 //! Asserts that `statement` throws mlxt::Error with `code` and a message
 //! (what()) containing `substring`.
-#define EXPECT_MLXT_ERROR(statement, error_code, substring)                  \
-  do {                                                                       \
-    try {                                                                    \
-      statement;                                                             \
-      ADD_FAILURE() << "expected mlxt::Error(" #error_code ") from " #statement; \
-    } catch (const mlxt::Error& e) {                                         \
-      EXPECT_EQ(e.code(), mlxt::ErrorCode::error_code) << e.what();          \
-      EXPECT_NE(std::string(e.what()).find(substring), std::string::npos)    \
-          << "message: " << e.what() << "\nexpected to contain: " << (substring); \
-    }                                                                        \
+#define EXPECT_MLXT_ERROR(statement, error_code, substring)                    \
+  do {                                                                         \
+    try {                                                                      \
+      statement;                                                               \
+      ADD_FAILURE() << "expected mlxt::Error(" #error_code                     \
+                       ") from " #statement;                                   \
+    } catch (const mlxt::Error& e) {                                           \
+      EXPECT_EQ(e.code(), mlxt::ErrorCode::error_code) << e.what();            \
+      EXPECT_NE(std::string(e.what()).find(substring), std::string::npos)      \
+          << "message: " << e.what()                                           \
+          << "\nexpected to contain: " << (substring);                         \
+    }                                                                          \
   } while (0)

@@ -4,8 +4,8 @@
 #include "mlxt/models/init.h"
 #include "mlxt/models/transformer.h"
 #include "mlxt/optim/optimizer.h"
-#include "mlxt/train/loss.h"
 #include "mlxt/train/lora.h"
+#include "mlxt/train/loss.h"
 #include "mlxt/train/step.h"
 #include "support/test_support.h"
 
@@ -19,34 +19,45 @@ TEST(Loss, MaskedCrossEntropyMatchesTheFormula) {
   mx::array targets = mx::array({2, 0}, {1, 2}, mx::int32);
   mx::array mask = mx::array({1.0f, 0.0f}, {1, 2});
   float lse0 = std::log(std::exp(1.0f) + std::exp(2.0f) + std::exp(0.5f));
-  EXPECT_NEAR(train::masked_cross_entropy_sum(logits, targets, mask).item<float>(), lse0 - 0.5f, 1e-6);
+  EXPECT_NEAR(
+      train::masked_cross_entropy_sum(logits, targets, mask).item<float>(),
+      lse0 - 0.5f,
+      1e-6);
   mask = mx::array({1.0f, 1.0f}, {1, 2});
   float lse1 = std::log(std::exp(-1.0f) + std::exp(0.0f) + std::exp(3.0f));
   EXPECT_NEAR(
-      train::masked_cross_entropy_sum(logits, targets, mask).item<float>(), lse0 - 0.5f + lse1 + 1.0f, 1e-5);
+      train::masked_cross_entropy_sum(logits, targets, mask).item<float>(),
+      lse0 - 0.5f + lse1 + 1.0f,
+      1e-5);
 }
 
 TEST(Lora, FreshAdaptersLeaveTheOutputUnchanged) {
-  models::Model model = models::init_model({.preset = "tiny", .vocab_size = 50, .init_std = 0.2f});
-  Params adapters = train::init_lora_adapters(model.args, model.weights, {.rank = 4, .num_layers = 1}, 3);
+  models::Model model = models::init_model(
+      {.preset = "tiny", .vocab_size = 50, .init_std = 0.2f});
+  Params adapters = train::init_lora_adapters(
+      model.args, model.weights, {.rank = 4, .num_layers = 1}, 3);
   // The last block only, seven linears, A and B each.
   EXPECT_EQ(adapters.size(), 14u);
-  EXPECT_EQ(param(adapters, "model.layers.1.self_attn.k_proj.lora_a").shape(), mx::Shape({64, 4}));
-  EXPECT_EQ(param(adapters, "model.layers.1.self_attn.k_proj.lora_b").shape(), mx::Shape({4, 32}));
+  EXPECT_EQ(param(adapters, "model.layers.1.self_attn.k_proj.lora_a").shape(),
+            mx::Shape({64, 4}));
+  EXPECT_EQ(param(adapters, "model.layers.1.self_attn.k_proj.lora_b").shape(),
+            mx::Shape({4, 32}));
   Params with = model.weights;
   with.insert(adapters.begin(), adapters.end());
   mx::array tokens = mx::array({1, 2, 3, 4}, {1, 4}, mx::int32);
   nn::ForwardContext ctx;
-  EXPECT_TRUE(mx::array_equal(
-                  models::forward(model.args, model.weights, tokens, ctx),
-                  models::forward(model.args, with, tokens, ctx))
-                  .item<bool>());
+  EXPECT_TRUE(
+      mx::array_equal(models::forward(model.args, model.weights, tokens, ctx),
+                      models::forward(model.args, with, tokens, ctx))
+          .item<bool>());
 }
 
 TEST(Lora, UnknownKeyIsAConfigError) {
-  models::Model model = models::init_model({.preset = "tiny", .vocab_size = 50});
+  models::Model model =
+      models::init_model({.preset = "tiny", .vocab_size = 50});
   EXPECT_MLXT_ERROR(
-      train::init_lora_adapters(model.args, model.weights, {.keys = {"self_attn.qkv"}}, 0),
+      train::init_lora_adapters(
+          model.args, model.weights, {.keys = {"self_attn.qkv"}}, 0),
       invalid_config,
       "lora_parameters.keys");
 }
@@ -54,18 +65,25 @@ TEST(Lora, UnknownKeyIsAConfigError) {
 // Two micro-batches accumulated must give the update of one batch holding
 // both: the gradient is the token-weighted mean over the whole step.
 TEST(TrainStep, AccumulationMatchesOneLargeBatch) {
-  models::Model model = models::init_model({.preset = "tiny", .vocab_size = 50, .init_std = 0.1f});
+  models::Model model = models::init_model(
+      {.preset = "tiny", .vocab_size = 50, .init_std = 0.1f});
   std::vector<data::Example> examples = {
       {{1, 2, 3, 4, 5, 6}, {0, 1, 1, 1, 1, 1}},
       {{7, 8, 9}, {0, 0, 1}},
   };
-  data::BatchOptions options{.batch_size = 2, .pad_multiple = 4, .max_seq_length = 64};
+  data::BatchOptions options{
+      .batch_size = 2, .pad_multiple = 4, .max_seq_length = 64};
   // A large eps makes the update ~linear in the gradient, so float rounding
   // in near-zero gradients cannot flip Adam's normalised step.
-  auto optimizer = optim::make_adamw({.learning_rate = optim::constant_schedule(1e-2f), .eps = 1.0f});
+  auto optimizer = optim::make_adamw(
+      {.learning_rate = optim::constant_schedule(1e-2f), .eps = 1.0f});
   auto run = [&](bool accumulate) {
-    train::StepOptions step_options{
-        .args = model.args, .trainable_names = param_names(model.weights), .frozen_names = {}, .forward = {}, .max_grad_norm = {}};
+    train::StepOptions step_options{.args = model.args,
+                                    .trainable_names =
+                                        param_names(model.weights),
+                                    .frozen_names = {},
+                                    .forward = {},
+                                    .max_grad_norm = {}};
     train::TrainStep step(step_options, *optimizer);
     train::TrainState state;
     state.trainable = param_values(model.weights);
@@ -74,7 +92,8 @@ TEST(TrainStep, AccumulationMatchesOneLargeBatch) {
       step.accumulate(state, data::make_batch({&examples[0]}, options));
       step.update(state, data::make_batch({&examples[1]}, options));
     } else {
-      step.update(state, data::make_batch({&examples[0], &examples[1]}, options));
+      step.update(state,
+                  data::make_batch({&examples[0], &examples[1]}, options));
     }
     mx::eval(state.arrays());
     return state.trainable;
@@ -82,18 +101,27 @@ TEST(TrainStep, AccumulationMatchesOneLargeBatch) {
   auto together = run(false);
   auto accumulated = run(true);
   for (size_t i = 0; i < together.size(); ++i) {
-    EXPECT_TRUE(mx::allclose(together[i], accumulated[i], 1e-5, 1e-6).item<bool>()) << i;
+    EXPECT_TRUE(
+        mx::allclose(together[i], accumulated[i], 1e-5, 1e-6).item<bool>())
+        << i;
   }
 }
 
 TEST(TrainStep, LossFallsOnARepeatedBatch) {
-  models::Model model = models::init_model({.preset = "tiny", .vocab_size = 50});
-  std::vector<data::Example> examples = {{{1, 2, 3, 4, 5, 6, 7, 8}, {0, 1, 1, 1, 1, 1, 1, 1}}};
-  data::Batch batch = data::make_batch({&examples[0]}, {.batch_size = 1, .pad_multiple = 8});
-  auto optimizer = optim::make_adamw({.learning_rate = optim::constant_schedule(2e-3f)});
-  train::TrainStep step(
-      {.args = model.args, .trainable_names = param_names(model.weights), .frozen_names = {}, .forward = {}, .max_grad_norm = 1.0f},
-      *optimizer);
+  models::Model model =
+      models::init_model({.preset = "tiny", .vocab_size = 50});
+  std::vector<data::Example> examples = {
+      {{1, 2, 3, 4, 5, 6, 7, 8}, {0, 1, 1, 1, 1, 1, 1, 1}}};
+  data::Batch batch =
+      data::make_batch({&examples[0]}, {.batch_size = 1, .pad_multiple = 8});
+  auto optimizer =
+      optim::make_adamw({.learning_rate = optim::constant_schedule(2e-3f)});
+  train::TrainStep step({.args = model.args,
+                         .trainable_names = param_names(model.weights),
+                         .frozen_names = {},
+                         .forward = {},
+                         .max_grad_norm = 1.0f},
+                        *optimizer);
   train::TrainState state;
   state.trainable = param_values(model.weights);
   state.optimizer_state = optimizer->init_state(state.trainable);
@@ -109,19 +137,24 @@ TEST(TrainStep, LossFallsOnARepeatedBatch) {
 }
 
 TEST(Batching, PaddingIsNeverATarget) {
-  std::vector<data::Example> examples = {{{5, 6, 7}, {0, 1, 1}}, {{1, 2, 3, 4, 5}, {0, 0, 1, 1, 1}}};
-  data::Batch batch = data::make_batch({&examples[0], &examples[1]}, {.batch_size = 2, .pad_multiple = 8});
+  std::vector<data::Example> examples = {{{5, 6, 7}, {0, 1, 1}},
+                                         {{1, 2, 3, 4, 5}, {0, 0, 1, 1, 1}}};
+  data::Batch batch = data::make_batch({&examples[0], &examples[1]},
+                                       {.batch_size = 2, .pad_multiple = 8});
   EXPECT_EQ(batch.inputs.shape(), mx::Shape({2, 8}));
   EXPECT_EQ(batch.target_tokens, 5);
   EXPECT_EQ(mx::sum(batch.mask).item<float>(), 5.0f);
   std::vector<float> row0 = {1, 1, 0, 0, 0, 0, 0, 0};
-  EXPECT_TRUE(mx::array_equal(mx::slice(batch.mask, {0, 0}, {1, 8}), mx::array(row0.begin(), {1, 8})).item<bool>());
+  EXPECT_TRUE(mx::array_equal(mx::slice(batch.mask, {0, 0}, {1, 8}),
+                              mx::array(row0.begin(), {1, 8}))
+                  .item<bool>());
 }
 
 TEST(Batching, ScheduleIsDeterministicAndCoversEachEpoch) {
   std::vector<data::Example> examples;
   for (int i = 0; i < 10; ++i) {
-    examples.push_back({std::vector<int32_t>(2 + i, 1), std::vector<uint8_t>(2 + i, 1)});
+    examples.push_back(
+        {std::vector<int32_t>(2 + i, 1), std::vector<uint8_t>(2 + i, 1)});
   }
   data::BatchSchedule a(examples, {.batch_size = 3}, 42);
   data::BatchSchedule b(examples, {.batch_size = 3}, 42);
@@ -138,7 +171,9 @@ TEST(Batching, ScheduleIsDeterministicAndCoversEachEpoch) {
 
 TEST(Batching, TooFewExamplesNamesBatchSize) {
   std::vector<data::Example> examples = {{{1, 2}, {0, 1}}};
-  EXPECT_MLXT_ERROR(data::BatchSchedule(examples, {.batch_size = 4}, 0), invalid_data, "batch_size");
+  EXPECT_MLXT_ERROR(data::BatchSchedule(examples, {.batch_size = 4}, 0),
+                    invalid_data,
+                    "batch_size");
 }
 
 } // namespace

@@ -16,32 +16,44 @@ void add_eval_command(CLI::App& app) {
     bool mask_prompt = false;
   };
   auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("eval", "Loss and perplexity of a model on a dataset split");
+  auto* cmd = app.add_subcommand(
+      "eval", "Loss and perplexity of a model on a dataset split");
   cmd->add_option("-m,--model", o->model, "Model folder")->required();
   cmd->add_option("-a,--adapter", o->adapter, "LoRA adapter folder");
   cmd->add_option("--data", o->data, "Data folder or .jsonl file")->required();
-  cmd->add_option("--split", o->split, "train | valid | test")->check(CLI::IsMember({"train", "valid", "test"}));
+  cmd->add_option("--split", o->split, "train | valid | test")
+      ->check(CLI::IsMember({"train", "valid", "test"}));
   cmd->add_option("--batch-size", o->batch_size)->check(CLI::PositiveNumber);
-  cmd->add_option("--max-seq-length", o->max_seq_length)->check(CLI::Range(2, 1 << 20));
+  cmd->add_option("--max-seq-length", o->max_seq_length)
+      ->check(CLI::Range(2, 1 << 20));
   cmd->add_option("--batches", o->batches, "Batches to evaluate; -1 = all");
-  cmd->add_flag("--mask-prompt", o->mask_prompt, "Score only completions / assistant turns");
+  cmd->add_flag("--mask-prompt",
+                o->mask_prompt,
+                "Score only completions / assistant turns");
   cmd->callback([o] {
     LoadedModel m = load_for_inference(o->model, o->adapter);
     data::EncodedDataset dataset = data::load_sft_jsonl(
-        o->data, m.tokenizer, {.mask_prompt = o->mask_prompt, .max_seq_length = o->max_seq_length});
-    const data::EncodedSplit* split = o->split == "train" ? &dataset.train
+        o->data,
+        m.tokenizer,
+        {.mask_prompt = o->mask_prompt, .max_seq_length = o->max_seq_length});
+    const data::EncodedSplit* split =
+        o->split == "train"   ? &dataset.train
         : o->split == "valid" ? (dataset.valid ? &*dataset.valid : nullptr)
                               : (dataset.test ? &*dataset.test : nullptr);
     if (split == nullptr) {
-      fail(ErrorCode::not_found, "the data has no " + o->split + " split", {.file = o->data});
+      fail(ErrorCode::not_found,
+           "the data has no " + o->split + " split",
+           {.file = o->data});
     }
     train::Evaluator evaluator(m.model.args, m.ctx);
-    train::EvalResult r = evaluator.run(
-        m.model.weights,
-        split->examples,
-        {.batch_size = o->batch_size, .pad_multiple = 32, .max_seq_length = o->max_seq_length},
-        o->batches);
-    nlohmann::json out = {{"loss", r.loss}, {"perplexity", r.perplexity}, {"tokens", r.tokens}};
+    train::EvalResult r = evaluator.run(m.model.weights,
+                                        split->examples,
+                                        {.batch_size = o->batch_size,
+                                         .pad_multiple = 32,
+                                         .max_seq_length = o->max_seq_length},
+                                        o->batches);
+    nlohmann::json out = {
+        {"loss", r.loss}, {"perplexity", r.perplexity}, {"tokens", r.tokens}};
     std::cout << out.dump() << std::endl;
   });
 }

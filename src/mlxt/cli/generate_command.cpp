@@ -18,24 +18,33 @@ void add_generate_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("generate", "Generate text from a prompt");
   cmd->add_option("-m,--model", o->model, "Model folder")->required();
-  cmd->add_option("-a,--adapter", o->adapter, "LoRA adapter folder (adapters.safetensors)");
+  cmd->add_option(
+      "-a,--adapter", o->adapter, "LoRA adapter folder (adapters.safetensors)");
   cmd->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
   cmd->add_option("--system", o->system, "System message (chat models)");
-  cmd->add_option("--max-tokens", o->max_tokens, "Tokens to generate")->check(CLI::PositiveNumber);
-  cmd->add_option("--temp,--temperature", o->temperature, "Sampling temperature; 0 = greedy")
+  cmd->add_option("--max-tokens", o->max_tokens, "Tokens to generate")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--temp,--temperature",
+                  o->temperature,
+                  "Sampling temperature; 0 = greedy")
       ->check(CLI::Range(0.0f, 100.0f));
-  cmd->add_option("--top-p", o->top_p, "Nucleus sampling mass")->check(CLI::Range(0.0f, 1.0f));
+  cmd->add_option("--top-p", o->top_p, "Nucleus sampling mass")
+      ->check(CLI::Range(0.0f, 1.0f));
   cmd->add_option("--seed", o->seed, "Sampling seed");
-  cmd->add_flag("--raw", o->raw, "Use the prompt as is, without the chat template");
+  cmd->add_flag(
+      "--raw", o->raw, "Use the prompt as is, without the chat template");
   cmd->callback([o] {
     LoadedModel m = load_for_inference(o->model, o->adapter);
     std::vector<int> prompt = encode_prompt(m, o->prompt, o->system, o->raw);
-    generate::SamplingOptions sampling{
-        .max_tokens = o->max_tokens, .temperature = o->temperature, .top_p = o->top_p, .seed = o->seed};
+    generate::SamplingOptions sampling{.max_tokens = o->max_tokens,
+                                       .temperature = o->temperature,
+                                       .top_p = o->top_p,
+                                       .seed = o->seed};
     if (auto eos = m.tokenizer.eos_id()) {
       sampling.stop_ids.push_back(*eos);
     }
-    std::vector<int> ids = generate::generate_tokens(m.model.args, m.model.weights, m.ctx, prompt, sampling);
+    std::vector<int> ids = generate::generate_tokens(
+        m.model.args, m.model.weights, m.ctx, prompt, sampling);
     std::cout << m.tokenizer.decode(ids) << std::endl;
   });
 }

@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // Every string value of a JSON document, depth first.
-void collect_strings(const nlohmann::json& value, std::vector<std::string>& out) {
+void collect_strings(const nlohmann::json& value,
+                     std::vector<std::string>& out) {
   if (value.is_string()) {
     out.push_back(value.get<std::string>());
   } else if (value.is_structured()) {
@@ -32,7 +33,9 @@ std::vector<std::string> read_corpus(const std::vector<std::string>& files) {
   for (const auto& file : files) {
     std::ifstream in(file);
     if (!in) {
-      fail(ErrorCode::not_found, "cannot open the tokenizer corpus", {.file = file});
+      fail(ErrorCode::not_found,
+           "cannot open the tokenizer corpus",
+           {.file = file});
     }
     std::string line;
     long number = 0;
@@ -49,7 +52,9 @@ std::vector<std::string> read_corpus(const std::vector<std::string>& files) {
       try {
         collect_strings(nlohmann::json::parse(line), texts);
       } catch (const nlohmann::json::parse_error& e) {
-        fail(ErrorCode::invalid_data, std::string("invalid JSON: ") + e.what(), {.file = file, .line = number});
+        fail(ErrorCode::invalid_data,
+             std::string("invalid JSON: ") + e.what(),
+             {.file = file, .line = number});
       }
     }
   }
@@ -66,26 +71,36 @@ void add_init_model_command(CLI::App& app) {
     int vocab_size = 1024;
   };
   auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("init-model", "Write a random-initialised model folder");
+  auto* cmd = app.add_subcommand("init-model",
+                                 "Write a random-initialised model folder");
   cmd->add_option("--arch", o->init.arch, "llama | mistral | qwen2 | qwen3")
       ->check(CLI::IsMember({"llama", "mistral", "qwen2", "qwen3"}));
-  cmd->add_option("--preset", o->init.preset, "tiny | small")->check(CLI::IsMember({"tiny", "small"}));
+  cmd->add_option("--preset", o->init.preset, "tiny | small")
+      ->check(CLI::IsMember({"tiny", "small"}));
   cmd->add_option("--out", o->out, "Output folder")->required();
   cmd->add_option("--seed", o->init.seed, "Weight-initialisation seed");
-  cmd->add_option("--init-std", o->init.init_std, "Standard deviation of the random matrices")
+  cmd->add_option("--init-std",
+                  o->init.init_std,
+                  "Standard deviation of the random matrices")
       ->check(CLI::Range(1e-6f, 10.0f));
-  cmd->add_option("--vocab-size", o->vocab_size, "Tokenizer vocabulary size (with 256 bytes and specials)")
+  cmd->add_option("--vocab-size",
+                  o->vocab_size,
+                  "Tokenizer vocabulary size (with 256 bytes and specials)")
       ->check(CLI::Range(260, 1 << 20));
-  cmd->add_option("--tokenizer-corpus", o->corpus, "Text or JSONL files to train the byte-level BPE on");
+  cmd->add_option("--tokenizer-corpus",
+                  o->corpus,
+                  "Text or JSONL files to train the byte-level BPE on");
   cmd->callback([o] {
     tokenizer::BpeTrainOptions bpe;
     bpe.vocab_size = o->vocab_size;
     bpe.special_tokens = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
-    auto [tokenizer_json, tokenizer_config] = tokenizer::train_byte_level_bpe(read_corpus(o->corpus), bpe);
+    auto [tokenizer_json, tokenizer_config] =
+        tokenizer::train_byte_level_bpe(read_corpus(o->corpus), bpe);
     const fs::path out = o->out;
     fs::create_directories(out);
     write_file_atomic(out / "tokenizer.json", tokenizer_json.dump(2) + "\n");
-    write_file_atomic(out / "tokenizer_config.json", tokenizer_config.dump(2) + "\n");
+    write_file_atomic(out / "tokenizer_config.json",
+                      tokenizer_config.dump(2) + "\n");
     // The model's vocabulary covers every id the tokenizer can produce.
     o->init.vocab_size = tokenizer::Tokenizer::load(out).vocab_size();
     models::Model model = models::init_model(o->init);
@@ -93,8 +108,9 @@ void add_init_model_command(CLI::App& app) {
       model.args.config["eos_token_id"] = *eos;
     }
     models::save_model(out, model);
-    std::cout << "wrote " << out.string() << ": " << o->init.arch << " " << o->init.preset << ", "
-              << param_count(model.weights) << " parameters, vocabulary " << o->init.vocab_size << "\n";
+    std::cout << "wrote " << out.string() << ": " << o->init.arch << " "
+              << o->init.preset << ", " << param_count(model.weights)
+              << " parameters, vocabulary " << o->init.vocab_size << "\n";
   });
 }
 

@@ -4,11 +4,14 @@
 
 namespace mlxt::cli {
 
-LoadedModel load_for_inference(const std::string& model_dir, const std::string& adapter_dir) {
-  LoadedModel m{models::load_model(model_dir), tokenizer::Tokenizer::load(model_dir), {}};
+LoadedModel load_for_inference(const std::string& model_dir,
+                               const std::string& adapter_dir) {
+  LoadedModel m{
+      models::load_model(model_dir), tokenizer::Tokenizer::load(model_dir), {}};
   if (!adapter_dir.empty()) {
     train::LoraSpec spec = train::read_adapter_config(adapter_dir);
-    for (auto& [name, value] : train::load_adapters(adapter_dir, m.model.args, m.model.weights)) {
+    for (auto& [name, value] :
+         train::load_adapters(adapter_dir, m.model.args, m.model.weights)) {
       m.model.weights.insert_or_assign(name, value);
     }
     m.ctx.lora_scale = spec.scale;
@@ -16,11 +19,10 @@ LoadedModel load_for_inference(const std::string& model_dir, const std::string& 
   return m;
 }
 
-std::vector<int> encode_prompt(
-    const LoadedModel& m,
-    const std::string& prompt,
-    const std::string& system,
-    bool raw) {
+std::vector<int> encode_prompt(const LoadedModel& m,
+                               const std::string& prompt,
+                               const std::string& system,
+                               bool raw) {
   if (raw || !m.tokenizer.has_chat_template()) {
     return m.tokenizer.encode(prompt, true);
   }
@@ -29,7 +31,8 @@ std::vector<int> encode_prompt(
     messages.push_back({"system", system});
   }
   messages.push_back({"user", prompt});
-  return m.tokenizer.encode(m.tokenizer.apply_chat_template(messages, true), false);
+  return m.tokenizer.encode(m.tokenizer.apply_chat_template(messages, true),
+                            false);
 }
 
 } // namespace mlxt::cli

@@ -12,21 +12,21 @@
 namespace mlxt::cli {
 
 struct LoadedModel {
-  models::Model model;  // adapters merged into weights as extra entries
+  models::Model model; // adapters merged into weights as extra entries
   tokenizer::Tokenizer tokenizer;
   nn::ForwardContext ctx;
 };
 
 //! Loads `model_dir`, its tokenizer and, when `adapter_dir` is not empty,
 //! the LoRA adapters saved there.
-LoadedModel load_for_inference(const std::string& model_dir, const std::string& adapter_dir);
+LoadedModel load_for_inference(const std::string& model_dir,
+                               const std::string& adapter_dir);
 
 //! Token ids of a user prompt: through the chat template when the tokenizer
 //! has one (and !raw), else the plain encoding.
-std::vector<int> encode_prompt(
-    const LoadedModel& m,
-    const std::string& prompt,
-    const std::string& system,
-    bool raw);
+std::vector<int> encode_prompt(const LoadedModel& m,
+                               const std::string& prompt,
+                               const std::string& system,
+                               bool raw);
 
 } // namespace mlxt::cli

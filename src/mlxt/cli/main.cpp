@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const mlxt::Error& e) {
-    std::cerr << "mlxt: error (" << mlxt::error_code_name(e.code()) << "): " << e.what() << "\n";
+    std::cerr << "mlxt: error (" << mlxt::error_code_name(e.code())
+              << "): " << e.what() << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "mlxt: internal error: " << e.what() << "\n";

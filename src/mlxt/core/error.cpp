@@ -4,20 +4,20 @@ namespace mlxt {
 
 const char* error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::invalid_config:
-      return "invalid_config";
-    case ErrorCode::invalid_data:
-      return "invalid_data";
-    case ErrorCode::invalid_model:
-      return "invalid_model";
-    case ErrorCode::not_found:
-      return "not_found";
-    case ErrorCode::unsupported:
-      return "unsupported";
-    case ErrorCode::io:
-      return "io";
-    case ErrorCode::internal:
-      return "internal";
+  case ErrorCode::invalid_config:
+    return "invalid_config";
+  case ErrorCode::invalid_data:
+    return "invalid_data";
+  case ErrorCode::invalid_model:
+    return "invalid_model";
+  case ErrorCode::not_found:
+    return "not_found";
+  case ErrorCode::unsupported:
+    return "unsupported";
+  case ErrorCode::io:
+    return "io";
+  case ErrorCode::internal:
+    return "internal";
   }
   return "internal";
 }
@@ -43,10 +43,8 @@ std::string format_error(const std::string& message, const ErrorContext& c) {
 } // namespace
 
 Error::Error(ErrorCode code, const std::string& message, ErrorContext context)
-    : std::runtime_error(format_error(message, context)),
-      code_(code),
-      context_(std::move(context)),
-      message_(message) {}
+    : std::runtime_error(format_error(message, context)), code_(code),
+      context_(std::move(context)), message_(message) {}
 
 void fail(ErrorCode code, const std::string& message, ErrorContext context) {
   throw Error(code, message, std::move(context));

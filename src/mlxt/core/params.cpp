@@ -22,14 +22,12 @@ std::vector<mx::array> param_values(const Params& params) {
   return values;
 }
 
-Params zip_params(
-    const std::vector<std::string>& names,
-    const std::vector<mx::array>& values) {
+Params zip_params(const std::vector<std::string>& names,
+                  const std::vector<mx::array>& values) {
   if (names.size() != values.size()) {
-    fail(
-        ErrorCode::internal,
-        "zip_params: " + std::to_string(names.size()) + " names but " +
-            std::to_string(values.size()) + " arrays");
+    fail(ErrorCode::internal,
+         "zip_params: " + std::to_string(names.size()) + " names but " +
+             std::to_string(values.size()) + " arrays");
   }
   Params params;
   for (size_t i = 0; i < names.size(); ++i) {

@@ -25,9 +25,8 @@ std::vector<std::string> param_names(const Params& params);
 std::vector<mx::array> param_values(const Params& params);
 
 //! Rebuilds a map from names and arrays of equal length.
-Params zip_params(
-    const std::vector<std::string>& names,
-    const std::vector<mx::array>& values);
+Params zip_params(const std::vector<std::string>& names,
+                  const std::vector<mx::array>& values);
 
 //! The array called `name`; throws Error(internal) naming it when absent.
 const mx::array& param(const Params& params, const std::string& name);

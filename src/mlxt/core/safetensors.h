@@ -19,15 +19,15 @@ namespace mlxt {
 
 struct TensorInfo {
   std::string name;
-  std::string dtype;        // safetensors spelling: "F32", "BF16", ...
+  std::string dtype; // safetensors spelling: "F32", "BF16", ...
   std::vector<int64_t> shape;
-  uint64_t begin = 0;       // offsets within the data section
+  uint64_t begin = 0; // offsets within the data section
   uint64_t end = 0;
 };
 
 struct SafetensorsHeader {
-  std::vector<TensorInfo> tensors;               // in header order
-  std::map<std::string, std::string> metadata;   // "__metadata__"
+  std::vector<TensorInfo> tensors;             // in header order
+  std::map<std::string, std::string> metadata; // "__metadata__"
 };
 
 //! Reads and validates the header of `file` without loading tensor data.

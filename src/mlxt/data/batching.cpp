@@ -8,7 +8,8 @@
 
 namespace mlxt::data {
 
-Batch make_batch(const std::vector<const Example*>& examples, const BatchOptions& options) {
+Batch make_batch(const std::vector<const Example*>& examples,
+                 const BatchOptions& options) {
   size_t longest = 0;
   for (const Example* e : examples) {
     longest = std::max(longest, e->tokens.size());
@@ -31,32 +32,32 @@ Batch make_batch(const std::vector<const Example*>& examples, const BatchOptions
       count += e.loss_mask[t + 1];
     }
   }
-  return Batch{
-      mx::array(inputs.begin(), {B, T}, mx::int32),
-      mx::array(targets.begin(), {B, T}, mx::int32),
-      mx::array(mask.begin(), {B, T}, mx::float32),
-      count};
+  return Batch{mx::array(inputs.begin(), {B, T}, mx::int32),
+               mx::array(targets.begin(), {B, T}, mx::int32),
+               mx::array(mask.begin(), {B, T}, mx::float32),
+               count};
 }
 
-BatchSchedule::BatchSchedule(
-    const std::vector<Example>& examples,
-    const BatchOptions& options,
-    uint64_t seed)
+BatchSchedule::BatchSchedule(const std::vector<Example>& examples,
+                             const BatchOptions& options,
+                             uint64_t seed)
     : examples_(examples), seed_(seed) {
   if (examples.size() < static_cast<size_t>(options.batch_size)) {
-    fail(
-        ErrorCode::invalid_data,
-        "the dataset has " + std::to_string(examples.size()) +
-            " examples, fewer than batch_size " + std::to_string(options.batch_size),
-        {.key = "batch_size"});
+    fail(ErrorCode::invalid_data,
+         "the dataset has " + std::to_string(examples.size()) +
+             " examples, fewer than batch_size " +
+             std::to_string(options.batch_size),
+         {.key = "batch_size"});
   }
   std::vector<size_t> order(examples.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return examples[a].tokens.size() < examples[b].tokens.size();
   });
-  for (size_t i = 0; i + options.batch_size <= order.size(); i += options.batch_size) {
-    batches_.emplace_back(order.begin() + i, order.begin() + i + options.batch_size);
+  for (size_t i = 0; i + options.batch_size <= order.size();
+       i += options.batch_size) {
+    batches_.emplace_back(order.begin() + i,
+                          order.begin() + i + options.batch_size);
   }
 }
 

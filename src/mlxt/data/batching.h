@@ -14,37 +14,40 @@ namespace mlxt::data {
 namespace mx = mlx::core;
 
 struct Batch {
-  mx::array inputs;   // (B, T) int32: tokens[:, :-1], padded with 0
-  mx::array targets;  // (B, T) int32: tokens[:, 1:]
-  mx::array mask;     // (B, T) float32: 1 where targets[b, t] is trained
-  long target_tokens = 0;  // sum of mask
+  mx::array inputs;       // (B, T) int32: tokens[:, :-1], padded with 0
+  mx::array targets;      // (B, T) int32: tokens[:, 1:]
+  mx::array mask;         // (B, T) float32: 1 where targets[b, t] is trained
+  long target_tokens = 0; // sum of mask
 };
 
 struct BatchOptions {
   int batch_size = 4;
-  int pad_multiple = 32;  // T is rounded up to this (bounded by max_len - 1)
+  int pad_multiple = 32; // T is rounded up to this (bounded by max_len - 1)
   int max_seq_length = 2048;
 };
 
 //! Builds the batch of `examples` (shorter rows padded; padding never a
 //! target).
-Batch make_batch(const std::vector<const Example*>& examples, const BatchOptions& options);
+Batch make_batch(const std::vector<const Example*>& examples,
+                 const BatchOptions& options);
 
 //! Deterministic epoch-by-epoch batch order: examples are sorted by length
 //! and cut into consecutive batches of batch_size (so a batch wastes little
 //! on padding), and the batch order is shuffled per epoch from the seed.
 //! Leftover examples that do not fill a batch are skipped in that epoch.
 class BatchSchedule {
- public:
-  BatchSchedule(const std::vector<Example>& examples, const BatchOptions& options, uint64_t seed);
+public:
+  BatchSchedule(const std::vector<Example>& examples,
+                const BatchOptions& options,
+                uint64_t seed);
 
   //! The examples of the n-th batch of the whole run (epochs chained).
   std::vector<const Example*> batch(long n) const;
   long batches_per_epoch() const { return static_cast<long>(batches_.size()); }
 
- private:
+private:
   const std::vector<Example>& examples_;
-  std::vector<std::vector<size_t>> batches_;  // indices, in length order
+  std::vector<std::vector<size_t>> batches_; // indices, in length order
   uint64_t seed_;
 };
 

@@ -11,19 +11,19 @@ using nlohmann::json;
 
 namespace {
 
-[[noreturn]] void row_error(
-    const std::string& message,
-    const std::string& file,
-    long line,
-    const std::string& key) {
-  fail(ErrorCode::invalid_data, message, {.file = file, .line = line, .key = key});
+[[noreturn]] void row_error(const std::string& message,
+                            const std::string& file,
+                            long line,
+                            const std::string& key) {
+  fail(ErrorCode::invalid_data,
+       message,
+       {.file = file, .line = line, .key = key});
 }
 
-const std::string& string_field(
-    const json& row,
-    const char* key,
-    const std::string& file,
-    long line) {
+const std::string& string_field(const json& row,
+                                const char* key,
+                                const std::string& file,
+                                long line) {
   auto it = row.find(key);
   if (it == row.end() || !it->is_string()) {
     row_error("expected a string", file, line, key);
@@ -31,10 +31,8 @@ const std::string& string_field(
   return it->get_ref<const std::string&>();
 }
 
-std::vector<tokenizer::ChatMessage> parse_messages(
-    const json& row,
-    const std::string& file,
-    long line) {
+std::vector<tokenizer::ChatMessage>
+parse_messages(const json& row, const std::string& file, long line) {
   const json& list = row["messages"];
   if (!list.is_array() || list.empty()) {
     row_error("expected a non-empty list of messages", file, line, "messages");
@@ -53,11 +51,10 @@ std::vector<tokenizer::ChatMessage> parse_messages(
     }
     const std::string& r = role->get_ref<const std::string&>();
     if (r != "system" && r != "user" && r != "assistant") {
-      row_error(
-          "unknown role \"" + r + "\" (allowed: system, user, assistant)",
-          file,
-          line,
-          key + ".role");
+      row_error("unknown role \"" + r + "\" (allowed: system, user, assistant)",
+                file,
+                line,
+                key + ".role");
     }
     if (content == m.end() || !content->is_string()) {
       row_error("expected a string", file, line, key + ".content");
@@ -67,22 +64,26 @@ std::vector<tokenizer::ChatMessage> parse_messages(
   return messages;
 }
 
-std::vector<int32_t> encode_ids(const tokenizer::Tokenizer& tok, const std::string& text, bool add_special) {
+std::vector<int32_t> encode_ids(const tokenizer::Tokenizer& tok,
+                                const std::string& text,
+                                bool add_special) {
   std::vector<int> ids = tok.encode(text, add_special);
   return {ids.begin(), ids.end()};
 }
 
 // Tokens of a chat and the number of leading prompt tokens (0 when not
 // masking).
-std::pair<std::vector<int32_t>, size_t> encode_chat(
-    const std::vector<tokenizer::ChatMessage>& messages,
-    const tokenizer::Tokenizer& tok,
-    bool mask_prompt) {
+std::pair<std::vector<int32_t>, size_t>
+encode_chat(const std::vector<tokenizer::ChatMessage>& messages,
+            const tokenizer::Tokenizer& tok,
+            bool mask_prompt) {
   // The template already writes any BOS it wants.
-  std::vector<int32_t> tokens = encode_ids(tok, tok.apply_chat_template(messages, false), false);
+  std::vector<int32_t> tokens =
+      encode_ids(tok, tok.apply_chat_template(messages, false), false);
   size_t prompt = 0;
   if (mask_prompt) {
-    std::vector<tokenizer::ChatMessage> head(messages.begin(), messages.end() - 1);
+    std::vector<tokenizer::ChatMessage> head(messages.begin(),
+                                             messages.end() - 1);
     prompt = encode_ids(tok, tok.apply_chat_template(head, true), false).size();
   }
   return {tokens, prompt};
@@ -90,12 +91,11 @@ std::pair<std::vector<int32_t>, size_t> encode_chat(
 
 } // namespace
 
-Example encode_row(
-    const json& row,
-    const tokenizer::Tokenizer& tok,
-    const EncodeOptions& options,
-    const std::string& file,
-    long line) {
+Example encode_row(const json& row,
+                   const tokenizer::Tokenizer& tok,
+                   const EncodeOptions& options,
+                   const std::string& file,
+                   long line) {
   if (!row.is_object()) {
     row_error("each line must be a JSON object", file, line, "");
   }
@@ -103,19 +103,25 @@ Example encode_row(
   size_t prompt = 0;
   if (row.contains("messages")) {
     if (!tok.has_chat_template()) {
-      row_error("messages rows need a tokenizer with a chat template", file, line, "messages");
+      row_error("messages rows need a tokenizer with a chat template",
+                file,
+                line,
+                "messages");
     }
     auto messages = parse_messages(row, file, line);
     if (messages.back().role != "assistant") {
-      row_error("the last message must be from the assistant", file, line, "messages");
+      row_error("the last message must be from the assistant",
+                file,
+                line,
+                "messages");
     }
     std::tie(tokens, prompt) = encode_chat(messages, tok, options.mask_prompt);
   } else if (row.contains("prompt") || row.contains("completion")) {
     const std::string& p = string_field(row, "prompt", file, line);
     const std::string& c = string_field(row, "completion", file, line);
     if (tok.has_chat_template()) {
-      std::tie(tokens, prompt) =
-          encode_chat({{"user", p}, {"assistant", c}}, tok, options.mask_prompt);
+      std::tie(tokens, prompt) = encode_chat(
+          {{"user", p}, {"assistant", c}}, tok, options.mask_prompt);
     } else {
       tokens = encode_ids(tok, p, true);
       prompt = options.mask_prompt ? tokens.size() : 0;
@@ -127,7 +133,11 @@ Example encode_row(
     }
   } else if (row.contains("text")) {
     if (options.mask_prompt) {
-      row_error("mask_prompt needs prompt/completion or messages rows, not text", file, line, "text");
+      row_error(
+          "mask_prompt needs prompt/completion or messages rows, not text",
+          file,
+          line,
+          "text");
     }
     tokens = encode_ids(tok, string_field(row, "text", file, line), true);
     if (tok.eos_id() && (tokens.empty() || tokens.back() != *tok.eos_id())) {
@@ -145,7 +155,8 @@ Example encode_row(
   example.tokens = std::move(tokens);
   example.loss_mask.assign(example.tokens.size(), 1);
   // Token 0 has no context, and prompt tokens are inputs only.
-  for (size_t i = 0; i < example.loss_mask.size() && (i == 0 || i < prompt); ++i) {
+  for (size_t i = 0; i < example.loss_mask.size() && (i == 0 || i < prompt);
+       ++i) {
     example.loss_mask[i] = 0;
   }
   return example;
@@ -153,13 +164,14 @@ Example encode_row(
 
 namespace {
 
-EncodedSplit load_split(
-    const fs::path& file,
-    const tokenizer::Tokenizer& tok,
-    const EncodeOptions& options) {
+EncodedSplit load_split(const fs::path& file,
+                        const tokenizer::Tokenizer& tok,
+                        const EncodeOptions& options) {
   std::ifstream in(file);
   if (!in) {
-    fail(ErrorCode::not_found, "cannot open the data file", {.file = file.string()});
+    fail(ErrorCode::not_found,
+         "cannot open the data file",
+         {.file = file.string()});
   }
   EncodedSplit split{file.string(), {}, {}};
   std::string text;
@@ -173,10 +185,9 @@ EncodedSplit load_split(
     try {
       row = json::parse(text);
     } catch (const json::parse_error& e) {
-      fail(
-          ErrorCode::invalid_data,
-          std::string("invalid JSON: ") + e.what(),
-          {.file = file.string(), .line = line});
+      fail(ErrorCode::invalid_data,
+           std::string("invalid JSON: ") + e.what(),
+           {.file = file.string(), .line = line});
     }
     ++split.summary.rows_read;
     Example example = encode_row(row, tok, options, file.string(), line);
@@ -185,7 +196,8 @@ EncodedSplit load_split(
       example.loss_mask.resize(options.max_seq_length);
       ++split.summary.truncated;
     }
-    bool has_target = std::find(example.loss_mask.begin(), example.loss_mask.end(), 1) !=
+    bool has_target =
+        std::find(example.loss_mask.begin(), example.loss_mask.end(), 1) !=
         example.loss_mask.end();
     if (!has_target) {
       ++split.summary.dropped_no_targets;
@@ -195,31 +207,34 @@ EncodedSplit load_split(
   }
   split.summary.kept = split.examples.size();
   if (split.examples.empty()) {
-    fail(
-        ErrorCode::invalid_data,
-        split.summary.rows_read == 0 ? "the file has no rows"
-                                     : "no row has a training target left",
-        {.file = file.string()});
+    fail(ErrorCode::invalid_data,
+         split.summary.rows_read == 0 ? "the file has no rows"
+                                      : "no row has a training target left",
+         {.file = file.string()});
   }
   return split;
 }
 
 } // namespace
 
-EncodedDataset load_sft_jsonl(
-    const fs::path& data,
-    const tokenizer::Tokenizer& tok,
-    const EncodeOptions& options) {
+EncodedDataset load_sft_jsonl(const fs::path& data,
+                              const tokenizer::Tokenizer& tok,
+                              const EncodeOptions& options) {
   if (fs::is_regular_file(data)) {
     return {load_split(data, tok, options), std::nullopt, std::nullopt};
   }
   if (!fs::is_directory(data)) {
-    fail(ErrorCode::not_found, "data path does not exist", {.file = data.string()});
+    fail(ErrorCode::not_found,
+         "data path does not exist",
+         {.file = data.string()});
   }
   if (!fs::exists(data / "train.jsonl")) {
-    fail(ErrorCode::not_found, "the data folder has no train.jsonl", {.file = data.string()});
+    fail(ErrorCode::not_found,
+         "the data folder has no train.jsonl",
+         {.file = data.string()});
   }
-  EncodedDataset dataset{load_split(data / "train.jsonl", tok, options), {}, {}};
+  EncodedDataset dataset{
+      load_split(data / "train.jsonl", tok, options), {}, {}};
   if (fs::exists(data / "valid.jsonl")) {
     dataset.valid = load_split(data / "valid.jsonl", tok, options);
   }

@@ -25,11 +25,11 @@ namespace mlxt::data {
 
 struct EncodeOptions {
   bool mask_prompt = false;
-  int max_seq_length = 2048;  // longer rows are truncated
+  int max_seq_length = 2048; // longer rows are truncated
 };
 
 struct EncodedSplit {
-  std::string source;              // the file it came from
+  std::string source; // the file it came from
   std::vector<Example> examples;
   EncodeSummary summary;
 };
@@ -42,18 +42,16 @@ struct EncodedDataset {
 
 //! Reads and encodes every split of `data`. Bad rows end the load with
 //! Error(invalid_data) naming the file, line and key.
-EncodedDataset load_sft_jsonl(
-    const std::filesystem::path& data,
-    const tokenizer::Tokenizer& tok,
-    const EncodeOptions& options);
+EncodedDataset load_sft_jsonl(const std::filesystem::path& data,
+                              const tokenizer::Tokenizer& tok,
+                              const EncodeOptions& options);
 
 //! Encodes one parsed row (exposed for tests and `mlxt generate` prompts).
 //! `where` names the file and line in errors.
-Example encode_row(
-    const nlohmann::json& row,
-    const tokenizer::Tokenizer& tok,
-    const EncodeOptions& options,
-    const std::string& file,
-    long line);
+Example encode_row(const nlohmann::json& row,
+                   const tokenizer::Tokenizer& tok,
+                   const EncodeOptions& options,
+                   const std::string& file,
+                   long line);
 
 } // namespace mlxt::data

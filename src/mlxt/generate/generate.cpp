@@ -8,7 +8,9 @@
 
 namespace mlxt::generate {
 
-int sample_token(const mx::array& logits, const SamplingOptions& options, const mx::array& key) {
+int sample_token(const mx::array& logits,
+                 const SamplingOptions& options,
+                 const mx::array& key) {
   mx::array x = mx::astype(logits, mx::float32);
   if (options.temperature <= 0.0f) {
     return mx::argmax(x).item<int>();
@@ -29,15 +31,16 @@ int sample_token(const mx::array& logits, const SamplingOptions& options, const 
   return mx::random::categorical(scaled, -1, key).item<int>();
 }
 
-std::vector<int> generate_tokens(
-    const models::ModelArgs& args,
-    const Params& weights,
-    const nn::ForwardContext& ctx_in,
-    const std::vector<int>& prompt,
-    const SamplingOptions& options,
-    const std::function<void(int)>& on_token) {
+std::vector<int> generate_tokens(const models::ModelArgs& args,
+                                 const Params& weights,
+                                 const nn::ForwardContext& ctx_in,
+                                 const std::vector<int>& prompt,
+                                 const SamplingOptions& options,
+                                 const std::function<void(int)>& on_token) {
   if (prompt.empty()) {
-    fail(ErrorCode::invalid_config, "the prompt encodes to no tokens", {.key = "prompt"});
+    fail(ErrorCode::invalid_config,
+         "the prompt encodes to no tokens",
+         {.key = "prompt"});
   }
   nn::ForwardContext ctx = ctx_in;
   ctx.lora_dropout = 0.0f;
@@ -45,12 +48,15 @@ std::vector<int> generate_tokens(
   models::KVCache cache(args.num_hidden_layers);
   mx::array key = mx::random::key(options.seed);
   std::vector<int> out;
-  mx::array input(prompt.begin(), {1, static_cast<int>(prompt.size())}, mx::int32);
+  mx::array input(
+      prompt.begin(), {1, static_cast<int>(prompt.size())}, mx::int32);
   for (int i = 0; i < options.max_tokens; ++i) {
     mx::array logits = models::forward(args, weights, input, ctx, &cache);
-    mx::array last = mx::reshape(
-        mx::slice(logits, {0, logits.shape(1) - 1, 0}, {1, logits.shape(1), logits.shape(2)}),
-        {logits.shape(2)});
+    mx::array last =
+        mx::reshape(mx::slice(logits,
+                              {0, logits.shape(1) - 1, 0},
+                              {1, logits.shape(1), logits.shape(2)}),
+                    {logits.shape(2)});
     auto [next_key, sub] = mx::random::split(key);
     key = next_key;
     int token = sample_token(last, options, sub);
@@ -58,7 +64,8 @@ std::vector<int> generate_tokens(
     if (on_token) {
       on_token(token);
     }
-    if (std::find(options.stop_ids.begin(), options.stop_ids.end(), token) != options.stop_ids.end()) {
+    if (std::find(options.stop_ids.begin(), options.stop_ids.end(), token) !=
+        options.stop_ids.end()) {
       break;
     }
     input = mx::array({token}, {1, 1}, mx::int32);

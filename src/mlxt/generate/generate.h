@@ -13,24 +13,25 @@ namespace mlxt::generate {
 
 struct SamplingOptions {
   int max_tokens = 64;
-  float temperature = 0.0f;  // 0 = greedy
-  float top_p = 1.0f;        // keep the smallest set of tokens with mass >= top_p
+  float temperature = 0.0f; // 0 = greedy
+  float top_p = 1.0f; // keep the smallest set of tokens with mass >= top_p
   int seed = 0;
-  std::vector<int> stop_ids;  // generation ends after any of these
+  std::vector<int> stop_ids; // generation ends after any of these
 };
 
 //! logits (V,) float -> the next token id under `options` (`key` is used
 //! only when sampling).
-int sample_token(const mx::array& logits, const SamplingOptions& options, const mx::array& key);
+int sample_token(const mx::array& logits,
+                 const SamplingOptions& options,
+                 const mx::array& key);
 
 //! Continues `prompt` (token ids). `on_token` (optional) sees each new id as
 //! it is produced. Returns the new ids (stop id included when hit).
-std::vector<int> generate_tokens(
-    const models::ModelArgs& args,
-    const Params& weights,
-    const nn::ForwardContext& ctx,
-    const std::vector<int>& prompt,
-    const SamplingOptions& options,
-    const std::function<void(int)>& on_token = {});
+std::vector<int> generate_tokens(const models::ModelArgs& args,
+                                 const Params& weights,
+                                 const nn::ForwardContext& ctx,
+                                 const std::vector<int>& prompt,
+                                 const SamplingOptions& options,
+                                 const std::function<void(int)>& on_token = {});
 
 } // namespace mlxt::generate

@@ -28,7 +28,9 @@ constexpr Preset kPresets[] = {
 nlohmann::json preset_config(const InitOptions& options) {
   const ArchSpec* arch = find_arch(options.arch);
   if (arch == nullptr) {
-    fail(ErrorCode::invalid_config, "unknown architecture \"" + options.arch + "\"", {.key = "arch"});
+    fail(ErrorCode::invalid_config,
+         "unknown architecture \"" + options.arch + "\"",
+         {.key = "arch"});
   }
   const Preset* preset = nullptr;
   for (const Preset& p : kPresets) {
@@ -37,10 +39,9 @@ nlohmann::json preset_config(const InitOptions& options) {
     }
   }
   if (preset == nullptr) {
-    fail(
-        ErrorCode::invalid_config,
-        "unknown preset \"" + options.preset + "\" (allowed: tiny, small)",
-        {.key = "preset"});
+    fail(ErrorCode::invalid_config,
+         "unknown preset \"" + options.preset + "\" (allowed: tiny, small)",
+         {.key = "preset"});
   }
   nlohmann::json config = {
       {"model_type", options.arch},
@@ -54,15 +55,18 @@ nlohmann::json preset_config(const InitOptions& options) {
       {"vocab_size", options.vocab_size},
       {"max_position_embeddings", 2048},
       {"rms_norm_eps", 1e-5},
-      {"rope_theta", options.arch == "llama" || options.arch == "mistral" ? 10000.0 : 1000000.0},
+      {"rope_theta",
+       options.arch == "llama" || options.arch == "mistral" ? 10000.0
+                                                            : 1000000.0},
       {"tie_word_embeddings", true},
       {"initializer_range", options.init_std},
       {"torch_dtype", "float32"},
   };
   const std::string hf_class = options.arch == "llama" ? "LlamaForCausalLM"
-      : options.arch == "mistral"                      ? "MistralForCausalLM"
-      : options.arch == "qwen2"                        ? "Qwen2ForCausalLM"
-                                                       : "Qwen3ForCausalLM";
+                               : options.arch == "mistral"
+                                   ? "MistralForCausalLM"
+                               : options.arch == "qwen2" ? "Qwen2ForCausalLM"
+                                                         : "Qwen3ForCausalLM";
   config["architectures"].push_back(hf_class);
   return config;
 }
@@ -80,7 +84,8 @@ Model init_model(const InitOptions& options) {
       auto [next, sub] = mx::random::split(key);
       key = next;
       model.weights.insert_or_assign(
-          name, mx::random::normal(shape, mx::float32, 0.0f, options.init_std, sub));
+          name,
+          mx::random::normal(shape, mx::float32, 0.0f, options.init_std, sub));
     }
   }
   mx::eval(param_values(model.weights));

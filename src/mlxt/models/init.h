@@ -9,11 +9,11 @@
 namespace mlxt::models {
 
 struct InitOptions {
-  std::string arch = "llama";   // a supported model_type
-  std::string preset = "tiny";  // tiny | small
+  std::string arch = "llama";  // a supported model_type
+  std::string preset = "tiny"; // tiny | small
   int vocab_size = 512;
   int seed = 0;
-  float init_std = 0.02f;       // N(0, std) for matrices, as HF initialises
+  float init_std = 0.02f; // N(0, std) for matrices, as HF initialises
 };
 
 //! The config.json object of a preset (throws Error(invalid_config) naming

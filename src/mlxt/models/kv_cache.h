@@ -14,7 +14,7 @@ namespace mlxt::models {
 namespace mx = mlx::core;
 
 class KVCache {
- public:
+public:
   explicit KVCache(int num_layers);
 
   //! Positions already cached (the RoPE offset of the next token).
@@ -22,19 +22,17 @@ class KVCache {
 
   //! Appends keys/values (B, H_kv, L, D) of `layer` and returns all cached
   //! ones (B, H_kv, offset + L, D). Call advance(L) after the last layer.
-  std::pair<mx::array, mx::array> update_and_fetch(
-      int layer,
-      const mx::array& keys,
-      const mx::array& values);
+  std::pair<mx::array, mx::array>
+  update_and_fetch(int layer, const mx::array& keys, const mx::array& values);
 
   //! Moves the offset past the L positions just written.
   void advance(int length) { offset_ += length; }
 
- private:
+private:
   static constexpr int kStep = 256;
   struct Entry {
-    std::optional<mx::array> keys;    // (B, H_kv, capacity, D)
-    std::optional<mx::array> values;  // (B, H_kv, capacity, D)
+    std::optional<mx::array> keys;   // (B, H_kv, capacity, D)
+    std::optional<mx::array> values; // (B, H_kv, capacity, D)
   };
   std::vector<Entry> layers_;
   int offset_ = 0;

@@ -46,9 +46,12 @@ std::map<std::string, mx::Shape> expected_weight_shapes(const ModelArgs& a) {
       shapes[p + ".self_attn.q_norm.weight"] = {a.head_dim};
       shapes[p + ".self_attn.k_norm.weight"] = {a.head_dim};
     }
-    add_linear(p + ".mlp.gate_proj", a.intermediate_size, a.hidden_size, a.mlp_bias);
-    add_linear(p + ".mlp.up_proj", a.intermediate_size, a.hidden_size, a.mlp_bias);
-    add_linear(p + ".mlp.down_proj", a.hidden_size, a.intermediate_size, a.mlp_bias);
+    add_linear(
+        p + ".mlp.gate_proj", a.intermediate_size, a.hidden_size, a.mlp_bias);
+    add_linear(
+        p + ".mlp.up_proj", a.intermediate_size, a.hidden_size, a.mlp_bias);
+    add_linear(
+        p + ".mlp.down_proj", a.hidden_size, a.intermediate_size, a.mlp_bias);
   }
   shapes["model.norm.weight"] = {a.hidden_size};
   if (!a.tie_word_embeddings) {
@@ -57,11 +60,13 @@ std::map<std::string, mx::Shape> expected_weight_shapes(const ModelArgs& a) {
   return shapes;
 }
 
-Params check_weights(const ModelArgs& args, Params weights, const std::string& source) {
+Params check_weights(const ModelArgs& args,
+                     Params weights,
+                     const std::string& source) {
   std::erase_if(weights, [&](const auto& item) {
     const std::string& name = item.first;
     return name.ends_with(".rotary_emb.inv_freq") ||
-        (args.tie_word_embeddings && name == "lm_head.weight");
+           (args.tie_word_embeddings && name == "lm_head.weight");
   });
   const auto expected = expected_weight_shapes(args);
   std::vector<std::string> problems;
@@ -70,19 +75,21 @@ Params check_weights(const ModelArgs& args, Params weights, const std::string& s
     if (it == weights.end()) {
       problems.push_back("missing " + name + " " + shape_string(shape));
     } else if (it->second.shape() != shape) {
-      problems.push_back(
-          "wrong shape for " + name + ": expected " + shape_string(shape) +
-          ", found " + shape_string(it->second.shape()));
+      problems.push_back("wrong shape for " + name + ": expected " +
+                         shape_string(shape) + ", found " +
+                         shape_string(it->second.shape()));
     }
   }
   for (const auto& [name, value] : weights) {
     if (!expected.contains(name)) {
-      problems.push_back("unexpected " + name + " " + shape_string(value.shape()));
+      problems.push_back("unexpected " + name + " " +
+                         shape_string(value.shape()));
     }
   }
   if (!problems.empty()) {
     std::string message = std::to_string(problems.size()) +
-        " weight problem(s) for a " + args.model_type + " model:";
+                          " weight problem(s) for a " + args.model_type +
+                          " model:";
     for (const auto& p : problems) {
       message += "\n  " + p;
     }
@@ -93,18 +100,24 @@ Params check_weights(const ModelArgs& args, Params weights, const std::string& s
 
 ModelArgs load_model_args(const fs::path& dir) {
   if (!fs::is_directory(dir)) {
-    fail(ErrorCode::not_found, "model folder does not exist", {.file = dir.string()});
+    fail(ErrorCode::not_found,
+         "model folder does not exist",
+         {.file = dir.string()});
   }
   const fs::path file = dir / "config.json";
   std::ifstream in(file);
   if (!in) {
-    fail(ErrorCode::not_found, "config.json is missing", {.file = file.string()});
+    fail(ErrorCode::not_found,
+         "config.json is missing",
+         {.file = file.string()});
   }
   nlohmann::json config;
   try {
     config = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
-    fail(ErrorCode::invalid_model, std::string("not valid JSON: ") + e.what(), {.file = file.string()});
+    fail(ErrorCode::invalid_model,
+         std::string("not valid JSON: ") + e.what(),
+         {.file = file.string()});
   }
   return parse_model_args(config, file.string());
 }

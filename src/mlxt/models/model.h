@@ -15,7 +15,7 @@ namespace mlxt::models {
 
 struct Model {
   ModelArgs args;
-  Params weights;  // HF names -> arrays
+  Params weights; // HF names -> arrays
 };
 
 //! Name -> shape of every weight `args` calls for (biases and q/k norms as
@@ -26,7 +26,8 @@ std::map<std::string, mx::Shape> expected_weight_shapes(const ModelArgs& args);
 //! rotary inv_freq, a tied lm_head), then checks `weights` against the
 //! expected names and shapes. One Error(invalid_model) lists every missing,
 //! unexpected and wrong-shape tensor, naming `source`.
-Params check_weights(const ModelArgs& args, Params weights, const std::string& source);
+Params
+check_weights(const ModelArgs& args, Params weights, const std::string& source);
 
 //! Loads config.json and the weights of the folder `dir`.
 Model load_model(const std::filesystem::path& dir);

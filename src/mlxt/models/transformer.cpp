@@ -12,41 +12,47 @@ std::string layer_prefix(int i) {
 }
 
 // x (B, H, L, D) -> rotated; positions start at `offset`.
-mx::array apply_rope(
-    const ModelArgs& args,
-    const std::optional<mx::array>& freqs,
-    const mx::array& x,
-    int offset) {
+mx::array apply_rope(const ModelArgs& args,
+                     const std::optional<mx::array>& freqs,
+                     const mx::array& x,
+                     int offset) {
   if (freqs) {
-    return mx::fast::rope(
-        x, args.head_dim, args.rope_traditional, std::nullopt, 1.0f, offset, freqs);
+    return mx::fast::rope(x,
+                          args.head_dim,
+                          args.rope_traditional,
+                          std::nullopt,
+                          1.0f,
+                          offset,
+                          freqs);
   }
   float scale = args.rope_scaling.type == "linear"
-      ? 1.0f / args.rope_scaling.factor
-      : 1.0f;
+                    ? 1.0f / args.rope_scaling.factor
+                    : 1.0f;
   return mx::fast::rope(
       x, args.head_dim, args.rope_traditional, args.rope_theta, scale, offset);
 }
 
 // x (B, L, hidden) -> attention output (B, L, hidden).
-mx::array attention(
-    const ModelArgs& args,
-    const Params& w,
-    const std::string& prefix,
-    const mx::array& x,
-    const std::optional<mx::array>& freqs,
-    nn::ForwardContext& ctx,
-    KVCache* cache,
-    int layer) {
+mx::array attention(const ModelArgs& args,
+                    const Params& w,
+                    const std::string& prefix,
+                    const mx::array& x,
+                    const std::optional<mx::array>& freqs,
+                    nn::ForwardContext& ctx,
+                    KVCache* cache,
+                    int layer) {
   const int B = x.shape(0);
   const int L = x.shape(1);
   const int D = args.head_dim;
   auto heads = [&](const mx::array& t, int n) {
     return mx::reshape(t, {B, L, n, D});
   };
-  mx::array q = heads(nn::linear(w, prefix + ".q_proj", x, ctx), args.num_attention_heads);
-  mx::array k = heads(nn::linear(w, prefix + ".k_proj", x, ctx), args.num_key_value_heads);
-  mx::array v = heads(nn::linear(w, prefix + ".v_proj", x, ctx), args.num_key_value_heads);
+  mx::array q = heads(nn::linear(w, prefix + ".q_proj", x, ctx),
+                      args.num_attention_heads);
+  mx::array k = heads(nn::linear(w, prefix + ".k_proj", x, ctx),
+                      args.num_key_value_heads);
+  mx::array v = heads(nn::linear(w, prefix + ".v_proj", x, ctx),
+                      args.num_key_value_heads);
   if (args.qk_norm) {
     q = nn::rms_norm(w, prefix + ".q_norm", q, args.rms_norm_eps, ctx);
     k = nn::rms_norm(w, prefix + ".k_norm", k, args.rms_norm_eps, ctx);
@@ -69,11 +75,10 @@ mx::array attention(
 }
 
 // SwiGLU: down(silu(gate(x)) * up(x)).
-mx::array mlp(
-    const Params& w,
-    const std::string& prefix,
-    const mx::array& x,
-    nn::ForwardContext& ctx) {
+mx::array mlp(const Params& w,
+              const std::string& prefix,
+              const mx::array& x,
+              nn::ForwardContext& ctx) {
   mx::array gate = nn::linear(w, prefix + ".gate_proj", x, ctx);
   mx::array up = nn::linear(w, prefix + ".up_proj", x, ctx);
   mx::array silu = mx::multiply(gate, mx::sigmoid(gate));
@@ -94,45 +99,47 @@ std::optional<mx::array> rope_frequencies(const ModelArgs& args) {
   mx::array periods = mx::power(
       mx::array(args.rope_theta),
       mx::divide(mx::arange(0, dims, 2, mx::float32), mx::array(float(dims))));
-  mx::array wavelens = mx::multiply(mx::array(2.0f * std::numbers::pi_v<float>), periods);
+  mx::array wavelens =
+      mx::multiply(mx::array(2.0f * std::numbers::pi_v<float>), periods);
   const float old_len = static_cast<float>(s.original_max_position_embeddings);
   const float low_freq_wavelen = old_len / s.low_freq_factor;
   const float high_freq_wavelen = old_len / s.high_freq_factor;
-  mx::array scaled = mx::where(
-      mx::greater(wavelens, mx::array(low_freq_wavelen)),
-      mx::multiply(periods, mx::array(s.factor)),
-      periods);
-  mx::array is_medium = mx::logical_and(
-      mx::greater(wavelens, mx::array(high_freq_wavelen)),
-      mx::less(wavelens, mx::array(low_freq_wavelen)));
-  mx::array smooth = mx::divide(
-      mx::subtract(mx::divide(mx::array(old_len), wavelens), mx::array(s.low_freq_factor)),
-      mx::array(s.high_freq_factor - s.low_freq_factor));
-  mx::array smooth_periods = mx::divide(
-      scaled,
-      mx::add(
-          mx::divide(mx::subtract(mx::array(1.0f), smooth), mx::array(s.factor)),
-          smooth));
+  mx::array scaled =
+      mx::where(mx::greater(wavelens, mx::array(low_freq_wavelen)),
+                mx::multiply(periods, mx::array(s.factor)),
+                periods);
+  mx::array is_medium =
+      mx::logical_and(mx::greater(wavelens, mx::array(high_freq_wavelen)),
+                      mx::less(wavelens, mx::array(low_freq_wavelen)));
+  mx::array smooth =
+      mx::divide(mx::subtract(mx::divide(mx::array(old_len), wavelens),
+                              mx::array(s.low_freq_factor)),
+                 mx::array(s.high_freq_factor - s.low_freq_factor));
+  mx::array smooth_periods =
+      mx::divide(scaled,
+                 mx::add(mx::divide(mx::subtract(mx::array(1.0f), smooth),
+                                    mx::array(s.factor)),
+                         smooth));
   return mx::where(is_medium, smooth_periods, scaled);
 }
 
 namespace {
 
 // One pre-norm block: h + attn(norm(h)), then + mlp(norm(.)).
-mx::array block(
-    const ModelArgs& args,
-    const Params& weights,
-    int i,
-    const mx::array& h_in,
-    const std::optional<mx::array>& freqs,
-    nn::ForwardContext& ctx,
-    KVCache* cache) {
+mx::array block(const ModelArgs& args,
+                const Params& weights,
+                int i,
+                const mx::array& h_in,
+                const std::optional<mx::array>& freqs,
+                nn::ForwardContext& ctx,
+                KVCache* cache) {
   const std::string prefix = layer_prefix(i);
   mx::array normed = nn::rms_norm(
       weights, prefix + ".input_layernorm", h_in, args.rms_norm_eps, ctx);
   mx::array h = mx::add(
       h_in,
-      attention(args, weights, prefix + ".self_attn", normed, freqs, ctx, cache, i));
+      attention(
+          args, weights, prefix + ".self_attn", normed, freqs, ctx, cache, i));
   normed = nn::rms_norm(
       weights, prefix + ".post_attention_layernorm", h, args.rms_norm_eps, ctx);
   return mx::add(h, mlp(weights, prefix + ".mlp", normed, ctx));
@@ -141,13 +148,12 @@ mx::array block(
 // The block under mx::checkpoint. Its weights and dropout key are passed as
 // inputs, since a checkpointed function gives captured arrays no gradient
 // and runs twice (the key must not advance between the runs).
-mx::array checkpointed_block(
-    const ModelArgs& args,
-    const Params& weights,
-    int i,
-    const mx::array& h,
-    const std::optional<mx::array>& freqs,
-    nn::ForwardContext& ctx) {
+mx::array checkpointed_block(const ModelArgs& args,
+                             const Params& weights,
+                             int i,
+                             const mx::array& h,
+                             const std::optional<mx::array>& freqs,
+                             nn::ForwardContext& ctx) {
   const std::string prefix = layer_prefix(i) + ".";
   std::vector<std::string> names;
   std::vector<mx::array> inputs = {h};
@@ -164,7 +170,8 @@ mx::array checkpointed_block(
   nn::ForwardContext inner = ctx;
   // Captured by value: the function runs again in the backward pass, after
   // this frame is gone. `args` outlives the whole step.
-  auto fn = [&args, names, inner, i, freqs, with_key](const std::vector<mx::array>& in) {
+  auto fn = [&args, names, inner, i, freqs, with_key](
+                const std::vector<mx::array>& in) {
     Params local;
     for (size_t k = 0; k < names.size(); ++k) {
       local.insert_or_assign(names[k], in[k + 1]);
@@ -173,25 +180,25 @@ mx::array checkpointed_block(
     if (with_key) {
       run_ctx.dropout_key = in.back();
     }
-    return std::vector<mx::array>{block(args, local, i, in[0], freqs, run_ctx, nullptr)};
+    return std::vector<mx::array>{
+        block(args, local, i, in[0], freqs, run_ctx, nullptr)};
   };
   return mx::checkpoint(fn)(inputs)[0];
 }
 
 } // namespace
 
-mx::array forward_hidden(
-    const ModelArgs& args,
-    const Params& weights,
-    const mx::array& tokens,
-    nn::ForwardContext& ctx,
-    KVCache* cache) {
+mx::array forward_hidden(const ModelArgs& args,
+                         const Params& weights,
+                         const mx::array& tokens,
+                         nn::ForwardContext& ctx,
+                         KVCache* cache) {
   const std::optional<mx::array> freqs = rope_frequencies(args);
   mx::array h = nn::embedding(weights, "model.embed_tokens", tokens, ctx);
   for (int i = 0; i < args.num_hidden_layers; ++i) {
     h = ctx.checkpoint_blocks && cache == nullptr
-        ? checkpointed_block(args, weights, i, h, freqs, ctx)
-        : block(args, weights, i, h, freqs, ctx, cache);
+            ? checkpointed_block(args, weights, i, h, freqs, ctx)
+            : block(args, weights, i, h, freqs, ctx, cache);
   }
   if (cache) {
     cache->advance(tokens.shape(1));
@@ -199,25 +206,25 @@ mx::array forward_hidden(
   return nn::rms_norm(weights, "model.norm", h, args.rms_norm_eps, ctx);
 }
 
-mx::array lm_head(
-    const ModelArgs& args,
-    const Params& weights,
-    const mx::array& hidden,
-    nn::ForwardContext& ctx) {
+mx::array lm_head(const ModelArgs& args,
+                  const Params& weights,
+                  const mx::array& hidden,
+                  nn::ForwardContext& ctx) {
   if (args.tie_word_embeddings) {
     const mx::array& table = param(weights, "model.embed_tokens.weight");
-    return mx::matmul(hidden, mx::transpose(mx::astype(table, ctx.compute_dtype)));
+    return mx::matmul(hidden,
+                      mx::transpose(mx::astype(table, ctx.compute_dtype)));
   }
   return nn::linear(weights, "lm_head", hidden, ctx);
 }
 
-mx::array forward(
-    const ModelArgs& args,
-    const Params& weights,
-    const mx::array& tokens,
-    nn::ForwardContext& ctx,
-    KVCache* cache) {
-  return lm_head(args, weights, forward_hidden(args, weights, tokens, ctx, cache), ctx);
+mx::array forward(const ModelArgs& args,
+                  const Params& weights,
+                  const mx::array& tokens,
+                  nn::ForwardContext& ctx,
+                  KVCache* cache) {
+  return lm_head(
+      args, weights, forward_hidden(args, weights, tokens, ctx, cache), ctx);
 }
 
 } // namespace mlxt::models

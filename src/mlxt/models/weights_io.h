@@ -21,9 +21,8 @@ Params load_weights(const std::filesystem::path& dir);
 //! model-0000i-of-0000N.safetensors shards of at most `max_shard_bytes` plus
 //! model.safetensors.index.json when they do not fit in one. Files are
 //! written atomically; stale shards of an earlier save are removed last.
-void save_weights(
-    const std::filesystem::path& dir,
-    const Params& weights,
-    uint64_t max_shard_bytes = 5'000'000'000ULL);
+void save_weights(const std::filesystem::path& dir,
+                  const Params& weights,
+                  uint64_t max_shard_bytes = 5'000'000'000ULL);
 
 } // namespace mlxt::models

@@ -13,19 +13,18 @@ mx::array ForwardContext::next_key() {
   return sub;
 }
 
-mx::array linear(
-    const Params& w,
-    const std::string& prefix,
-    const mx::array& x,
-    ForwardContext& ctx) {
+mx::array linear(const Params& w,
+                 const std::string& prefix,
+                 const mx::array& x,
+                 ForwardContext& ctx) {
   const mx::array& weight = param(w, prefix + ".weight");
   auto bias = w.find(prefix + ".bias");
-  mx::array y = bias == w.end()
-      ? mx::matmul(x, mx::transpose(mx::astype(weight, ctx.compute_dtype)))
-      : mx::addmm(
-            mx::astype(bias->second, ctx.compute_dtype),
-            x,
-            mx::transpose(mx::astype(weight, ctx.compute_dtype)));
+  mx::array y =
+      bias == w.end()
+          ? mx::matmul(x, mx::transpose(mx::astype(weight, ctx.compute_dtype)))
+          : mx::addmm(mx::astype(bias->second, ctx.compute_dtype),
+                      x,
+                      mx::transpose(mx::astype(weight, ctx.compute_dtype)));
   auto lora_a = w.find(prefix + ".lora_a");
   if (lora_a == w.end()) {
     return y;
@@ -38,32 +37,31 @@ mx::array linear(
   // The adapters stay fp32 (as mlx-lm creates them); the product is cast back
   // to the activation dtype before the residual add.
   z = mx::matmul(mx::matmul(z, lora_a->second), lora_b);
-  return mx::add(y, mx::astype(mx::multiply(z, mx::array(ctx.lora_scale)), y.dtype()));
+  return mx::add(
+      y, mx::astype(mx::multiply(z, mx::array(ctx.lora_scale)), y.dtype()));
 }
 
-mx::array embedding(
-    const Params& w,
-    const std::string& prefix,
-    const mx::array& ids,
-    const ForwardContext& ctx) {
-  return mx::astype(mx::take(param(w, prefix + ".weight"), ids, 0), ctx.compute_dtype);
+mx::array embedding(const Params& w,
+                    const std::string& prefix,
+                    const mx::array& ids,
+                    const ForwardContext& ctx) {
+  return mx::astype(mx::take(param(w, prefix + ".weight"), ids, 0),
+                    ctx.compute_dtype);
 }
 
-mx::array rms_norm(
-    const Params& w,
-    const std::string& prefix,
-    const mx::array& x,
-    float eps,
-    const ForwardContext& ctx) {
+mx::array rms_norm(const Params& w,
+                   const std::string& prefix,
+                   const mx::array& x,
+                   float eps,
+                   const ForwardContext& ctx) {
   return mx::fast::rms_norm(
       x, mx::astype(param(w, prefix + ".weight"), ctx.compute_dtype), eps);
 }
 
 mx::array dropout(const mx::array& x, float p, const mx::array& key) {
   mx::array keep = mx::random::bernoulli(mx::array(1.0f - p), x.shape(), key);
-  return mx::multiply(
-      mx::where(keep, x, mx::zeros_like(x)),
-      mx::array(1.0f / (1.0f - p), x.dtype()));
+  return mx::multiply(mx::where(keep, x, mx::zeros_like(x)),
+                      mx::array(1.0f / (1.0f - p), x.dtype()));
 }
 
 } // namespace mlxt::nn

@@ -19,9 +19,9 @@ namespace mx = mlx::core;
 
 //! What one forward pass needs besides the weights.
 struct ForwardContext {
-  mx::Dtype compute_dtype = mx::float32;  // activations and weights cast to it
-  float lora_scale = 20.0f;     // y += lora_scale * (dropout(x) A) B
-  float lora_dropout = 0.0f;    // applied to the adapter input while training
+  mx::Dtype compute_dtype = mx::float32; // activations and weights cast to it
+  float lora_scale = 20.0f;              // y += lora_scale * (dropout(x) A) B
+  float lora_dropout = 0.0f; // applied to the adapter input while training
   //! uint32 (2,) RNG key for dropout; each use splits it. Required when
   //! lora_dropout > 0.
   std::optional<mx::array> dropout_key;
@@ -35,26 +35,23 @@ struct ForwardContext {
 
 //! x (..., in) -> (..., out): x W^T + b, plus the LoRA path when adapters
 //! exist under `prefix`.
-mx::array linear(
-    const Params& w,
-    const std::string& prefix,
-    const mx::array& x,
-    ForwardContext& ctx);
+mx::array linear(const Params& w,
+                 const std::string& prefix,
+                 const mx::array& x,
+                 ForwardContext& ctx);
 
 //! ids (B, T) int -> (B, T, D) rows of `prefix`.weight in the compute dtype.
-mx::array embedding(
-    const Params& w,
-    const std::string& prefix,
-    const mx::array& ids,
-    const ForwardContext& ctx);
+mx::array embedding(const Params& w,
+                    const std::string& prefix,
+                    const mx::array& ids,
+                    const ForwardContext& ctx);
 
 //! RMSNorm over the last axis with `prefix`.weight, eps as given.
-mx::array rms_norm(
-    const Params& w,
-    const std::string& prefix,
-    const mx::array& x,
-    float eps,
-    const ForwardContext& ctx);
+mx::array rms_norm(const Params& w,
+                   const std::string& prefix,
+                   const mx::array& x,
+                   float eps,
+                   const ForwardContext& ctx);
 
 //! Inverted dropout: keeps each element with probability 1 - p, scaled by
 //! 1/(1 - p).

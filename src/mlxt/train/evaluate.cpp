@@ -14,21 +14,22 @@ Evaluator::Evaluator(models::ModelArgs args, nn::ForwardContext ctx)
   ctx_.checkpoint_blocks = false;
 }
 
-EvalResult Evaluator::run(
-    const Params& weights,
-    const std::vector<data::Example>& examples,
-    const data::BatchOptions& options,
-    int max_batches) const {
+EvalResult Evaluator::run(const Params& weights,
+                          const std::vector<data::Example>& examples,
+                          const data::BatchOptions& options,
+                          int max_batches) const {
   std::vector<std::string> names = param_names(weights);
   if (!fn_ || names != names_) {
     names_ = names;
     fn_ = mx::compile([this](const std::vector<mx::array>& in) {
       std::vector<mx::array> values(in.begin(), in.end() - 3);
       nn::ForwardContext ctx = ctx_;
-      mx::array logits = models::forward(args_, zip_params(names_, values), in[in.size() - 3], ctx);
+      mx::array logits = models::forward(
+          args_, zip_params(names_, values), in[in.size() - 3], ctx);
       const mx::array& mask = in.back();
       return std::vector<mx::array>{
-          masked_cross_entropy_sum(logits, in[in.size() - 2], mask), mx::sum(mask)};
+          masked_cross_entropy_sum(logits, in[in.size() - 2], mask),
+          mx::sum(mask)};
     });
   }
   std::vector<mx::array> losses;

@@ -14,30 +14,30 @@
 namespace mlxt::train {
 
 struct EvalResult {
-  double loss = 0.0;        // token-weighted mean cross-entropy
-  double perplexity = 0.0;  // exp(loss)
-  long tokens = 0;          // targets evaluated
+  double loss = 0.0;       // token-weighted mean cross-entropy
+  double perplexity = 0.0; // exp(loss)
+  long tokens = 0;         // targets evaluated
 };
 
 class Evaluator {
- public:
+public:
   //! `ctx` gives the compute dtype and LoRA scale (dropout is never applied).
   Evaluator(models::ModelArgs args, nn::ForwardContext ctx);
 
   //! Loss over the first `max_batches` batches (all when < 0) of `examples`
   //! in file order, `batch_size` rows each (the last batch may be short).
-  EvalResult run(
-      const Params& weights,
-      const std::vector<data::Example>& examples,
-      const data::BatchOptions& options,
-      int max_batches) const;
+  EvalResult run(const Params& weights,
+                 const std::vector<data::Example>& examples,
+                 const data::BatchOptions& options,
+                 int max_batches) const;
 
- private:
+private:
   models::ModelArgs args_;
   nn::ForwardContext ctx_;
   // Compiled per name list: inputs are the weights in name order + batch.
   mutable std::vector<std::string> names_;
-  mutable std::function<std::vector<mx::array>(const std::vector<mx::array>&)> fn_;
+  mutable std::function<std::vector<mx::array>(const std::vector<mx::array>&)>
+      fn_;
 };
 
 } // namespace mlxt::train

@@ -11,22 +11,21 @@ namespace mlxt::train {
 namespace fs = std::filesystem;
 
 std::vector<std::string> block_linear_keys() {
-  return {
-      "self_attn.q_proj",
-      "self_attn.k_proj",
-      "self_attn.v_proj",
-      "self_attn.o_proj",
-      "mlp.gate_proj",
-      "mlp.up_proj",
-      "mlp.down_proj"};
+  return {"self_attn.q_proj",
+          "self_attn.k_proj",
+          "self_attn.v_proj",
+          "self_attn.o_proj",
+          "mlp.gate_proj",
+          "mlp.up_proj",
+          "mlp.down_proj"};
 }
 
-Params init_lora_adapters(
-    const models::ModelArgs& args,
-    const Params& weights,
-    const LoraSpec& spec,
-    uint64_t seed) {
-  const std::vector<std::string> keys = spec.keys.empty() ? block_linear_keys() : spec.keys;
+Params init_lora_adapters(const models::ModelArgs& args,
+                          const Params& weights,
+                          const LoraSpec& spec,
+                          uint64_t seed) {
+  const std::vector<std::string> keys =
+      spec.keys.empty() ? block_linear_keys() : spec.keys;
   const std::vector<std::string> known = block_linear_keys();
   for (const auto& key : keys) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
@@ -34,14 +33,15 @@ Params init_lora_adapters(
       for (const auto& k : known) {
         allowed += (allowed.empty() ? "" : ", ") + k;
       }
-      fail(
-          ErrorCode::invalid_config,
-          "\"" + key + "\" names no linear layer of a block (allowed: " + allowed + ")",
-          {.key = "lora_parameters.keys"});
+      fail(ErrorCode::invalid_config,
+           "\"" + key +
+               "\" names no linear layer of a block (allowed: " + allowed + ")",
+           {.key = "lora_parameters.keys"});
     }
   }
   const int layers = args.num_hidden_layers;
-  const int first = spec.num_layers < 0 ? 0 : std::max(0, layers - spec.num_layers);
+  const int first =
+      spec.num_layers < 0 ? 0 : std::max(0, layers - spec.num_layers);
   Params adapters;
   mx::array key = mx::random::key(seed);
   for (int i = first; i < layers; ++i) {
@@ -53,17 +53,21 @@ Params init_lora_adapters(
       const float bound = 1.0f / std::sqrt(static_cast<float>(in));
       auto [next, sub] = mx::random::split(key);
       key = next;
-      adapters.insert_or_assign(
-          name + ".lora_a",
-          mx::random::uniform(
-              mx::array(-bound), mx::array(bound), {in, spec.rank}, mx::float32, sub));
-      adapters.insert_or_assign(name + ".lora_b", mx::zeros({spec.rank, out}, mx::float32));
+      adapters.insert_or_assign(name + ".lora_a",
+                                mx::random::uniform(mx::array(-bound),
+                                                    mx::array(bound),
+                                                    {in, spec.rank},
+                                                    mx::float32,
+                                                    sub));
+      adapters.insert_or_assign(name + ".lora_b",
+                                mx::zeros({spec.rank, out}, mx::float32));
     }
   }
   return adapters;
 }
 
-nlohmann::json adapter_config_json(const LoraSpec& spec, const nlohmann::json& run_config) {
+nlohmann::json adapter_config_json(const LoraSpec& spec,
+                                   const nlohmann::json& run_config) {
   nlohmann::json config = run_config;
   config["fine_tune_type"] = "lora";
   config["num_layers"] = spec.num_layers;
@@ -79,28 +83,31 @@ LoraSpec read_adapter_config(const fs::path& dir) {
   const fs::path file = dir / "adapter_config.json";
   std::ifstream in(file);
   if (!in) {
-    fail(ErrorCode::not_found, "adapter_config.json is missing", {.file = file.string()});
+    fail(ErrorCode::not_found,
+         "adapter_config.json is missing",
+         {.file = file.string()});
   }
   nlohmann::json config;
   try {
     config = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
-    fail(ErrorCode::invalid_model, std::string("not valid JSON: ") + e.what(), {.file = file.string()});
+    fail(ErrorCode::invalid_model,
+         std::string("not valid JSON: ") + e.what(),
+         {.file = file.string()});
   }
   const std::string type = config.value("fine_tune_type", "lora");
   if (type != "lora") {
-    fail(
-        ErrorCode::unsupported,
-        "fine_tune_type \"" + type + "\" adapters are not supported (only lora)",
-        {.file = file.string(), .key = "fine_tune_type"});
+    fail(ErrorCode::unsupported,
+         "fine_tune_type \"" + type +
+             "\" adapters are not supported (only lora)",
+         {.file = file.string(), .key = "fine_tune_type"});
   }
   auto lora = config.find("lora_parameters");
   if (lora == config.end() || !lora->is_object() || !lora->contains("rank") ||
       !lora->contains("scale")) {
-    fail(
-        ErrorCode::invalid_model,
-        "expected an object with rank and scale",
-        {.file = file.string(), .key = "lora_parameters"});
+    fail(ErrorCode::invalid_model,
+         "expected an object with rank and scale",
+         {.file = file.string(), .key = "lora_parameters"});
   }
   LoraSpec spec;
   try {
@@ -112,15 +119,16 @@ LoraSpec read_adapter_config(const fs::path& dir) {
     }
     spec.num_layers = config.value("num_layers", 16);
   } catch (const nlohmann::json::exception& e) {
-    fail(ErrorCode::invalid_model, e.what(), {.file = file.string(), .key = "lora_parameters"});
+    fail(ErrorCode::invalid_model,
+         e.what(),
+         {.file = file.string(), .key = "lora_parameters"});
   }
   return spec;
 }
 
-Params load_adapters(
-    const fs::path& dir,
-    const models::ModelArgs& args,
-    const Params& weights) {
+Params load_adapters(const fs::path& dir,
+                     const models::ModelArgs& args,
+                     const Params& weights) {
   LoraSpec spec = read_adapter_config(dir);
   const fs::path file = dir / "adapters.safetensors";
   Params loaded = load_safetensors_file(file);
@@ -141,7 +149,8 @@ Params load_adapters(
     }
   }
   if (!problems.empty()) {
-    std::string message = "adapters do not match the model and adapter_config.json:";
+    std::string message =
+        "adapters do not match the model and adapter_config.json:";
     for (const auto& p : problems) {
       message += "\n  " + p;
     }

@@ -20,8 +20,8 @@ struct LoraSpec {
   int rank = 8;
   float scale = 20.0f;
   float dropout = 0.0f;
-  int num_layers = 16;             // the last N blocks; -1 = all
-  std::vector<std::string> keys;   // block-relative linears; empty = all seven
+  int num_layers = 16;           // the last N blocks; -1 = all
+  std::vector<std::string> keys; // block-relative linears; empty = all seven
 };
 
 //! The block-relative names of every linear layer in a block.
@@ -30,23 +30,22 @@ std::vector<std::string> block_linear_keys();
 //! Fresh adapters for `weights` (a model's base weights). Throws
 //! Error(invalid_config) naming lora_parameters.keys for a key that names no
 //! linear layer.
-Params init_lora_adapters(
-    const models::ModelArgs& args,
-    const Params& weights,
-    const LoraSpec& spec,
-    uint64_t seed);
+Params init_lora_adapters(const models::ModelArgs& args,
+                          const Params& weights,
+                          const LoraSpec& spec,
+                          uint64_t seed);
 
 //! adapter_config.json contents that mlx-lm's load_adapters accepts.
-nlohmann::json adapter_config_json(const LoraSpec& spec, const nlohmann::json& run_config);
+nlohmann::json adapter_config_json(const LoraSpec& spec,
+                                   const nlohmann::json& run_config);
 
 //! Reads adapter_config.json of `dir` into a LoraSpec.
 LoraSpec read_adapter_config(const std::filesystem::path& dir);
 
 //! Loads `dir`/adapters.safetensors and checks every adapter names a linear
 //! layer of `weights` with matching shapes (Error(invalid_model) otherwise).
-Params load_adapters(
-    const std::filesystem::path& dir,
-    const models::ModelArgs& args,
-    const Params& weights);
+Params load_adapters(const std::filesystem::path& dir,
+                     const models::ModelArgs& args,
+                     const Params& weights);
 
 } // namespace mlxt::train

@@ -29,16 +29,17 @@ bool stderr_is_terminal() {
   return isatty(STDERR_FILENO) == 1;
 }
 
-MetricsLog::MetricsLog(
-    const std::filesystem::path& file,
-    std::ostream& out,
-    bool progress_bar,
-    int total_steps)
+MetricsLog::MetricsLog(const std::filesystem::path& file,
+                       std::ostream& out,
+                       bool progress_bar,
+                       int total_steps)
     : out_(out), progress_bar_(progress_bar), total_steps_(total_steps) {
   std::filesystem::create_directories(file.parent_path());
   file_.open(file, std::ios::app);
   if (!file_) {
-    fail(ErrorCode::io, "cannot open the metrics file for writing", {.file = file.string()});
+    fail(ErrorCode::io,
+         "cannot open the metrics file for writing",
+         {.file = file.string()});
   }
 }
 
@@ -54,7 +55,8 @@ void MetricsLog::record(const nlohmann::json& record) {
       continue;
     }
     line += (line.empty() ? "" : ", ") + key + " " +
-        (value.is_number_float() ? format_number(value.get<double>()) : value.dump());
+            (value.is_number_float() ? format_number(value.get<double>())
+                                     : value.dump());
   }
   out_ << "[" << record.value("event", "info") << "] " << line << "\n";
   out_.flush();
@@ -66,8 +68,9 @@ void MetricsLog::progress(int step) {
   }
   const int width = 30;
   const int filled = width * step / total_steps_;
-  out_ << "\r\033[K[" << std::string(filled, '#') << std::string(width - filled, '.') << "] "
-       << step << "/" << total_steps_;
+  out_ << "\r\033[K[" << std::string(filled, '#')
+       << std::string(width - filled, '.') << "] " << step << "/"
+       << total_steps_;
   out_.flush();
 }
 

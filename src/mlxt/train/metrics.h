@@ -12,17 +12,20 @@
 namespace mlxt::train {
 
 class MetricsLog {
- public:
+public:
   //! Appends to `file` (created with its folder); `out` gets human-readable
   //! lines; `progress_bar` redraws a bar on `out` between reports.
-  MetricsLog(const std::filesystem::path& file, std::ostream& out, bool progress_bar, int total_steps);
+  MetricsLog(const std::filesystem::path& file,
+             std::ostream& out,
+             bool progress_bar,
+             int total_steps);
 
   //! Writes one record (flushed, so a crash keeps every line written).
   void record(const nlohmann::json& record);
   //! Redraws the progress bar at `step` (no-op without a terminal).
   void progress(int step);
 
- private:
+private:
   std::ofstream file_;
   std::ostream& out_;
   bool progress_bar_;

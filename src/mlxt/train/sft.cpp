@@ -59,15 +59,16 @@ optim::Schedule make_schedule(const TrainConfig& c) {
     schedule = optim::cosine_decay(
         float(arg(0, lr)), int(arg(1, c.iters)), float(arg(2, 0.0)));
   } else if (s.name == "linear_schedule") {
-    schedule = optim::linear_schedule(float(arg(0, lr)), float(arg(1, 0.0)), int(arg(2, c.iters)));
+    schedule = optim::linear_schedule(
+        float(arg(0, lr)), float(arg(1, 0.0)), int(arg(2, c.iters)));
   } else if (s.name == "constant") {
     schedule = optim::constant_schedule(float(arg(0, lr)));
   } else {
-    fail(
-        ErrorCode::unsupported,
-        "schedule \"" + s.name + "\" is not supported by the trainer yet "
-        "(supported: constant, cosine_decay, linear_schedule)",
-        {.key = "lr_schedule.name"});
+    fail(ErrorCode::unsupported,
+         "schedule \"" + s.name +
+             "\" is not supported by the trainer yet "
+             "(supported: constant, cosine_decay, linear_schedule)",
+         {.key = "lr_schedule.name"});
   }
   if (s.warmup > 0) {
     schedule = optim::with_warmup(schedule, s.warmup, float(s.warmup_init));
@@ -76,12 +77,11 @@ optim::Schedule make_schedule(const TrainConfig& c) {
 }
 
 LoraSpec lora_spec(const TrainConfig& c) {
-  return LoraSpec{
-      .rank = c.lora_parameters.rank,
-      .scale = c.lora_parameters.scale,
-      .dropout = c.lora_parameters.dropout,
-      .num_layers = c.num_layers,
-      .keys = c.lora_parameters.keys};
+  return LoraSpec{.rank = c.lora_parameters.rank,
+                  .scale = c.lora_parameters.scale,
+                  .dropout = c.lora_parameters.dropout,
+                  .num_layers = c.num_layers,
+                  .keys = c.lora_parameters.keys};
 }
 
 // The run's trainable and frozen parameters.
@@ -90,7 +90,9 @@ struct ParamSplit {
   Params frozen;
 };
 
-ParamSplit split_params(const TrainConfig& c, const models::Model& model, mx::Dtype dtype) {
+ParamSplit split_params(const TrainConfig& c,
+                        const models::Model& model,
+                        mx::Dtype dtype) {
   ParamSplit split;
   if (c.fine_tune_type == "full") {
     // Master weights stay fp32 unless asked otherwise; layers cast on use.
@@ -104,7 +106,8 @@ ParamSplit split_params(const TrainConfig& c, const models::Model& model, mx::Dt
   for (const auto& [name, w] : model.weights) {
     split.frozen.insert_or_assign(name, mx::astype(w, dtype));
   }
-  split.trainable = init_lora_adapters(model.args, model.weights, lora_spec(c), c.seed);
+  split.trainable =
+      init_lora_adapters(model.args, model.weights, lora_spec(c), c.seed);
   return split;
 }
 
@@ -120,7 +123,9 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
   models::Model model = models::load_model(model_dir);
   tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(model_dir);
   data::EncodedDataset dataset = data::load_sft_jsonl(
-      c.data, tok, {.mask_prompt = c.mask_prompt, .max_seq_length = c.max_seq_length});
+      c.data,
+      tok,
+      {.mask_prompt = c.mask_prompt, .max_seq_length = c.max_seq_length});
 
   const mx::Dtype dtype = parse_dtype(c.compute_dtype);
   mx::random::seed(c.seed);
@@ -132,36 +137,38 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
   result.run_dir = (fs::path(c.runs_dir) / run_id).string();
   result.output_dir = c.adapter_path;
   fs::create_directories(result.run_dir);
-  write_file_atomic(fs::path(result.run_dir) / "config.json", resolved.dump(2) + "\n");
-  MetricsLog log(
-      fs::path(result.run_dir) / "metrics.jsonl",
-      out,
-      c.progress_bar && stderr_is_terminal(),
-      c.iters);
+  write_file_atomic(fs::path(result.run_dir) / "config.json",
+                    resolved.dump(2) + "\n");
+  MetricsLog log(fs::path(result.run_dir) / "metrics.jsonl",
+                 out,
+                 c.progress_bar && stderr_is_terminal(),
+                 c.iters);
 
   auto optimizer = optim::make_adamw(
       {.learning_rate = make_schedule(c),
        .beta1 = static_cast<float>(c.betas.at(0)),
        .beta2 = static_cast<float>(c.betas.at(1)),
        .eps = static_cast<float>(c.eps),
-       .weight_decay = c.optimizer == "adamw" ? static_cast<float>(c.weight_decay) : 0.0f,
+       .weight_decay =
+           c.optimizer == "adamw" ? static_cast<float>(c.weight_decay) : 0.0f,
        .bias_correction = c.bias_correction});
 
   nn::ForwardContext forward;
   forward.compute_dtype = dtype;
   forward.lora_scale = c.lora_parameters.scale;
-  forward.lora_dropout = c.fine_tune_type == "lora" ? c.lora_parameters.dropout : 0.0f;
+  forward.lora_dropout =
+      c.fine_tune_type == "lora" ? c.lora_parameters.dropout : 0.0f;
   forward.checkpoint_blocks = c.grad_checkpoint;
 
-  TrainStep step(
-      StepOptions{
-          .args = model.args,
-          .trainable_names = param_names(split.trainable),
-          .frozen_names = param_names(split.frozen),
-          .forward = forward,
-          .max_grad_norm = c.max_grad_norm ? std::optional<float>(float(*c.max_grad_norm))
-                                           : std::nullopt},
-      *optimizer);
+  TrainStep step(StepOptions{.args = model.args,
+                             .trainable_names = param_names(split.trainable),
+                             .frozen_names = param_names(split.frozen),
+                             .forward = forward,
+                             .max_grad_norm = c.max_grad_norm
+                                                  ? std::optional<float>(
+                                                        float(*c.max_grad_norm))
+                                                  : std::nullopt},
+                 *optimizer);
   TrainState state;
   state.trainable = param_values(split.trainable);
   state.frozen = param_values(split.frozen);
@@ -169,13 +176,15 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
   state.key = mx::random::key(c.seed);
   mx::eval(state.arrays());
 
-  const data::BatchOptions batch_options{
-      .batch_size = c.batch_size, .pad_multiple = 32, .max_seq_length = c.max_seq_length};
+  const data::BatchOptions batch_options{.batch_size = c.batch_size,
+                                         .pad_multiple = 32,
+                                         .max_seq_length = c.max_seq_length};
   data::BatchSchedule schedule(dataset.train.examples, batch_options, c.seed);
   Evaluator evaluator(model.args, forward);
   auto current_weights = [&] {
     Params w = split.frozen;
-    for (const auto& [name, value] : zip_params(param_names(split.trainable), state.trainable)) {
+    for (const auto& [name, value] :
+         zip_params(param_names(split.trainable), state.trainable)) {
       w.insert_or_assign(name, value);
     }
     return w;
@@ -185,14 +194,17 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
       return std::nullopt;
     }
     auto t0 = Clock::now();
-    EvalResult r = evaluator.run(current_weights(), dataset.valid->examples, batch_options, c.val_batches);
-    log.record(
-        {{"event", "eval"},
-         {"step", at_step},
-         {"val_loss", r.loss},
-         {"val_ppl", r.perplexity},
-         {"val_tokens", r.tokens},
-         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}});
+    EvalResult r = evaluator.run(current_weights(),
+                                 dataset.valid->examples,
+                                 batch_options,
+                                 c.val_batches);
+    log.record({{"event", "eval"},
+                {"step", at_step},
+                {"val_loss", r.loss},
+                {"val_ppl", r.perplexity},
+                {"val_tokens", r.tokens},
+                {"seconds",
+                 std::chrono::duration<double>(Clock::now() - t0).count()}});
     return r.loss;
   };
   auto save = [&](int at_step, bool final) {
@@ -202,13 +214,21 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
       models::Model tuned{model.args, {}};
       for (const auto& [name, w] : trained) {
         // Saved in the checkpoint's original dtype.
-        tuned.weights.insert_or_assign(name, mx::astype(w, param(model.weights, name).dtype()));
+        tuned.weights.insert_or_assign(
+            name, mx::astype(w, param(model.weights, name).dtype()));
       }
-      save_full_model(final ? dir : dir / ("step-" + std::to_string(at_step)), tuned, model_dir);
+      save_full_model(final ? dir : dir / ("step-" + std::to_string(at_step)),
+                      tuned,
+                      model_dir);
     } else {
       std::ostringstream name;
-      name << std::setw(7) << std::setfill('0') << at_step << "_adapters.safetensors";
-      save_adapters(dir, trained, lora_spec(c), resolved, final ? "adapters.safetensors" : name.str());
+      name << std::setw(7) << std::setfill('0') << at_step
+           << "_adapters.safetensors";
+      save_adapters(dir,
+                    trained,
+                    lora_spec(c),
+                    resolved,
+                    final ? "adapters.safetensors" : name.str());
     }
     log.record({{"event", "save"}, {"step", at_step}, {"path", dir.string()}});
   };
@@ -234,9 +254,11 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
   auto window_start = Clock::now();
   for (int it = 1; it <= c.iters; ++it) {
     for (int micro = 0; micro < c.grad_accumulation_steps; ++micro) {
-      data::Batch batch = data::make_batch(schedule.batch(batch_index++), batch_options);
-      StepResult r = micro + 1 < c.grad_accumulation_steps ? step.accumulate(state, batch)
-                                                             : step.update(state, batch);
+      data::Batch batch =
+          data::make_batch(schedule.batch(batch_index++), batch_options);
+      StepResult r = micro + 1 < c.grad_accumulation_steps
+                         ? step.accumulate(state, batch)
+                         : step.update(state, batch);
       window_losses.push_back(r.loss_sum);
       window_tokens.push_back(r.tokens);
       if (r.grad_norm) {
@@ -256,7 +278,8 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
         loss_sum += window_losses[i].item<float>();
         tokens += window_tokens[i].item<float>();
       }
-      const double seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
+      const double seconds =
+          std::chrono::duration<double>(Clock::now() - window_start).count();
       train_seconds += seconds;
       const double loss = loss_sum / std::max(tokens, 1.0);
       if (first_window) {
@@ -289,15 +312,19 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
   result.last_val_loss = evaluate_valid(c.iters);
   save(c.iters, true);
   if (c.test && dataset.test) {
-    EvalResult r = evaluator.run(current_weights(), dataset.test->examples, batch_options, c.test_batches);
+    EvalResult r = evaluator.run(current_weights(),
+                                 dataset.test->examples,
+                                 batch_options,
+                                 c.test_batches);
     result.test_loss = r.loss;
-    log.record({{"event", "test"}, {"test_loss", r.loss}, {"test_ppl", r.perplexity}});
+    log.record(
+        {{"event", "test"}, {"test_loss", r.loss}, {"test_ppl", r.perplexity}});
   }
-  log.record(
-      {{"event", "done"},
-       {"train_seconds", train_seconds},
-       {"total_seconds", std::chrono::duration<double>(Clock::now() - started).count()},
-       {"peak_memory_gb", peak_memory_gb()}});
+  log.record({{"event", "done"},
+              {"train_seconds", train_seconds},
+              {"total_seconds",
+               std::chrono::duration<double>(Clock::now() - started).count()},
+              {"peak_memory_gb", peak_memory_gb()}});
   return result;
 }
 

@@ -12,12 +12,12 @@
 namespace mlxt::train {
 
 struct SftResult {
-  std::string run_dir;            // runs/<id>
-  std::string output_dir;         // adapters or the full model folder
-  double first_train_loss = 0.0;  // mean loss of the first report window
-  double last_train_loss = 0.0;   // mean loss of the last report window
-  std::optional<double> first_val_loss;  // before training
-  std::optional<double> last_val_loss;   // after training
+  std::string run_dir;                  // runs/<id>
+  std::string output_dir;               // adapters or the full model folder
+  double first_train_loss = 0.0;        // mean loss of the first report window
+  double last_train_loss = 0.0;         // mean loss of the last report window
+  std::optional<double> first_val_loss; // before training
+  std::optional<double> last_val_loss;  // after training
   std::optional<double> test_loss;
 };
 

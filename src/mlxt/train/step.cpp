@@ -23,9 +23,8 @@ TrainStep::TrainStep(StepOptions options, const optim::Optimizer& optimizer)
   update_with_accum_fn_ = mx::compile(build(true, true));
 }
 
-Params TrainStep::weights(
-    const std::vector<mx::array>& trainable,
-    const std::vector<mx::array>& frozen) const {
+Params TrainStep::weights(const std::vector<mx::array>& trainable,
+                          const std::vector<mx::array>& frozen) const {
   Params w = zip_params(options_.frozen_names, frozen);
   for (size_t i = 0; i < trainable.size(); ++i) {
     w.insert_or_assign(options_.trainable_names[i], trainable[i]);
@@ -41,7 +40,8 @@ Params TrainStep::weights(
 TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
   const size_t nt = options_.trainable_names.size();
   const size_t nf = options_.frozen_names.size();
-  return [this, do_update, has_accum, nt, nf](const std::vector<mx::array>& in) {
+  return [this, do_update, has_accum, nt, nf](
+             const std::vector<mx::array>& in) {
     size_t at = 0;
     auto take = [&](size_t n) {
       std::vector<mx::array> part(in.begin() + at, in.begin() + at + n);
@@ -54,7 +54,8 @@ TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
       state = take(in.size() - nt - nf - (has_accum ? nt : 0) - 6);
     }
     std::vector<mx::array> frozen = take(nf);
-    std::vector<mx::array> accum = has_accum ? take(nt) : std::vector<mx::array>{};
+    std::vector<mx::array> accum =
+        has_accum ? take(nt) : std::vector<mx::array>{};
     const mx::array& step = in[at];
     auto [key, dropout_key] = mx::random::split(in[at + 1]);
     const mx::array& accum_tokens = in[at + 2];
@@ -65,8 +66,10 @@ TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
     auto loss_fn = [&](const std::vector<mx::array>& params) {
       nn::ForwardContext ctx = options_.forward;
       ctx.dropout_key = dropout_key;
-      mx::array logits = models::forward(options_.args, weights(params, frozen), inputs, ctx);
-      return std::vector<mx::array>{masked_cross_entropy_sum(logits, targets, mask)};
+      mx::array logits =
+          models::forward(options_.args, weights(params, frozen), inputs, ctx);
+      return std::vector<mx::array>{
+          masked_cross_entropy_sum(logits, targets, mask)};
     };
     std::vector<int> argnums(nt);
     std::iota(argnums.begin(), argnums.end(), 0);
@@ -88,7 +91,8 @@ TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
       return out;
     }
     // Token-weighted mean gradient over the step's micro-batches.
-    mx::array scale = mx::divide(mx::array(1.0f), mx::maximum(total_tokens, mx::array(1.0f)));
+    mx::array scale =
+        mx::divide(mx::array(1.0f), mx::maximum(total_tokens, mx::array(1.0f)));
     for (auto& g : grads) {
       g = mx::multiply(g, mx::astype(scale, g.dtype()));
     }
@@ -96,7 +100,8 @@ TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
     if (options_.max_grad_norm) {
       grads = optim::clip_grad_norm(grads, *options_.max_grad_norm).first;
     }
-    auto [new_params, new_state] = optimizer_.update(trainable, grads, state, step);
+    auto [new_params, new_state] =
+        optimizer_.update(trainable, grads, state, step);
     out = new_params;
     out.insert(out.end(), new_state.begin(), new_state.end());
     out.push_back(mx::add(step, mx::array(1, step.dtype())));
@@ -125,7 +130,13 @@ StepResult TrainStep::accumulate(TrainState& state, const data::Batch& batch) {
   std::vector<mx::array> in = state.trainable;
   append(in, state.frozen);
   append(in, state.grad_accum);
-  append(in, {state.step, state.key, state.accum_tokens, batch.inputs, batch.targets, batch.mask});
+  append(in,
+         {state.step,
+          state.key,
+          state.accum_tokens,
+          batch.inputs,
+          batch.targets,
+          batch.mask});
   std::vector<mx::array> out = accumulate_fn_(in);
   const size_t nt = state.trainable.size();
   state.grad_accum.assign(out.begin(), out.begin() + nt);
@@ -142,8 +153,15 @@ StepResult TrainStep::update(TrainState& state, const data::Batch& batch) {
   if (has_accum) {
     append(in, state.grad_accum);
   }
-  append(in, {state.step, state.key, state.accum_tokens, batch.inputs, batch.targets, batch.mask});
-  std::vector<mx::array> out = (has_accum ? update_with_accum_fn_ : update_fn_)(in);
+  append(in,
+         {state.step,
+          state.key,
+          state.accum_tokens,
+          batch.inputs,
+          batch.targets,
+          batch.mask});
+  std::vector<mx::array> out =
+      (has_accum ? update_with_accum_fn_ : update_fn_)(in);
   const size_t nt = state.trainable.size();
   const size_t ns = state.optimizer_state.size();
   state.trainable.assign(out.begin(), out.begin() + nt);

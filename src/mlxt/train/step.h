@@ -30,9 +30,9 @@ namespace mx = mlx::core;
 
 struct StepOptions {
   models::ModelArgs args;
-  std::vector<std::string> trainable_names;  // order of TrainState::trainable
-  std::vector<std::string> frozen_names;     // order of TrainState::frozen
-  nn::ForwardContext forward;                // dtype, LoRA scale/dropout, checkpointing
+  std::vector<std::string> trainable_names; // order of TrainState::trainable
+  std::vector<std::string> frozen_names;    // order of TrainState::frozen
+  nn::ForwardContext forward; // dtype, LoRA scale/dropout, checkpointing
   std::optional<float> max_grad_norm;
 };
 
@@ -41,23 +41,23 @@ struct TrainState {
   std::vector<mx::array> trainable;
   std::vector<mx::array> optimizer_state;
   std::vector<mx::array> frozen;
-  std::vector<mx::array> grad_accum;  // empty unless accumulating
-  mx::array step = mx::array(0, mx::uint64);    // updates applied so far
-  mx::array key = mx::random::key(0);           // RNG key for dropout
-  mx::array accum_tokens = mx::array(0.0f);     // targets in grad_accum
+  std::vector<mx::array> grad_accum;         // empty unless accumulating
+  mx::array step = mx::array(0, mx::uint64); // updates applied so far
+  mx::array key = mx::random::key(0);        // RNG key for dropout
+  mx::array accum_tokens = mx::array(0.0f);  // targets in grad_accum
 
   //! The arrays to evaluate after a step (all of the above).
   std::vector<mx::array> arrays() const;
 };
 
 struct StepResult {
-  mx::array loss_sum;      // float32 scalar: summed token losses of the batch
-  mx::array tokens;        // float32 scalar: targets in the batch
-  std::optional<mx::array> grad_norm;  // after update(): norm before clipping
+  mx::array loss_sum; // float32 scalar: summed token losses of the batch
+  mx::array tokens;   // float32 scalar: targets in the batch
+  std::optional<mx::array> grad_norm; // after update(): norm before clipping
 };
 
 class TrainStep {
- public:
+public:
   TrainStep(StepOptions options, const optim::Optimizer& optimizer);
 
   //! Adds the batch's gradient to state.grad_accum (created on first use).
@@ -65,10 +65,12 @@ class TrainStep {
   //! Adds the batch's gradient and applies one optimizer update.
   StepResult update(TrainState& state, const data::Batch& batch);
 
- private:
-  using Fn = std::function<std::vector<mx::array>(const std::vector<mx::array>&)>;
+private:
+  using Fn =
+      std::function<std::vector<mx::array>(const std::vector<mx::array>&)>;
   Fn build(bool do_update, bool has_accum) const;
-  Params weights(const std::vector<mx::array>& trainable, const std::vector<mx::array>& frozen) const;
+  Params weights(const std::vector<mx::array>& trainable,
+                 const std::vector<mx::array>& frozen) const;
 
   StepOptions options_;
   const optim::Optimizer& optimizer_;
