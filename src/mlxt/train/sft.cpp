@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "mlxt/core/atomic_file.h"
+#include "mlxt/core/blas.h"
 #include "mlxt/core/error.h"
 #include "mlxt/data/sft_jsonl.h"
 #include "mlxt/models/model.h"
@@ -241,7 +242,9 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
        {"total_parameters", param_count(model.weights)},
        {"train_examples", dataset.train.summary.kept},
        {"truncated", dataset.train.summary.truncated},
-       {"dropped_no_targets", dataset.train.summary.dropped_no_targets}});
+       {"dropped_no_targets", dataset.train.summary.dropped_no_targets},
+       {"device", mx::default_device() == mx::Device::cpu ? "cpu" : "gpu"},
+       {"blas", blas_library()}});
   result.first_val_loss = evaluate_valid(0);
 
   std::vector<mx::array> window_losses;
