@@ -72,20 +72,26 @@ nlohmann::json preset_config(const InitOptions& options) {
 }
 
 Model init_model(const InitOptions& options) {
-  nlohmann::json config = preset_config(options);
-  Model model{parse_model_args(config, "preset " + options.preset), {}};
-  mx::array key = mx::random::key(options.seed);
+  return init_model_from_config(
+      preset_config(options), options.seed, options.init_std);
+}
+
+Model init_model_from_config(const nlohmann::json& config,
+                             int seed,
+                             float init_std,
+                             mx::Dtype dtype) {
+  Model model{parse_model_args(config, "config"), {}};
+  mx::array key = mx::random::key(seed);
   for (const auto& [name, shape] : expected_weight_shapes(model.args)) {
     if (name.ends_with("norm.weight")) {
-      model.weights.insert_or_assign(name, mx::ones(shape, mx::float32));
+      model.weights.insert_or_assign(name, mx::ones(shape, dtype));
     } else if (name.ends_with(".bias")) {
-      model.weights.insert_or_assign(name, mx::zeros(shape, mx::float32));
+      model.weights.insert_or_assign(name, mx::zeros(shape, dtype));
     } else {
       auto [next, sub] = mx::random::split(key);
       key = next;
       model.weights.insert_or_assign(
-          name,
-          mx::random::normal(shape, mx::float32, 0.0f, options.init_std, sub));
+          name, mx::random::normal(shape, dtype, 0.0f, init_std, sub));
     }
   }
   mx::eval(param_values(model.weights));

@@ -24,4 +24,10 @@ nlohmann::json preset_config(const InitOptions& options);
 //! norm weights 1, all float32.
 Model init_model(const InitOptions& options);
 
+//! A model for any config.json object, initialised the same way, in `dtype`.
+Model init_model_from_config(const nlohmann::json& config,
+                             int seed,
+                             float init_std,
+                             mx::Dtype dtype = mx::float32);
+
 } // namespace mlxt::models

@@ -16,6 +16,7 @@
 #include "mlxt/train/evaluate.h"
 #include "mlxt/train/metrics.h"
 #include "mlxt/train/step.h"
+#include "mlxt/train/trainable.h"
 
 namespace mlxt::train {
 
@@ -85,33 +86,6 @@ LoraSpec lora_spec(const TrainConfig& c) {
                   .keys = c.lora_parameters.keys};
 }
 
-// The run's trainable and frozen parameters.
-struct ParamSplit {
-  Params trainable;
-  Params frozen;
-};
-
-ParamSplit split_params(const TrainConfig& c,
-                        const models::Model& model,
-                        mx::Dtype dtype) {
-  ParamSplit split;
-  if (c.fine_tune_type == "full") {
-    // Master weights stay fp32 unless asked otherwise; layers cast on use.
-    mx::Dtype master = c.master_weights_fp32 ? mx::float32 : dtype;
-    for (const auto& [name, w] : model.weights) {
-      split.trainable.insert_or_assign(name, mx::astype(w, master));
-    }
-    return split;
-  }
-  // LoRA: the frozen base is stored in the compute dtype to save memory.
-  for (const auto& [name, w] : model.weights) {
-    split.frozen.insert_or_assign(name, mx::astype(w, dtype));
-  }
-  split.trainable =
-      init_lora_adapters(model.args, model.weights, lora_spec(c), c.seed);
-  return split;
-}
-
 double peak_memory_gb() {
   return static_cast<double>(mx::get_peak_memory()) / 1e9;
 }
@@ -130,7 +104,13 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
 
   const mx::Dtype dtype = parse_dtype(c.compute_dtype);
   mx::random::seed(c.seed);
-  ParamSplit split = split_params(c, model, dtype);
+  ParamSplit split =
+      split_trainable(model,
+                      {.fine_tune_type = c.fine_tune_type,
+                       .compute_dtype = dtype,
+                       .master_weights_fp32 = c.master_weights_fp32,
+                       .lora = lora_spec(c),
+                       .seed = static_cast<uint64_t>(c.seed)});
   nlohmann::json resolved = c.to_json();
 
   SftResult result;

@@ -1,0 +1,174 @@
+// Training-throughput benchmark on the headline workloads of
+// ../shared/BENCHMARKS.md, measured the way the HF+PEFT peer script measures
+// them: random-init model, random tokens, AdamW lr 1e-4, median step time of
+// `steps` after `warmup` steps, each step synchronised.
+//
+// Usage: train_bench --shape llama1b|qwen05b --mode lora|full --batch B
+//          --seq T [--steps 12] [--warmup 3] [--grad-checkpoint]
+//          [--master-fp32]
+// Prints one JSON line: tokens/s, step time, peak memory, model TFLOP/s.
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "mlxt/core/error.h"
+#include "mlxt/models/init.h"
+#include "mlxt/optim/optimizer.h"
+#include "mlxt/train/step.h"
+#include "mlxt/train/trainable.h"
+
+namespace {
+
+using namespace mlxt;
+using nlohmann::json;
+
+// The shapes of BENCHMARKS.md (Llama-3.2-1B and Qwen2.5-0.5B, Llama blocks).
+json shape_config(const std::string& shape) {
+  if (shape == "llama1b") {
+    return {{"model_type", "llama"},
+            {"vocab_size", 128256},
+            {"hidden_size", 2048},
+            {"intermediate_size", 8192},
+            {"num_hidden_layers", 16},
+            {"num_attention_heads", 32},
+            {"num_key_value_heads", 8},
+            {"max_position_embeddings", 4096},
+            {"rope_theta", 500000.0},
+            {"tie_word_embeddings", true},
+            {"rms_norm_eps", 1e-5}};
+  }
+  if (shape == "qwen05b") {
+    return {{"model_type", "llama"},
+            {"vocab_size", 151936},
+            {"hidden_size", 896},
+            {"intermediate_size", 4864},
+            {"num_hidden_layers", 24},
+            {"num_attention_heads", 14},
+            {"num_key_value_heads", 2},
+            {"max_position_embeddings", 4096},
+            {"rope_theta", 1000000.0},
+            {"tie_word_embeddings", true},
+            {"rms_norm_eps", 1e-6}};
+  }
+  fail(ErrorCode::invalid_config,
+       "unknown shape \"" + shape + "\"",
+       {.key = "shape"});
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mlx-train training-throughput benchmark"};
+  std::string shape = "llama1b";
+  std::string mode = "lora";
+  int batch = 4, seq = 2048, steps = 12, warmup = 3;
+  bool grad_checkpoint = false, master_fp32 = false;
+  app.add_option("--shape", shape);
+  app.add_option("--mode", mode)->check(CLI::IsMember({"lora", "full"}));
+  app.add_option("--batch", batch);
+  app.add_option("--seq", seq);
+  app.add_option("--steps", steps);
+  app.add_option("--warmup", warmup);
+  app.add_flag("--grad-checkpoint", grad_checkpoint);
+  app.add_flag("--master-fp32",
+               master_fp32,
+               "full: fp32 master weights (default: pure bf16 like the peer)");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    const mx::Dtype dtype = mx::bfloat16;
+    models::Model model =
+        models::init_model_from_config(shape_config(shape), 0, 0.02f, dtype);
+    // The peer's LoRA: r=16, alpha=32 (scale 2) on all seven projections.
+    train::LoraSpec lora{.rank = 16,
+                         .scale = 2.0f,
+                         .dropout = 0.0f,
+                         .num_layers = -1,
+                         .keys = {}};
+    train::ParamSplit split =
+        train::split_trainable(model,
+                               {.fine_tune_type = mode,
+                                .compute_dtype = dtype,
+                                .master_weights_fp32 = master_fp32,
+                                .lora = lora});
+    auto optimizer =
+        optim::make_adamw({.learning_rate = optim::constant_schedule(1e-4f)});
+    nn::ForwardContext forward;
+    forward.compute_dtype = dtype;
+    forward.lora_scale = lora.scale;
+    forward.checkpoint_blocks = grad_checkpoint;
+    train::TrainStep step({.args = model.args,
+                           .trainable_names = param_names(split.trainable),
+                           .frozen_names = param_names(split.frozen),
+                           .forward = forward,
+                           .max_grad_norm = std::nullopt},
+                          *optimizer);
+    train::TrainState state;
+    state.trainable = param_values(split.trainable);
+    state.frozen = param_values(split.frozen);
+    state.optimizer_state = optimizer->init_state(state.trainable);
+    const size_t n_params = param_count(model.weights);
+    model.weights.clear();
+    split = {};
+    mx::eval(state.arrays());
+
+    // Like the peer (labels = inputs, shifted inside): T tokens in, T - 1
+    // targets; every token is real (no padding).
+    mx::array tokens = mx::random::randint(0,
+                                           model.args.vocab_size,
+                                           {batch, seq + 1},
+                                           mx::int32,
+                                           mx::random::key(1));
+    data::Batch b{mx::slice(tokens, {0, 0}, {batch, seq}),
+                  mx::slice(tokens, {0, 1}, {batch, seq + 1}),
+                  mx::ones({batch, seq}, mx::float32),
+                  long(batch) * seq};
+    mx::eval({b.inputs, b.targets, b.mask});
+    mx::reset_peak_memory();
+    std::vector<double> times;
+    float loss = 0.0f;
+    for (int i = 0; i < warmup + steps; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      train::StepResult r = step.update(state, b);
+      std::vector<mx::array> outs = state.arrays();
+      outs.push_back(r.loss_sum);
+      mx::eval(outs);
+      times.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count());
+      loss = r.loss_sum.item<float>() / float(b.target_tokens);
+    }
+    std::vector<double> measured(times.begin() + warmup, times.end());
+    std::sort(measured.begin(), measured.end());
+    const double median = measured[measured.size() / 2];
+    const double tok_s = double(batch) * seq / median;
+    // The peer's FLOP model: (6 or 4) N per token plus 12 L H S for attention.
+    const double flops_per_token =
+        (mode == "full" ? 6.0 : 4.0) * double(n_params) +
+        12.0 * model.args.num_hidden_layers * model.args.hidden_size *
+            double(seq);
+    json out = {
+        {"model", shape},
+        {"mode", mode},
+        {"bs", batch},
+        {"seq", seq},
+        {"ckpt", grad_checkpoint},
+        {"master_fp32", master_fp32},
+        {"params", n_params},
+        {"step_s", median},
+        {"step_min_s", measured.front()},
+        {"step_max_s", measured.back()},
+        {"tok_s", tok_s},
+        {"tflops", flops_per_token * tok_s / 1e12},
+        {"peak_gib", double(mx::get_peak_memory()) / double(1ULL << 30)},
+        {"loss", loss},
+        {"device", mx::default_device() == mx::Device::gpu ? "gpu" : "cpu"}};
+    std::cout << out.dump() << std::endl;
+  } catch (const std::exception& e) {
+    std::cerr << "train_bench: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
