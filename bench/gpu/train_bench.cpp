@@ -126,9 +126,15 @@ int main(int argc, char** argv) {
                   mx::ones({batch, seq}, mx::float32),
                   long(batch) * seq};
     mx::eval({b.inputs, b.targets, b.mask});
+    // How many distinct ids the random batch holds (a check on the data).
+    std::vector<int32_t> ids(b.inputs.data<int32_t>(),
+                             b.inputs.data<int32_t>() + b.inputs.size());
+    std::sort(ids.begin(), ids.end());
+    const long distinct = std::unique(ids.begin(), ids.end()) - ids.begin();
     mx::reset_peak_memory();
     std::vector<double> times;
     float loss = 0.0f;
+    float first_loss = 0.0f;
     for (int i = 0; i < warmup + steps; ++i) {
       auto t0 = std::chrono::steady_clock::now();
       train::StepResult r = step.update(state, b);
@@ -139,6 +145,9 @@ int main(int argc, char** argv) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
               .count());
       loss = r.loss_sum.item<float>() / float(b.target_tokens);
+      if (i == 0) {
+        first_loss = loss;
+      }
     }
     std::vector<double> measured(times.begin() + warmup, times.end());
     std::sort(measured.begin(), measured.end());
@@ -163,6 +172,8 @@ int main(int argc, char** argv) {
         {"tok_s", tok_s},
         {"tflops", flops_per_token * tok_s / 1e12},
         {"peak_gib", double(mx::get_peak_memory()) / double(1ULL << 30)},
+        {"distinct_tokens", distinct},
+        {"first_loss", first_loss},
         {"loss", loss},
         {"device", mx::default_device() == mx::Device::gpu ? "gpu" : "cpu"}};
     std::cout << out.dump() << std::endl;

@@ -177,3 +177,50 @@ TEST(Batching, TooFewExamplesNamesBatchSize) {
 }
 
 } // namespace
+
+namespace {
+
+// The chunked loss is the same function: same value and same gradients as
+// the whole-logits loss, for a tied and an untied head.
+TEST(Loss, ChunkedLmLossMatchesTheWholeLoss) {
+  for (bool tied : {true, false}) {
+    nlohmann::json config =
+        models::preset_config({.preset = "tiny", .vocab_size = 61});
+    config["tie_word_embeddings"] = tied;
+    models::Model model = models::init_model_from_config(config, 2, 0.2f);
+    std::vector<std::string> names = param_names(model.weights);
+    mx::array tokens =
+        mx::random::randint(0, 61, {2, 9}, mx::int32, mx::random::key(4));
+    mx::array targets =
+        mx::random::randint(0, 61, {2, 9}, mx::int32, mx::random::key(5));
+    mx::array mask = mx::astype(
+        mx::random::bernoulli(mx::array(0.7f), {2, 9}, mx::random::key(6)),
+        mx::float32);
+    auto grads_for = [&](int chunk) {
+      auto fn = [&](const std::vector<mx::array>& values) {
+        Params w = zip_params(names, values);
+        nn::ForwardContext ctx;
+        mx::array hidden = models::forward_hidden(model.args, w, tokens, ctx);
+        return std::vector<mx::array>{train::chunked_lm_loss_sum(
+            model.args, w, hidden, targets, mask, ctx, chunk)};
+      };
+      std::vector<int> argnums(names.size());
+      std::iota(argnums.begin(), argnums.end(), 0);
+      return mx::value_and_grad(fn, argnums)(param_values(model.weights));
+    };
+    auto [whole_loss, whole_grads] = grads_for(0);
+    auto [chunked_loss, chunked_grads] = grads_for(5); // 18 rows: 5+5+5+3
+    EXPECT_NEAR(
+        whole_loss[0].item<float>(), chunked_loss[0].item<float>(), 1e-4);
+    for (size_t i = 0; i < names.size(); ++i) {
+      EXPECT_TRUE(mx::allclose(whole_grads[i], chunked_grads[i], 1e-4, 1e-5)
+                      .item<bool>())
+          << names[i] << (tied ? " tied" : " untied") << " max diff "
+          << mx::max(mx::abs(mx::subtract(whole_grads[i], chunked_grads[i])))
+                 .item<float>()
+          << " max " << mx::max(mx::abs(whole_grads[i])).item<float>();
+    }
+  }
+}
+
+} // namespace

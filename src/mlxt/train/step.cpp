@@ -66,10 +66,16 @@ TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
     auto loss_fn = [&](const std::vector<mx::array>& params) {
       nn::ForwardContext ctx = options_.forward;
       ctx.dropout_key = dropout_key;
-      mx::array logits =
-          models::forward(options_.args, weights(params, frozen), inputs, ctx);
+      Params w = weights(params, frozen);
+      mx::array hidden = models::forward_hidden(options_.args, w, inputs, ctx);
       return std::vector<mx::array>{
-          masked_cross_entropy_sum(logits, targets, mask)};
+          chunked_lm_loss_sum(options_.args,
+                              w,
+                              hidden,
+                              targets,
+                              mask,
+                              ctx,
+                              options_.loss_chunk_rows)};
     };
     std::vector<int> argnums(nt);
     std::iota(argnums.begin(), argnums.end(), 0);

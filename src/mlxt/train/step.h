@@ -34,6 +34,9 @@ struct StepOptions {
   std::vector<std::string> frozen_names;    // order of TrainState::frozen
   nn::ForwardContext forward; // dtype, LoRA scale/dropout, checkpointing
   std::optional<float> max_grad_norm;
+  //! Positions per LM-head chunk in the loss (see chunked_lm_loss_sum);
+  //! <= 0 = all at once.
+  int loss_chunk_rows = 2048;
 };
 
 //! Everything a step reads and writes, as arrays.
