@@ -36,7 +36,7 @@ struct StepOptions {
   std::optional<float> max_grad_norm;
   //! Positions per LM-head chunk in the loss (see chunked_lm_loss_sum);
   //! <= 0 = all at once.
-  int loss_chunk_rows = 2048;
+  int loss_chunk_rows = 0;
 };
 
 //! Everything a step reads and writes, as arrays.
