@@ -111,6 +111,12 @@ void add_init_model_command(CLI::App& app) {
     std::cout << "wrote " << out.string() << ": " << o->init.arch << " "
               << o->init.preset << ", " << param_count(model.weights)
               << " parameters, vocabulary " << o->init.vocab_size << "\n";
+    if (o->init.vocab_size < o->vocab_size) {
+      // The trainer stops when no pair occurs min_frequency times.
+      std::cout << "note: the corpus supports only " << o->init.vocab_size
+                << " tokens of the " << o->vocab_size
+                << " requested (no pair left to merge)\n";
+    }
   });
 }
 
