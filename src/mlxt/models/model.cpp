@@ -5,6 +5,7 @@
 
 #include "mlxt/core/atomic_file.h"
 #include "mlxt/core/error.h"
+#include "mlxt/core/json_file.h"
 #include "mlxt/models/weights_io.h"
 
 namespace mlxt::models {
@@ -105,20 +106,12 @@ ModelArgs load_model_args(const fs::path& dir) {
          {.file = dir.string()});
   }
   const fs::path file = dir / "config.json";
-  std::ifstream in(file);
-  if (!in) {
+  if (!fs::exists(file)) {
     fail(ErrorCode::not_found,
          "config.json is missing",
          {.file = file.string()});
   }
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(ErrorCode::invalid_model,
-         std::string("not valid JSON: ") + e.what(),
-         {.file = file.string()});
-  }
+  nlohmann::json config = read_json_file(file);
   return parse_model_args(config, file.string());
 }
 

@@ -11,6 +11,7 @@
 
 #include "mlxt/core/atomic_file.h"
 #include "mlxt/core/error.h"
+#include "mlxt/core/json_file.h"
 #include "mlxt/core/safetensors.h"
 
 namespace mlxt::models {
@@ -91,18 +92,7 @@ void merge_file(const fs::path& file, Params& weights) {
 
 // The weight_map of the index: tensor name -> shard file name.
 std::map<std::string, std::string> read_weight_map(const fs::path& index_file) {
-  std::ifstream in(index_file);
-  if (!in) {
-    fail(ErrorCode::io, "cannot open the file", in_file(index_file.string()));
-  }
-  json root;
-  try {
-    root = json::parse(in);
-  } catch (const json::parse_error& e) {
-    fail(ErrorCode::invalid_model,
-         std::string("not valid JSON: ") + e.what(),
-         in_file(index_file.string()));
-  }
+  json root = read_json_file(index_file);
   if (!root.is_object() || !root.contains("weight_map") ||
       !root["weight_map"].is_object()) {
     fail(ErrorCode::invalid_model,

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "mlxt/core/error.h"
+#include "mlxt/core/json_file.h"
 #include "mlxt/tokenizer/added_tokens.h"
 #include "mlxt/tokenizer/bpe.h"
 #include "mlxt/tokenizer/byte_level.h"
@@ -106,28 +107,6 @@ std::optional<int> resolve_special(const Lookup& token_to_id,
          where(config_file, key));
   }
   return id;
-}
-
-json parse_json_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    fail(ErrorCode::io, "cannot open for reading", where(file.string()));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    long line =
-        1 + static_cast<long>(std::count(
-                text.begin(),
-                text.begin() + std::min<std::size_t>(e.byte, text.size()),
-                '\n'));
-    fail(ErrorCode::invalid_model,
-         std::string("malformed JSON: ") + e.what(),
-         where(file.string(), "", line));
-  }
 }
 
 } // namespace
@@ -235,10 +214,10 @@ Tokenizer Tokenizer::load(const fs::path& model_dir) {
          "tokenizer.json files only",
          where(tokenizer_file.string()));
   }
-  json tokenizer_json = parse_json_file(tokenizer_file);
+  json tokenizer_json = read_json_file(tokenizer_file);
   const fs::path config_file = model_dir / "tokenizer_config.json";
   json config =
-      fs::exists(config_file) ? parse_json_file(config_file) : json::object();
+      fs::exists(config_file) ? read_json_file(config_file) : json::object();
   // Newer transformers save the template beside the config instead of in it.
   const fs::path template_file = model_dir / "chat_template.jinja";
   if (config.is_object() && !config.contains("chat_template") &&

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "mlxt/core/error.h"
+#include "mlxt/core/json_file.h"
 #include "mlxt/core/safetensors.h"
 
 namespace mlxt::train {
@@ -81,20 +82,12 @@ nlohmann::json adapter_config_json(const LoraSpec& spec,
 
 LoraSpec read_adapter_config(const fs::path& dir) {
   const fs::path file = dir / "adapter_config.json";
-  std::ifstream in(file);
-  if (!in) {
+  if (!fs::exists(file)) {
     fail(ErrorCode::not_found,
          "adapter_config.json is missing",
          {.file = file.string()});
   }
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail(ErrorCode::invalid_model,
-         std::string("not valid JSON: ") + e.what(),
-         {.file = file.string()});
-  }
+  nlohmann::json config = read_json_file(file);
   const std::string type = config.value("fine_tune_type", "lora");
   if (type != "lora") {
     fail(ErrorCode::unsupported,
