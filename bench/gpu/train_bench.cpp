@@ -9,20 +9,43 @@
 // Prints one JSON line: tokens/s, step time, peak memory, model TFLOP/s.
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <iostream>
+#include <numeric>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "mlxt/core/error.h"
 #include "mlxt/models/init.h"
+#include "mlxt/models/transformer.h"
 #include "mlxt/optim/optimizer.h"
+#include "mlxt/train/loss.h"
 #include "mlxt/train/step.h"
 #include "mlxt/train/trainable.h"
 
 namespace {
 
 using namespace mlxt;
+
+// Median seconds of `fn` (evaluated and synchronised) over `steps` runs
+// after `warmup` runs.
+double median_seconds(const std::function<std::vector<mx::array>()>& fn,
+                      int warmup,
+                      int steps) {
+  std::vector<double> times;
+  for (int i = 0; i < warmup + steps; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    mx::eval(fn());
+    if (i >= warmup) {
+      times.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count());
+    }
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
 using nlohmann::json;
 
 // The shapes of BENCHMARKS.md (Llama-3.2-1B and Qwen2.5-0.5B, Llama blocks).
@@ -65,7 +88,7 @@ int main(int argc, char** argv) {
   std::string shape = "llama1b";
   std::string mode = "lora";
   int batch = 4, seq = 2048, steps = 12, warmup = 3;
-  bool grad_checkpoint = false, master_fp32 = false;
+  bool grad_checkpoint = false, master_fp32 = false, breakdown = false;
   app.add_option("--shape", shape);
   app.add_option("--mode", mode)->check(CLI::IsMember({"lora", "full"}));
   app.add_option("--batch", batch);
@@ -73,6 +96,9 @@ int main(int argc, char** argv) {
   app.add_option("--steps", steps);
   app.add_option("--warmup", warmup);
   app.add_flag("--grad-checkpoint", grad_checkpoint);
+  app.add_flag("--breakdown",
+               breakdown,
+               "Also time the compiled forward and forward+backward alone");
   app.add_flag("--master-fp32",
                master_fp32,
                "full: fp32 master weights (default: pure bf16 like the peer)");
@@ -110,6 +136,9 @@ int main(int argc, char** argv) {
     state.frozen = param_values(split.frozen);
     state.optimizer_state = optimizer->init_state(state.trainable);
     const size_t n_params = param_count(model.weights);
+    const std::vector<std::string> trainable_names =
+        param_names(split.trainable);
+    const std::vector<std::string> frozen_names = param_names(split.frozen);
     model.weights.clear();
     split = {};
     mx::eval(state.arrays());
@@ -131,6 +160,39 @@ int main(int argc, char** argv) {
                              b.inputs.data<int32_t>() + b.inputs.size());
     std::sort(ids.begin(), ids.end());
     const long distinct = std::unique(ids.begin(), ids.end()) - ids.begin();
+    json parts = json::object();
+    if (breakdown) {
+      // Where a step's time goes: the loss forward alone and forward+backward
+      // (no optimizer), each compiled like the step.
+      auto loss_of = [&](const std::vector<mx::array>& trainable) {
+        Params w = zip_params(frozen_names, state.frozen);
+        for (size_t i = 0; i < trainable.size(); ++i) {
+          w.insert_or_assign(trainable_names[i], trainable[i]);
+        }
+        nn::ForwardContext ctx = forward;
+        mx::array hidden = models::forward_hidden(model.args, w, b.inputs, ctx);
+        return train::chunked_lm_loss_sum(
+            model.args, w, hidden, b.targets, b.mask, ctx, 0);
+      };
+      auto fwd = mx::compile([&](const std::vector<mx::array>& in) {
+        return std::vector<mx::array>{loss_of(in)};
+      });
+      std::vector<int> argnums(trainable_names.size());
+      std::iota(argnums.begin(), argnums.end(), 0);
+      auto fwd_bwd = mx::compile([&](const std::vector<mx::array>& in) {
+        auto [value, grads] = mx::value_and_grad(
+            [&](const std::vector<mx::array>& t) {
+              return std::vector<mx::array>{loss_of(t)};
+            },
+            argnums)(in);
+        grads.push_back(value[0]);
+        return grads;
+      });
+      parts["forward_s"] =
+          median_seconds([&] { return fwd(state.trainable); }, 2, 5);
+      parts["forward_backward_s"] =
+          median_seconds([&] { return fwd_bwd(state.trainable); }, 2, 5);
+    }
     mx::reset_peak_memory();
     std::vector<double> times;
     float loss = 0.0f;
@@ -176,6 +238,7 @@ int main(int argc, char** argv) {
         {"first_loss", first_loss},
         {"loss", loss},
         {"device", mx::default_device() == mx::Device::gpu ? "gpu" : "cpu"}};
+    out.update(parts);
     std::cout << out.dump() << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "train_bench: " << e.what() << "\n";
