@@ -34,11 +34,15 @@ mx::array linear(const Params& w,
   if (ctx.lora_dropout > 0.0f) {
     z = dropout(z, ctx.lora_dropout, ctx.next_key());
   }
-  // The adapters stay fp32 (as mlx-lm creates them); the product is cast back
-  // to the activation dtype before the residual add.
-  z = mx::matmul(mx::matmul(z, lora_a->second), lora_b);
-  return mx::add(
-      y, mx::astype(mx::multiply(z, mx::array(ctx.lora_scale)), y.dtype()));
+  // The adapters are fp32 masters (as mlx-lm creates them) but multiply in
+  // the compute dtype: computing in fp32 would cast every (tokens, out)
+  // product to fp32 and back, which measured 38% of a bf16 LoRA forward on
+  // an H100. In fp32 compute this is mlx-lm's arithmetic exactly.
+  const mx::Dtype dtype = ctx.compute_dtype;
+  z = mx::matmul(
+      mx::matmul(mx::astype(z, dtype), mx::astype(lora_a->second, dtype)),
+      mx::astype(lora_b, dtype));
+  return mx::add(y, mx::multiply(z, mx::array(ctx.lora_scale, dtype)));
 }
 
 mx::array embedding(const Params& w,
