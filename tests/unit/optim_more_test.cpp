@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "mlxt/optim/catalogue.h"
 #include "mlxt/optim/optimizer.h"
 #include "mlxt/optim/schedule.h"
 #include "support/test_support.h"
@@ -667,6 +668,192 @@ TEST(Schedule, NewSchedulesRejectBadArguments) {
   EXPECT_MLXT_ERROR(exponential_decay(NAN, 0.5f), invalid_config, "init");
   EXPECT_MLXT_ERROR(polynomial_decay(1, 0, 0), invalid_config, "steps");
   EXPECT_MLXT_ERROR(polynomial_decay(1, 0, 5, 0.0f), invalid_config, "power");
+}
+
+// ---------------------------------------------------------------------------
+// Catalogue
+
+using nlohmann::json;
+
+// One update of the test tensors; the new parameters, evaluated.
+std::vector<mx::array> one_update(const Optimizer& opt) {
+  auto data = make_tensors(1, 5);
+  std::vector<mx::array> params;
+  for (size_t i = 0; i < kShapes.size(); ++i) {
+    params.push_back(from_doubles(data.params[i], kShapes[i]));
+  }
+  auto [np, ns] = opt.update(
+      params, grads_at(data, 0), opt.init_state(params), step_array(0));
+  mx::eval(np);
+  return np;
+}
+
+void expect_same_update(const Optimizer& a, const Optimizer& b) {
+  auto pa = one_update(a), pb = one_update(b);
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_TRUE(mx::array_equal(pa[i], pb[i]).item<bool>())
+        << a.name() << " param " << i;
+  }
+}
+
+TEST(Catalogue, EveryOptimizerBuildsWithDefaults) {
+  for (const auto& spec : optimizer_specs()) {
+    auto opt = make_optimizer(spec.name, nullptr, constant_schedule(1e-3f));
+    EXPECT_EQ(opt->name(), spec.name);
+    for (const auto& p : one_update(*opt)) {
+      EXPECT_TRUE(mx::all(mx::isfinite(p)).item<bool>()) << spec.name;
+    }
+  }
+}
+
+TEST(Catalogue, BuildsWhatTheFactoriesBuild) {
+  auto lr = linear_schedule(1e-2f, 1e-3f, 3);
+  expect_same_update(
+      *make_optimizer("sgd", {{"momentum", 0.9}, {"nesterov", true}}, lr),
+      *make_sgd({.learning_rate = lr, .momentum = 0.9f, .nesterov = true}));
+  expect_same_update(
+      *make_optimizer("lion", {{"beta2", 0.95}, {"weight_decay", 0.1}}, lr),
+      *make_lion({.learning_rate = lr, .beta2 = 0.95f, .weight_decay = 0.1f}));
+  // relative_step drops the schedule: MLX's default Adafactor.
+  expect_same_update(
+      *make_optimizer("adafactor", {{"relative_step", true}}, lr),
+      *make_adafactor({}));
+  expect_same_update(*make_optimizer("adafactor", {{"beta1", 0.9}}, lr),
+                     *make_adafactor({.learning_rate = lr, .beta1 = 0.9f}));
+  expect_same_update(*make_optimizer("lamb", {{"eps", 1e-8}}, lr),
+                     *make_lamb({.learning_rate = lr, .eps = 1e-8f}));
+  expect_same_update(*make_optimizer("novograd", json::object(), lr),
+                     *make_novograd({.learning_rate = lr}));
+  expect_same_update(
+      *make_optimizer("adamw", {{"bias_correction", true}}, lr),
+      *make_adamw({.learning_rate = lr, .bias_correction = true}));
+}
+
+TEST(Catalogue, SchedulesMatchTheirFunctions) {
+  auto poly = make_schedule(
+      "polynomial_decay",
+      {{"init", 1e-3}, {"end", 1e-5}, {"steps", 10}, {"power", 2}});
+  auto step = make_schedule("step_decay",
+                            {{"init", 0.1}, {"rate", 0.9}, {"step_size", 3}});
+  auto cosine = make_schedule("cosine_decay", {{"init", 1e-3}, {"steps", 8}});
+  for (long k : {0L, 2L, 3L, 7L, 12L}) {
+    EXPECT_EQ(schedule_value(poly, k),
+              schedule_value(polynomial_decay(1e-3f, 1e-5f, 10, 2.0f), k));
+    EXPECT_EQ(schedule_value(step, k),
+              schedule_value(step_decay(0.1f, 0.9f, 3), k));
+    EXPECT_EQ(schedule_value(cosine, k),
+              schedule_value(cosine_decay(1e-3f, 8), k));
+  }
+}
+
+TEST(Catalogue, UnknownOptimizerSuggestsTheNearestName) {
+  auto lr = constant_schedule(1e-3f);
+  EXPECT_MLXT_ERROR(make_optimizer("lamm", nullptr, lr),
+                    invalid_config,
+                    "unknown optimizer 'lamm'; did you mean 'lamb'?");
+  EXPECT_MLXT_ERROR(make_optimizer("adam_w", nullptr, lr),
+                    invalid_config,
+                    "did you mean 'adamw'?");
+  EXPECT_MLXT_ERROR(make_optimizer("rmsprop", nullptr, lr),
+                    invalid_config,
+                    "unknown optimizer 'rmsprop'. Allowed: adamw, sgd, lion, "
+                    "adafactor, lamb, novograd.");
+  EXPECT_MLXT_ERROR(make_schedule("cosine", {{"init", 1.0}}),
+                    invalid_config,
+                    "unknown schedule 'cosine'");
+}
+
+TEST(Catalogue, RejectsOutOfRangeValuesNamingTheKey) {
+  auto lr = constant_schedule(1e-3f);
+  EXPECT_MLXT_ERROR(make_optimizer("lion", {{"beta1", 1.5}}, lr),
+                    invalid_config,
+                    "lion.beta1 must be a number in [0, 1), but received 1.5");
+  EXPECT_MLXT_ERROR(make_optimizer("adafactor", {{"eps1", 0}}, lr),
+                    invalid_config,
+                    "adafactor.eps1 must be a number in (0, inf)");
+  EXPECT_MLXT_ERROR(
+      make_schedule("step_decay",
+                    {{"init", 1}, {"rate", 0.5}, {"step_size", 0}}),
+      invalid_config,
+      "step_decay.step_size must be an integer in [1, ");
+  try {
+    make_optimizer("sgd", {{"dampening", 2}}, lr);
+    ADD_FAILURE() << "expected an error";
+  } catch (const mlxt::Error& e) {
+    EXPECT_EQ(e.context().key, "dampening");
+  }
+}
+
+TEST(Catalogue, RejectsWrongTypesAndUnknownKeys) {
+  auto lr = constant_schedule(1e-3f);
+  EXPECT_MLXT_ERROR(
+      make_optimizer("sgd", {{"momentum", "0.9"}}, lr),
+      invalid_config,
+      "sgd.momentum must be a number in [0, inf), but received string \"0.9\"");
+  EXPECT_MLXT_ERROR(make_optimizer("sgd", {{"nesterov", 1}}, lr),
+                    invalid_config,
+                    "sgd.nesterov must be a boolean, but received integer 1");
+  EXPECT_MLXT_ERROR(make_schedule("linear_schedule",
+                                  {{"init", 1}, {"end", 0}, {"steps", 2.5}}),
+                    invalid_config,
+                    "linear_schedule.steps must be an integer");
+  EXPECT_MLXT_ERROR(make_optimizer("adamw", {{"weight_decy", 0.1}}, lr),
+                    invalid_config,
+                    "adamw has no parameter 'weight_decy'; did you mean "
+                    "'weight_decay'?");
+  EXPECT_MLXT_ERROR(make_optimizer("adamw", json::array({0.9}), lr),
+                    invalid_config,
+                    "must be a JSON object, but received array");
+  EXPECT_MLXT_ERROR(make_schedule("linear_schedule", {{"init", 1}, {"end", 0}}),
+                    invalid_config,
+                    "linear_schedule.steps is required");
+}
+
+TEST(Catalogue, ReportsEveryProblemAtOnce) {
+  EXPECT_MLXT_ERROR(
+      make_optimizer(
+          "lamb", {{"beta1", -1}, {"eps", "x"}}, constant_schedule(1e-3f)),
+      invalid_config,
+      "lamb.beta1 must be a number in [0, 1), but received -1. lamb.eps must");
+}
+
+TEST(Catalogue, CrossParameterRulesStillApply) {
+  EXPECT_MLXT_ERROR(
+      make_optimizer("sgd", {{"nesterov", true}}, constant_schedule(1e-3f)),
+      invalid_config,
+      "nesterov needs momentum > 0");
+  EXPECT_MLXT_ERROR(make_optimizer("sgd", nullptr, Schedule{}),
+                    invalid_config,
+                    "learning_rate is empty");
+}
+
+TEST(Catalogue, JsonDescribesEveryRow) {
+  auto catalogue = optimizer_catalogue_json();
+  ASSERT_EQ(catalogue["optimizers"].size(), optimizer_specs().size());
+  ASSERT_EQ(catalogue["schedules"].size(), schedule_specs().size());
+  std::vector<std::string> names;
+  for (const auto& o : catalogue["optimizers"]) {
+    names.push_back(o["name"]);
+    EXPECT_FALSE(o["paper"].get<std::string>().empty()) << o["name"];
+    EXPECT_FALSE(o["formula"].get<std::string>().empty()) << o["name"];
+    for (const auto& p : o["parameters"]) {
+      EXPECT_TRUE(p.contains("type") && p.contains("default")) << p.dump();
+      EXPECT_FALSE(p["required"].get<bool>()) << p.dump();
+    }
+  }
+  EXPECT_EQ(names,
+            (std::vector<std::string>{
+                "adamw", "sgd", "lion", "adafactor", "lamb", "novograd"}));
+  const auto& lion_beta1 = catalogue["optimizers"][2]["parameters"][0];
+  EXPECT_EQ(lion_beta1["name"], "beta1");
+  EXPECT_EQ(lion_beta1["default"].get<double>(), 0.9);
+  EXPECT_EQ(lion_beta1["min"].get<double>(), 0.0);
+  EXPECT_EQ(lion_beta1["max"].get<double>(), 1.0);
+  EXPECT_FALSE(lion_beta1["max_inclusive"].get<bool>());
+  // Unbounded ends are null (JSON has no infinity).
+  const auto& sgd_momentum = catalogue["optimizers"][1]["parameters"][0];
+  EXPECT_TRUE(sgd_momentum["max"].is_null());
 }
 
 } // namespace
