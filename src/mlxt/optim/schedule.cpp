@@ -88,6 +88,50 @@ Schedule cosine_decay(float init, int steps, float end) {
   };
 }
 
+Schedule exponential_decay(float init, float rate) {
+  check_finite("exponential_decay", "init", init);
+  check_finite("exponential_decay", "rate", rate);
+  return [init, rate](const mx::array& step) {
+    return mx::multiply(mx::array(init),
+                        mx::power(mx::array(rate), step_as_float(step)));
+  };
+}
+
+Schedule step_decay(float init, float rate, int step_size) {
+  check_finite("step_decay", "init", init);
+  check_finite("step_decay", "rate", rate);
+  check_positive_steps("step_decay", "step_size", step_size);
+  return [init, rate, step_size](const mx::array& step) {
+    // Integer division on the integer step, as MLX's step // step_size.
+    auto k = mx::floor_divide(mx::astype(step, mx::int64),
+                              mx::array(static_cast<int64_t>(step_size)));
+    return mx::multiply(mx::array(init),
+                        mx::power(mx::array(rate), step_as_float(k)));
+  };
+}
+
+Schedule polynomial_decay(float init, float end, int steps, float power) {
+  check_finite("polynomial_decay", "init", init);
+  check_finite("polynomial_decay", "end", end);
+  check_positive_steps("polynomial_decay", "steps", steps);
+  if (!(std::isfinite(power) && power > 0.0f)) {
+    fail(ErrorCode::invalid_config,
+         "[polynomial_decay] power must be finite and > 0, but received " +
+             std::to_string(power) + ".");
+  }
+  const float range =
+      static_cast<float>(detail::as_decimal(init) - detail::as_decimal(end));
+  return [end, steps, power, range](const mx::array& step) {
+    auto s =
+        mx::minimum(step_as_float(step), mx::array(static_cast<float>(steps)));
+    auto remaining = mx::subtract(
+        mx::array(1.0f), mx::divide(s, mx::array(static_cast<float>(steps))));
+    return mx::add(
+        mx::array(end),
+        mx::multiply(mx::array(range), mx::power(remaining, mx::array(power))));
+  };
+}
+
 Schedule join_schedules(Schedule first, Schedule second, int boundary) {
   check_schedule("join_schedules", "first", first);
   check_schedule("join_schedules", "second", second);

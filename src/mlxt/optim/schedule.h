@@ -19,6 +19,12 @@ Schedule constant_schedule(float value);
 Schedule linear_schedule(float init, float end, int steps);
 //! end + 0.5 * (1 + cos(pi * min(step, steps) / steps)) * (init - end)
 Schedule cosine_decay(float init, int steps, float end = 0.0f);
+//! init * rate^step (MLX's exponential_decay)
+Schedule exponential_decay(float init, float rate);
+//! init * rate^floor(step / step_size) (MLX's step_decay)
+Schedule step_decay(float init, float rate, int step_size);
+//! end + (init - end) * (1 - min(step, steps) / steps)^power
+Schedule polynomial_decay(float init, float end, int steps, float power = 1.0f);
 //! `first` for step < boundary, then `second(step - boundary)`.
 Schedule join_schedules(Schedule first, Schedule second, int boundary);
 //! mlx-lm's warm-up: linear from warmup_init to the schedule's value at 0

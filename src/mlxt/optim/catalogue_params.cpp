@@ -1,0 +1,266 @@
+// Validation of catalogue parameters, name suggestions, building by name and
+// the catalogue's JSON description.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "mlxt/core/error.h"
+#include "mlxt/optim/catalogue.h"
+
+namespace mlxt::optim {
+
+namespace {
+
+using nlohmann::json;
+
+// Levenshtein distance, one table row at a time.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min(
+          {above + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// "; did you mean 'x'?" for the nearest name within a third of its length
+// (at least 2 edits), else "." to end the sentence.
+std::string suggestion(const std::string& unknown,
+                       const std::vector<std::string>& names) {
+  std::string best;
+  size_t best_distance = std::string::npos;
+  for (const auto& name : names) {
+    size_t d = edit_distance(unknown, name);
+    if (d < best_distance) {
+      best_distance = d;
+      best = name;
+    }
+  }
+  size_t close = std::max<size_t>(2, unknown.size() / 3);
+  return best_distance <= close ? "; did you mean '" + best + "'?" : ".";
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    out += (out.empty() ? "" : ", ") + n;
+  }
+  return out;
+}
+
+std::string format_number(double x) {
+  if (std::isinf(x)) {
+    return x > 0 ? "inf" : "-inf";
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", x);
+  return buf;
+}
+
+// "[0, 1)", "(0, inf)".
+std::string range_text(const ParamSpec& spec) {
+  return std::string(spec.min_inclusive ? "[" : "(") + format_number(spec.min) +
+         ", " + format_number(spec.max) + (spec.max_inclusive ? "]" : ")");
+}
+
+bool in_range(const ParamSpec& spec, double x) {
+  bool above = spec.min_inclusive ? x >= spec.min : x > spec.min;
+  bool below = spec.max_inclusive ? x <= spec.max : x < spec.max;
+  return std::isfinite(x) && above && below;
+}
+
+const char* json_type_name(const json& value) {
+  if (value.is_number_integer()) {
+    return "integer";
+  }
+  return value.type_name();
+}
+
+// The problem with `value` for `spec`, or "" when it is valid.
+std::string check_value(const ParamSpec& spec, const json& value) {
+  const std::string wanted =
+      std::string("must be ") + (spec.type == ParamType::boolean ? "a boolean"
+                                 : spec.type == ParamType::integer
+                                     ? "an integer in " + range_text(spec)
+                                     : "a number in " + range_text(spec));
+  const std::string received = ", but received " +
+                               std::string(json_type_name(value)) + " " +
+                               value.dump();
+  switch (spec.type) {
+  case ParamType::boolean:
+    return value.is_boolean() ? "" : wanted + received;
+  case ParamType::integer:
+    if (!value.is_number_integer()) {
+      return wanted + received;
+    }
+    break;
+  case ParamType::number:
+    if (!value.is_number()) {
+      return wanted + received;
+    }
+    break;
+  }
+  return in_range(spec, value.get<double>())
+             ? ""
+             : wanted + ", but received " + value.dump();
+}
+
+std::vector<std::string> names_of(const std::vector<ParamSpec>& specs) {
+  std::vector<std::string> names;
+  for (const auto& s : specs) {
+    names.push_back(s.name);
+  }
+  return names;
+}
+
+template <typename Spec>
+const Spec& find_spec(const char* op,
+                      const char* kind,
+                      const std::vector<Spec>& specs,
+                      const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& s : specs) {
+    if (s.name == name) {
+      return s;
+    }
+    names.push_back(s.name);
+  }
+  fail(ErrorCode::invalid_config,
+       std::string("[") + op + "] unknown " + kind + " '" + name + "'" +
+           suggestion(name, names) + " Allowed: " + join(names) + ".",
+       {.key = kind});
+}
+
+json param_json(const ParamSpec& spec) {
+  auto bound = [](double x) { return std::isinf(x) ? json() : json(x); };
+  json out{{"name", spec.name},
+           {"type", param_type_name(spec.type)},
+           {"default", spec.default_value},
+           {"required", spec.default_value.is_null()},
+           {"help", spec.help}};
+  if (spec.type != ParamType::boolean) {
+    out["min"] = bound(spec.min);
+    out["max"] = bound(spec.max);
+    out["min_inclusive"] = spec.min_inclusive;
+    out["max_inclusive"] = spec.max_inclusive;
+  }
+  return out;
+}
+
+json params_json(const std::vector<ParamSpec>& specs) {
+  json out = json::array();
+  for (const auto& s : specs) {
+    out.push_back(param_json(s));
+  }
+  return out;
+}
+
+} // namespace
+
+const char* param_type_name(ParamType type) {
+  switch (type) {
+  case ParamType::number:
+    return "number";
+  case ParamType::integer:
+    return "integer";
+  case ParamType::boolean:
+    return "boolean";
+  }
+  return "unknown";
+}
+
+ParamValues resolve_params(const std::string& owner,
+                           const std::vector<ParamSpec>& specs,
+                           const nlohmann::json& params) {
+  if (!params.is_null() && !params.is_object()) {
+    fail(ErrorCode::invalid_config,
+         "[" + owner + "] parameters must be a JSON object, but received " +
+             std::string(params.type_name()) + ".");
+  }
+  // Every problem at once, in one message; the context names the first key.
+  std::vector<std::string> problems;
+  std::string first_key;
+  auto report = [&](const std::string& key, const std::string& problem) {
+    if (first_key.empty()) {
+      first_key = key;
+    }
+    problems.push_back(problem);
+  };
+  const json given = params.is_null() ? json::object() : params;
+  const auto allowed = names_of(specs);
+  for (const auto& [key, value] : given.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      report(key,
+             owner + " has no parameter '" + key + "'" +
+                 suggestion(key, allowed) + " Allowed: " + join(allowed) + ".");
+    }
+  }
+  ParamValues values = json::object();
+  for (const auto& spec : specs) {
+    auto it = given.find(spec.name);
+    if (it == given.end()) {
+      if (spec.default_value.is_null()) {
+        report(spec.name,
+               owner + "." + spec.name + " is required (" +
+                   param_type_name(spec.type) + " in " + range_text(spec) +
+                   ").");
+      }
+      values[spec.name] = spec.default_value;
+      continue;
+    }
+    if (auto problem = check_value(spec, *it); !problem.empty()) {
+      report(spec.name, owner + "." + spec.name + " " + problem + ".");
+    }
+    values[spec.name] = *it;
+  }
+  if (!problems.empty()) {
+    std::string message = "[" + owner + "] ";
+    for (size_t i = 0; i < problems.size(); ++i) {
+      message += (i ? " " : "") + problems[i];
+    }
+    fail(ErrorCode::invalid_config, message, {.key = first_key});
+  }
+  return values;
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name,
+                                          const nlohmann::json& params,
+                                          Schedule lr) {
+  const auto& spec =
+      find_spec("make_optimizer", "optimizer", optimizer_specs(), name);
+  return spec.build(resolve_params(name, spec.params, params), std::move(lr));
+}
+
+Schedule make_schedule(const std::string& name, const nlohmann::json& params) {
+  const auto& spec =
+      find_spec("make_schedule", "schedule", schedule_specs(), name);
+  return spec.build(resolve_params(name, spec.params, params));
+}
+
+nlohmann::json optimizer_catalogue_json() {
+  json optimizers = json::array();
+  for (const auto& s : optimizer_specs()) {
+    optimizers.push_back({{"name", s.name},
+                          {"paper", s.paper},
+                          {"formula", s.formula},
+                          {"parameters", params_json(s.params)}});
+  }
+  json schedules = json::array();
+  for (const auto& s : schedule_specs()) {
+    schedules.push_back({{"name", s.name},
+                         {"formula", s.formula},
+                         {"parameters", params_json(s.params)}});
+  }
+  return {{"optimizers", optimizers}, {"schedules", schedules}};
+}
+
+} // namespace mlxt::optim
