@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "mlxt/core/error.h"
+#include "mlxt/core/suggest.h"
 #include "mlxt/optim/catalogue.h"
 
 namespace mlxt::optim {
@@ -13,40 +14,12 @@ namespace {
 
 using nlohmann::json;
 
-// Levenshtein distance, one table row at a time.
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min(
-          {above + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// "; did you mean 'x'?" for the nearest name within a third of its length
-// (at least 2 edits), else "." to end the sentence.
+// "; did you mean 'x'?" for a name close enough to be a typo, else "." to
+// end the sentence.
 std::string suggestion(const std::string& unknown,
                        const std::vector<std::string>& names) {
-  std::string best;
-  size_t best_distance = std::string::npos;
-  for (const auto& name : names) {
-    size_t d = edit_distance(unknown, name);
-    if (d < best_distance) {
-      best_distance = d;
-      best = name;
-    }
-  }
-  size_t close = std::max<size_t>(2, unknown.size() / 3);
-  return best_distance <= close ? "; did you mean '" + best + "'?" : ".";
+  std::string best = closest_name(unknown, names);
+  return best.empty() ? "." : "; did you mean '" + best + "'?";
 }
 
 std::string join(const std::vector<std::string>& names) {

@@ -118,13 +118,6 @@ const KeySpec* find_key(std::string_view name);
 //! dotted names and last components), or "" when none is close.
 std::string closest_key(std::string_view unknown);
 
-//! The element of `candidates` closest to `value`, or "" when none is close.
-std::string closest_value(std::string_view value,
-                          const std::vector<std::string>& candidates);
-
-//! Levenshtein distance (insertions, deletions, substitutions).
-std::size_t edit_distance(std::string_view a, std::string_view b);
-
 //! A number as a person writes it: 8, 0.5, 1e-05.
 std::string format_number(double value);
 

@@ -5,6 +5,7 @@
 #include <climits>
 #include <cmath>
 
+#include "mlxt/core/suggest.h"
 #include "mlxt/train/config_document.h"
 #include "mlxt/train/config_registry.h"
 
@@ -202,7 +203,7 @@ private:
     if (!key.allowed.empty() &&
         std::find(key.allowed.begin(), key.allowed.end(), text) ==
             key.allowed.end()) {
-      std::string suggestion = closest_value(text, key.allowed);
+      std::string suggestion = closest_name(text, key.allowed);
       report(path,
              "must be " + key.rule_text() + ", got " + shown(value) +
                  (suggestion.empty() ? ""
