@@ -13,6 +13,7 @@
 #include "mlxt/tokenizer/chat_format.h"
 #include "mlxt/tokenizer/pretokenizer.h"
 #include "mlxt/tokenizer/tokenizer.h"
+#include "mlxt/tokenizer/utf8.h"
 
 namespace mlxt::tokenizer {
 
@@ -114,7 +115,7 @@ public:
       Word word;
       word.count = count;
       for (std::size_t pos = 0; pos < text.size();) {
-        std::size_t length = symbol_length(text, pos);
+        std::size_t length = detail::utf8_sequence_length(text, pos);
         word.symbols.push_back(id_of_.at(text.substr(pos, length)));
         pos += length;
       }
@@ -194,11 +195,6 @@ private:
       return (*tokens)[pair_right(a.pair)] > (*tokens)[pair_right(b.pair)];
     }
   };
-
-  static std::size_t symbol_length(const std::string& text, std::size_t pos) {
-    auto lead = static_cast<unsigned char>(text[pos]);
-    return lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-  }
 
   // Id of `token`, adding it to the vocabulary when new. (Two merges can
   // spell the same string, e.g. "a"+"bc" and "ab"+"c"; they share the id.)
