@@ -152,8 +152,9 @@ public:
       std::vector<int> words_to_merge = std::move(words_with_pair_[best.pair]);
       words_with_pair_.erase(best.pair);
       for (int w : words_to_merge) {
-        if (last_merge_of_word[w] == merge_index) {
-          continue; // listed twice
+        if (last_merge_of_word[w] == merge_index ||
+            !contains_pair(words_[w].symbols, left, right)) {
+          continue; // listed twice, or a stale listing
         }
         last_merge_of_word[w] = merge_index;
         add_pairs(w, -1);
@@ -161,6 +162,9 @@ public:
         add_pairs(w, +1);
       }
       pair_counts_.erase(best.pair);
+      std::sort(touched_.begin(), touched_.end());
+      touched_.erase(std::unique(touched_.begin(), touched_.end()),
+                     touched_.end());
       for (PairKey pair : touched_) {
         auto count = pair_counts_.find(pair);
         if (count != pair_counts_.end() && count->second > 0) {
@@ -218,6 +222,16 @@ private:
       }
       touched_.push_back(pair);
     }
+  }
+
+  static bool
+  contains_pair(const std::vector<int>& symbols, int left, int right) {
+    for (std::size_t i = 0; i + 1 < symbols.size(); ++i) {
+      if (symbols[i] == left && symbols[i + 1] == right) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static void
