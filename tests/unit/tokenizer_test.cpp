@@ -1,5 +1,7 @@
 // Tokenizer unit tests: byte-level BPE encoding/decoding, added tokens,
 // special-token framing, ChatML rendering, the trainer and every error path.
+#include <chrono>
+#include <iostream>
 #include <random>
 
 #include "mlxt/tokenizer/byte_level.h"
@@ -444,4 +446,24 @@ TEST(TokenizerErrors, TrainerVocabTooSmall) {
   EXPECT_MLXT_ERROR(train_byte_level_bpe({"x"}, chat_options(100)),
                     invalid_config,
                     "vocab_size must be at least");
+}
+
+TEST(Tokenizer, EncodesMegabytesInSeconds) {
+  auto tokenizer = trained_tokenizer();
+  std::string text;
+  for (const auto& sentence : make_corpus(40000)) {
+    text += sentence;
+  }
+  // One 200k-character word checks that long words do not go quadratic.
+  text += " " + std::string(200000, '7');
+  auto start = std::chrono::steady_clock::now();
+  auto ids = tokenizer.encode(text);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::cout << "encoded " << text.size() << " bytes into " << ids.size()
+            << " ids in " << seconds << " s\n";
+  EXPECT_EQ(tokenizer.decode(ids), text);
+  // A loose bound: real speed is far higher; this catches O(n^2) paths.
+  EXPECT_LT(seconds, 30.0);
 }

@@ -1,5 +1,6 @@
 #include "mlxt/tokenizer/bpe.h"
 
+#include <limits>
 #include <mutex>
 #include <queue>
 

@@ -13,6 +13,7 @@
 #include "mlxt/tokenizer/chat_format.h"
 #include "mlxt/tokenizer/pretokenizer.h"
 #include "mlxt/tokenizer/tokenizer.h"
+#include "mlxt/tokenizer/utf8.h"
 
 namespace mlxt::tokenizer {
 
@@ -114,7 +115,7 @@ public:
       Word word;
       word.count = count;
       for (std::size_t pos = 0; pos < text.size();) {
-        std::size_t length = symbol_length(text, pos);
+        std::size_t length = detail::utf8_sequence_length(text, pos);
         word.symbols.push_back(id_of_.at(text.substr(pos, length)));
         pos += length;
       }
@@ -151,8 +152,9 @@ public:
       std::vector<int> words_to_merge = std::move(words_with_pair_[best.pair]);
       words_with_pair_.erase(best.pair);
       for (int w : words_to_merge) {
-        if (last_merge_of_word[w] == merge_index) {
-          continue; // listed twice
+        if (last_merge_of_word[w] == merge_index ||
+            !contains_pair(words_[w].symbols, left, right)) {
+          continue; // listed twice, or a stale listing
         }
         last_merge_of_word[w] = merge_index;
         add_pairs(w, -1);
@@ -160,6 +162,9 @@ public:
         add_pairs(w, +1);
       }
       pair_counts_.erase(best.pair);
+      std::sort(touched_.begin(), touched_.end());
+      touched_.erase(std::unique(touched_.begin(), touched_.end()),
+                     touched_.end());
       for (PairKey pair : touched_) {
         auto count = pair_counts_.find(pair);
         if (count != pair_counts_.end() && count->second > 0) {
@@ -195,11 +200,6 @@ private:
     }
   };
 
-  static std::size_t symbol_length(const std::string& text, std::size_t pos) {
-    auto lead = static_cast<unsigned char>(text[pos]);
-    return lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-  }
-
   // Id of `token`, adding it to the vocabulary when new. (Two merges can
   // spell the same string, e.g. "a"+"bc" and "ab"+"c"; they share the id.)
   int add_token(const std::string& token) {
@@ -222,6 +222,16 @@ private:
       }
       touched_.push_back(pair);
     }
+  }
+
+  static bool
+  contains_pair(const std::vector<int>& symbols, int left, int right) {
+    for (std::size_t i = 0; i + 1 < symbols.size(); ++i) {
+      if (symbols[i] == left && symbols[i + 1] == right) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static void

@@ -1,5 +1,7 @@
 #include "mlxt/tokenizer/json_fields.h"
 
+#include <limits>
+
 #include "mlxt/core/error.h"
 
 namespace mlxt::tokenizer::detail {

@@ -2,7 +2,10 @@
 
 #include <oniguruma.h>
 
+#include <algorithm>
 #include <mutex>
+
+#include "mlxt/tokenizer/utf8.h"
 
 namespace mlxt::tokenizer::detail {
 
@@ -74,8 +77,15 @@ RegexSplitter::split_isolated(std::string_view text) const {
                          end,
                          region.get(),
                          ONIG_OPTION_NONE);
-    if (at < 0) {
+    if (at == ONIG_MISMATCH) {
       break;
+    }
+    if (at < 0) {
+      // Oniguruma gave up (e.g. its backtracking limit); a partial split
+      // would silently change the ids, so stop here instead.
+      fail(ErrorCode::invalid_data,
+           "pre-tokenizer regex failed on the text: " +
+               onig_error_text(at, nullptr));
     }
     auto match_begin = static_cast<std::size_t>(region->beg[0]);
     auto match_end = static_cast<std::size_t>(region->end[0]);
@@ -84,12 +94,8 @@ RegexSplitter::split_isolated(std::string_view text) const {
       if (match_begin >= text.size()) {
         break;
       }
-      auto lead = static_cast<unsigned char>(text[match_begin]);
-      std::size_t step = lead < 0x80    ? 1
-                         : lead >= 0xF0 ? 4
-                         : lead >= 0xE0 ? 3
-                                        : 2;
-      search_from = match_begin + step;
+      std::size_t step = utf8_sequence_length(text, match_begin);
+      search_from = match_begin + std::max<std::size_t>(step, 1);
       continue;
     }
     if (match_begin > emitted) {

@@ -155,53 +155,45 @@ Tokenizer Tokenizer::from_json(const json& tokenizer_json,
       resolve_special(lookup, config.pad_token, config_file, "pad_token");
   impl->chat_template = config.chat_template;
 
-  // transformers rebuilds the post-processor from add_bos_token /
-  // add_eos_token when the config sets them, so they win over the template.
-  if (config.add_bos_token || config.add_eos_token) {
-    for (auto [wanted, id, key] :
-         {std::tuple{config.add_bos_token.value_or(false),
-                     impl->bos_id,
-                     "add_bos_token"},
-          std::tuple{config.add_eos_token.value_or(false),
-                     impl->eos_id,
-                     "add_eos_token"}}) {
-      if (wanted && !id) {
-        fail(ErrorCode::invalid_model,
-             std::string("is true but the matching special token is not set"),
-             where(config_file, key));
-      }
-    }
-    if (config.add_bos_token.value_or(false)) {
-      impl->prefix_ids = {*impl->bos_id};
-    }
-    if (config.add_eos_token.value_or(false)) {
-      impl->suffix_ids = {*impl->eos_id};
-    }
-  } else {
-    impl->prefix_ids = framing.prefix;
-    impl->suffix_ids = framing.suffix;
-  }
-
   int max_id = impl->model.max_id();
   for (const auto& token : impl->added_tokens.tokens()) {
     max_id = std::max(max_id, token.id);
   }
   impl->vocab_size = max_id + 1;
-  for (int id : impl->prefix_ids) {
-    if (id >= impl->vocab_size) {
-      detail::fail_invalid(file,
-                           "post_processor",
-                           "special id " + std::to_string(id) +
-                               " is outside the vocabulary");
+
+  // transformers rebuilds the post-processor from add_bos_token /
+  // add_eos_token when the config sets them, so they win over the template.
+  if (config.add_bos_token || config.add_eos_token) {
+    auto framing_id = [&](bool wanted,
+                          const std::optional<int>& id,
+                          const char* key) -> std::vector<int> {
+      if (!wanted) {
+        return {};
+      }
+      if (!id) {
+        fail(ErrorCode::invalid_model,
+             "is true but the matching special token is not set",
+             where(config_file, key));
+      }
+      return {*id};
+    };
+    impl->prefix_ids = framing_id(
+        config.add_bos_token.value_or(false), impl->bos_id, "add_bos_token");
+    impl->suffix_ids = framing_id(
+        config.add_eos_token.value_or(false), impl->eos_id, "add_eos_token");
+  } else {
+    for (const auto* ids : {&framing.prefix, &framing.suffix}) {
+      for (int id : *ids) {
+        if (id >= impl->vocab_size) {
+          detail::fail_invalid(file,
+                               "post_processor",
+                               "special id " + std::to_string(id) +
+                                   " is outside the vocabulary");
+        }
+      }
     }
-  }
-  for (int id : impl->suffix_ids) {
-    if (id >= impl->vocab_size) {
-      detail::fail_invalid(file,
-                           "post_processor",
-                           "special id " + std::to_string(id) +
-                               " is outside the vocabulary");
-    }
+    impl->prefix_ids = framing.prefix;
+    impl->suffix_ids = framing.suffix;
   }
   return Tokenizer(std::move(impl));
 }
