@@ -11,39 +11,17 @@
 #include "mlxt/optim/decimal.h"
 #include "mlxt/optim/optimizer.h"
 #include "mlxt/optim/schedule.h"
+#include "support/numeric_compare.h"
 #include "support/test_support.h"
 
 namespace mx = mlx::core;
 using namespace mlxt::optim;
+using mlxt::testing::expect_close;
+using mlxt::testing::from_doubles;
+using mlxt::testing::step_array;
+using mlxt::testing::to_doubles;
 
 namespace {
-
-// |actual - expected| <= rel * max(|expected|, floor).
-void expect_close(double actual,
-                  double expected,
-                  double rel,
-                  double floor,
-                  const std::string& what) {
-  const double tol = rel * std::max(std::abs(expected), floor);
-  EXPECT_LE(std::abs(actual - expected), tol)
-      << what << ": actual " << actual << ", expected " << expected;
-}
-
-std::vector<double> to_doubles(const mx::array& a) {
-  auto f = mx::astype(a, mx::float32);
-  mx::eval(f);
-  const float* data = f.data<float>();
-  return std::vector<double>(data, data + f.size());
-}
-
-mx::array from_doubles(const std::vector<double>& values, mx::Shape shape) {
-  std::vector<float> f(values.begin(), values.end());
-  return mx::array(f.begin(), std::move(shape), mx::float32);
-}
-
-mx::array step_array(uint64_t step) {
-  return mx::array(step, mx::uint64);
-}
 
 // ---------------------------------------------------------------------------
 // Reference AdamW (Loshchilov & Hutter 2019) with MLX's conventions, on one

@@ -125,8 +125,10 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
                  c.progress_bar && stderr_is_terminal(),
                  c.iters);
 
+  // Built once: the optimizer traces it and reports read it on the host.
+  const optim::Schedule lr_schedule = make_schedule(c);
   auto optimizer = optim::make_adamw(
-      {.learning_rate = make_schedule(c),
+      {.learning_rate = lr_schedule,
        .beta1 = static_cast<float>(c.betas.at(0)),
        .beta2 = static_cast<float>(c.betas.at(1)),
        .eps = static_cast<float>(c.eps),
@@ -274,7 +276,7 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
           {{"event", "train"},
            {"step", it},
            {"loss", loss},
-           {"learning_rate", optim::schedule_value(make_schedule(c), it - 1)},
+           {"learning_rate", optim::schedule_value(lr_schedule, it - 1)},
            {"grad_norm", last_grad_norm ? last_grad_norm->item<float>() : 0.0f},
            {"tokens_per_sec", tokens / seconds},
            {"trained_tokens", static_cast<long>(tokens)},
