@@ -1,10 +1,9 @@
 // End-to-end: the real `mlxt` binary initialises a model, fine-tunes it (LoRA
 // and full), and the saved results reload to the same evaluation loss.
-#include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.h"
+#include "support/training_fixtures.h"
 
 namespace {
 
@@ -12,88 +11,11 @@ using namespace mlxt::testing;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A small chat dataset with one learnable pattern: "Echo: <word>" answered by
-// "<word> <word>". Validation rows repeat half of the training words: the
-// test is whether training fits the data, not whether a tiny random model
-// generalises.
-void write_dataset(const fs::path& dir) {
-  const std::vector<std::string> words = {"apple",
-                                          "river",
-                                          "stone",
-                                          "cloud",
-                                          "tiger",
-                                          "maple",
-                                          "ocean",
-                                          "piano",
-                                          "candle",
-                                          "forest",
-                                          "silver",
-                                          "rocket",
-                                          "garden",
-                                          "window",
-                                          "bridge",
-                                          "violet"};
-  auto row = [](const std::string& w) {
-    return json{{"messages",
-                 {{{"role", "user"}, {"content", "Echo: " + w}},
-                  {{"role", "assistant"}, {"content", w + " " + w}}}}}
-        .dump();
-  };
-  std::string train, valid;
-  for (int rep = 0; rep < 4; ++rep) {
-    for (const auto& w : words) {
-      train += row(w) + "\n";
-    }
-  }
-  for (size_t i = 0; i < words.size(); i += 2) {
-    valid += row(words[i]) + "\n";
-  }
-  write_file(dir / "train.jsonl", train);
-  write_file(dir / "valid.jsonl", valid);
-}
-
-std::vector<json> read_metrics(const fs::path& file) {
-  std::vector<json> records;
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    records.push_back(json::parse(line));
-  }
-  return records;
-}
-
-std::vector<json> events(const std::vector<json>& records,
-                         const std::string& name) {
-  std::vector<json> out;
-  for (const auto& r : records) {
-    if (r["event"] == name) {
-      out.push_back(r);
-    }
-  }
-  return out;
-}
-
 class TrainE2E : public ::testing::Test {
 protected:
   void SetUp() override {
-    write_dataset(dir_ / "data");
-    // A larger init scale than HF's 0.02: with a frozen random embedding of
-    // std 0.02, LoRA alone can move the logits only by about +-1.
-    auto r = run_command({mlxt_binary(),
-                          "init-model",
-                          "--arch",
-                          "llama",
-                          "--preset",
-                          "tiny",
-                          "--out",
-                          (dir_ / "model").string(),
-                          "--vocab-size",
-                          "300",
-                          "--init-std",
-                          "0.2",
-                          "--tokenizer-corpus",
-                          (dir_ / "data/train.jsonl").string()});
-    ASSERT_EQ(r.exit_code, 0) << r.output;
+    write_echo_chat_dataset(dir_ / "data");
+    ASSERT_EQ(init_tiny_model(dir_ / "model", dir_ / "data/train.jsonl"), "");
   }
 
   CommandResult train(const std::vector<std::string>& extra) {
@@ -143,12 +65,12 @@ TEST_F(TrainE2E, LoraLossFallsAndSavedAdaptersReproduceTheEvalLoss) {
                   (dir_ / "adapters").string()});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto records = read_metrics(dir_ / "runs/run/metrics.jsonl");
-  auto trains = events(records, "train");
+  auto trains = metric_events(records, "train");
   ASSERT_GE(trains.size(), 2u);
   double first = trains.front()["loss"];
   double last = trains.back()["loss"];
   EXPECT_LT(last, 0.9 * first) << "train loss " << first << " -> " << last;
-  auto evals = events(records, "eval");
+  auto evals = metric_events(records, "eval");
   ASSERT_EQ(evals.size(), 2u);
   // Measured: 7.38 -> 4.17 (seed 0).
   EXPECT_LT(evals.back()["val_loss"].get<double>(),
@@ -186,7 +108,7 @@ TEST_F(TrainE2E, FullFineTuneSavesAModelFolderThatReloads) {
                   (dir_ / "full").string()});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto records = read_metrics(dir_ / "runs/run/metrics.jsonl");
-  auto evals = events(records, "eval");
+  auto evals = metric_events(records, "eval");
   ASSERT_EQ(evals.size(), 2u);
   EXPECT_LT(evals.back()["val_loss"].get<double>(),
             evals.front()["val_loss"].get<double>());

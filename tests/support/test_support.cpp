@@ -33,7 +33,9 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
-CommandResult run_command(const std::vector<std::string>& args) {
+CommandResult
+run_command(const std::vector<std::string>& args,
+            const std::vector<std::pair<std::string, std::string>>& env) {
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) {
     throw std::runtime_error("run_command: pipe failed");
@@ -44,6 +46,9 @@ CommandResult run_command(const std::vector<std::string>& args) {
     dup2(pipe_fds[1], STDERR_FILENO);
     close(pipe_fds[0]);
     close(pipe_fds[1]);
+    for (const auto& [name, value] : env) {
+      setenv(name.c_str(), value.c_str(), 1);
+    }
     std::vector<char*> argv;
     for (const auto& a : args) {
       argv.push_back(const_cast<char*>(a.c_str()));

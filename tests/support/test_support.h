@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -31,8 +32,11 @@ struct CommandResult {
   std::string output; // stdout and stderr together
 };
 
-//! Runs `args` (argv[0] first, no shell) and captures its output.
-CommandResult run_command(const std::vector<std::string>& args);
+//! Runs `args` (argv[0] first, no shell) and captures its output; `env`
+//! entries are set in the child's environment.
+CommandResult
+run_command(const std::vector<std::string>& args,
+            const std::vector<std::pair<std::string, std::string>>& env = {});
 
 //! Path of the built `mlxt` binary.
 std::string mlxt_binary();

@@ -369,8 +369,9 @@ TEST(TrainConfigErrors, BadEnumListsTheAllowedValues) {
   EXPECT_MLXT_ERROR(
       load_yaml(dir, minimal_yaml("lr_schedule:\n  name: cosine\n")),
       invalid_config,
-      "one of: constant, cosine_decay, linear_schedule, exponential_decay, "
-      "step_decay, got \"cosine\"; did you mean 'cosine_decay'?");
+      "one of: constant, linear_schedule, cosine_decay, exponential_decay, "
+      "step_decay, polynomial_decay, got \"cosine\"; did you mean "
+      "'cosine_decay'?");
 }
 
 TEST(TrainConfigErrors, DoraIsRecognisedButUnsupported) {
@@ -389,13 +390,43 @@ TEST(TrainConfigErrors, ScheduleArgumentsMustFitTheSchedule) {
                              "  arguments: [1e-5]\n")),
       invalid_config,
       "lr_schedule.arguments: cosine_decay takes 2 to 3 arguments [init, "
-      "decay_steps, end], got 1");
+      "steps, end], got 1");
   EXPECT_MLXT_ERROR(
       load_yaml(dir,
                 minimal_yaml("lr_schedule:\n  name: linear_schedule\n"
                              "  arguments: [1e-5, 0, 2.5]\n")),
       invalid_config,
       "lr_schedule.arguments[2]: steps must be a whole number >= 1, got 2.5");
+}
+
+TEST(TrainConfig, CatalogueOptimizersTakeTheirSettingsFromOptimizerConfig) {
+  TempDir dir;
+  TrainConfig c = load_yaml(dir,
+                            minimal_yaml("optimizer: sgd\n"
+                                         "optimizer_config:\n"
+                                         "  sgd:\n"
+                                         "    momentum: 0.9\n"
+                                         "    nesterov: true\n"
+                                         "lr_schedule:\n"
+                                         "  name: polynomial_decay\n"
+                                         "  arguments: [1e-3, 0, 100, 2]\n"));
+  EXPECT_EQ(c.optimizer, "sgd");
+  EXPECT_EQ(c.optimizer_params.at("sgd").at("momentum"), 0.9);
+  EXPECT_EQ(c.optimizer_params.at("sgd").at("nesterov"), true);
+  EXPECT_EQ(train_config_from_json(c.to_json(), "round trip"), c);
+  EXPECT_MLXT_ERROR(
+      load_yaml(dir,
+                minimal_yaml("optimizer: lion\noptimizer_config:\n"
+                             "  lion:\n    beta_1: 0.9\n")),
+      invalid_config,
+      "optimizer_config.lion.beta_1: unknown key; did you mean "
+      "'optimizer_config.lion.beta1'?");
+  EXPECT_MLXT_ERROR(
+      load_yaml(dir,
+                minimal_yaml("optimizer: adafactor\noptimizer_config:\n"
+                             "  adafactor:\n    decay_rate: 0.5\n")),
+      invalid_config,
+      "optimizer_config.adafactor.decay_rate: must be");
 }
 
 TEST(TrainConfigErrors, SameSettingTwiceAndAlphaScaleConflict) {
@@ -429,7 +460,8 @@ TEST(TrainConfigErrors, ReportsEveryProblemAtOnce) {
   EXPECT_NE(message.find("7 problems:"), std::string::npos) << message;
   for (const char* part : {
            ":2: batch_size: must be >= 1, got 0",
-           ":3: optimizer: must be one of: adam, adamw, got \"sgdd\"",
+           ":3: optimizer: must be one of: adam, adamw, sgd, lion, adafactor, "
+           "lamb, novograd, got \"sgdd\"; did you mean 'sgd'?",
            ":5: lora_parameters.rank: expected an integer, got \"x\"",
            ":6: lora_parameters.dropuot: unknown key; did you mean "
            "'lora_parameters.dropout'?",

@@ -6,6 +6,7 @@
 #include "mlxt/optim/optimizer.h"
 #include "mlxt/train/lora.h"
 #include "mlxt/train/loss.h"
+#include "mlxt/train/optimizer_setup.h"
 #include "mlxt/train/step.h"
 #include "support/test_support.h"
 
@@ -134,6 +135,86 @@ TEST(TrainStep, LossFallsOnARepeatedBatch) {
   }
   EXPECT_LT(last, 0.1f * first);
   EXPECT_EQ(state.step.item<uint64_t>(), 40u);
+}
+
+TEST(TrainStep, NonFiniteLossLeavesWeightsStateAndCounterUnchanged) {
+  models::Model model =
+      models::init_model({.preset = "tiny", .vocab_size = 50});
+  // A NaN in a frozen weight poisons the loss and every gradient.
+  Params frozen = {{"model.norm.weight",
+                    mx::full({model.args.hidden_size}, NAN, mx::float32)}};
+  Params trainable = model.weights;
+  trainable.erase("model.norm.weight");
+  std::vector<data::Example> examples = {{{1, 2, 3, 4}, {0, 1, 1, 1}}};
+  data::Batch batch =
+      data::make_batch({&examples[0]}, {.batch_size = 1, .pad_multiple = 4});
+  auto optimizer =
+      optim::make_adamw({.learning_rate = optim::constant_schedule(1e-2f)});
+  train::TrainStep step({.args = model.args,
+                         .trainable_names = param_names(trainable),
+                         .frozen_names = param_names(frozen),
+                         .forward = {}},
+                        *optimizer);
+  train::TrainState state;
+  state.trainable = param_values(trainable);
+  state.frozen = param_values(frozen);
+  state.optimizer_state = optimizer->init_state(state.trainable);
+  const std::vector<mx::array> weights_before = state.trainable;
+  const std::vector<mx::array> state_before = state.optimizer_state;
+
+  train::StepResult r = step.update(state, batch);
+  ASSERT_TRUE(r.applied.has_value());
+  EXPECT_FALSE(r.applied->item<bool>());
+  EXPECT_TRUE(std::isnan(r.loss_sum.item<float>()));
+  EXPECT_EQ(state.step.item<uint64_t>(), 0u);
+  for (size_t i = 0; i < weights_before.size(); ++i) {
+    EXPECT_TRUE(
+        mx::array_equal(state.trainable[i], weights_before[i]).item<bool>())
+        << i;
+  }
+  for (size_t i = 0; i < state_before.size(); ++i) {
+    EXPECT_TRUE(
+        mx::array_equal(state.optimizer_state[i], state_before[i]).item<bool>())
+        << i;
+  }
+}
+
+TEST(OptimizerSetup, BuildsTheConfiguredCatalogueOptimizerAndSchedule) {
+  train::TrainConfig c = train::train_config_from_json(
+      {{"model", "m"},
+       {"data", "d"},
+       {"optimizer", "lion"},
+       {"optimizer_config",
+        {{"lion", {{"beta1", 0.8}, {"weight_decay", 0.1}}}}},
+       {"lr_schedule",
+        {{"name", "polynomial_decay"},
+         {"arguments", {1e-3, 1e-4, 10, 2.0}},
+         {"warmup", 2}}}},
+      "test");
+  optim::Schedule schedule = train::make_learning_rate_schedule(c);
+  optim::Schedule expected = optim::with_warmup(
+      optim::polynomial_decay(1e-3f, 1e-4f, 10, 2.0f), 2, 0.0f);
+  for (int step : {0, 1, 2, 5, 12, 20}) {
+    EXPECT_EQ(optim::schedule_value(schedule, step),
+              optim::schedule_value(expected, step))
+        << step;
+  }
+  auto built = train::make_configured_optimizer(c, schedule);
+  auto direct = optim::make_lion({.learning_rate = expected,
+                                  .beta1 = 0.8f,
+                                  .beta2 = 0.99f,
+                                  .weight_decay = 0.1f});
+  EXPECT_EQ(built->name(), "lion");
+  std::vector<mx::array> params = {
+      mx::random::normal({4, 3}, mx::float32, mx::random::key(1))};
+  std::vector<mx::array> grads = {
+      mx::random::normal({4, 3}, mx::float32, mx::random::key(2))};
+  auto a = built->update(
+      params, grads, built->init_state(params), mx::array(3, mx::uint64));
+  auto b = direct->update(
+      params, grads, direct->init_state(params), mx::array(3, mx::uint64));
+  EXPECT_TRUE(mx::array_equal(a.first[0], b.first[0]).item<bool>());
+  EXPECT_TRUE(mx::array_equal(a.second[0], b.second[0]).item<bool>());
 }
 
 TEST(Batching, PaddingIsNeverATarget) {

@@ -1,10 +1,13 @@
 // mlxt train --config FILE [--key value ...]
+#include <cstdlib>
 #include <iostream>
 
 #include "mlxt/cli/commands.h"
 #include "mlxt/core/error.h"
+#include "mlxt/train/checkpointing.h"
 #include "mlxt/train/config.h"
 #include "mlxt/train/sft.h"
+#include "mlxt/train/stop_request.h"
 
 namespace mlxt::cli {
 
@@ -40,20 +43,49 @@ void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Fine-tune a model (full or LoRA)");
   auto config = std::make_shared<std::string>();
   auto describe = std::make_shared<bool>(false);
+  auto resume = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
   cmd->add_option(
       "-c,--config", *config, "YAML or JSON config (mlx-lm keys accepted)");
+  cmd->add_option("--resume",
+                  *resume,
+                  "continue a run: its folder (newest intact checkpoint) or "
+                  "one checkpoint folder; the run's saved config applies");
+  cmd->add_flag("--force",
+                *force,
+                "with --resume: continue although the model, data or batch "
+                "shape changed (the run is marked as not exact)");
   cmd->add_flag("--help-config", *describe, "List every config key and exit");
   cmd->allow_extras();
   cmd->footer("Any config key can be given as --key value (nested: "
-              "--lora_parameters.rank 16).");
-  cmd->callback([cmd, config, describe] {
+              "--lora_parameters.rank 16). SIGTERM/SIGINT write a checkpoint "
+              "at the next step and exit with status 75.");
+  cmd->callback([cmd, config, describe, resume, force] {
     if (*describe) {
       std::cout << train::describe_train_options();
       return;
     }
     auto overrides = parse_overrides(cmd->remaining());
-    train::TrainConfig c = train::load_train_config(*config, overrides);
-    train::SftResult r = train::run_sft(c, std::cerr);
+    train::ResumeFrom from{.force = *force};
+    std::filesystem::path config_file = *config;
+    if (!resume->empty()) {
+      if (!config->empty()) {
+        fail(ErrorCode::invalid_config,
+             "--resume continues with the run's saved config; give changes "
+             "as --key value instead of --config");
+      }
+      from.checkpoint = train::resolve_resume_checkpoint(*resume, std::cerr);
+      config_file = *from.checkpoint / "config.json";
+    }
+    train::TrainConfig c = train::load_train_config(config_file, overrides);
+    train::install_stop_handlers();
+    train::SftResult r = train::run_sft(c, std::cerr, from);
+    if (r.stopped) {
+      std::cout << "stopped: checkpoint written in " << r.run_dir
+                << "/checkpoints; continue with mlxt train --resume "
+                << r.run_dir << "\n";
+      std::exit(train::kStoppedExitStatus);
+    }
     std::cout << "trained: " << r.output_dir << " (run folder " << r.run_dir
               << ")\n";
   });

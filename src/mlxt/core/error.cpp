@@ -16,6 +16,10 @@ const char* error_code_name(ErrorCode code) {
     return "unsupported";
   case ErrorCode::io:
     return "io";
+  case ErrorCode::invalid_checkpoint:
+    return "invalid_checkpoint";
+  case ErrorCode::nonfinite:
+    return "nonfinite";
   case ErrorCode::internal:
     return "internal";
   }

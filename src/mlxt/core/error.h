@@ -11,13 +11,15 @@
 namespace mlxt {
 
 enum class ErrorCode {
-  invalid_config, // a configuration key or value is wrong
-  invalid_data,   // a dataset file or row is wrong
-  invalid_model,  // a model folder, config.json or weight file is wrong
-  not_found,      // a named file, folder or item does not exist
-  unsupported,    // valid input that this version cannot handle
-  io,             // the operating system refused a read or write
-  internal,       // a bug in mlx-train
+  invalid_config,     // a configuration key or value is wrong
+  invalid_data,       // a dataset file or row is wrong
+  invalid_model,      // a model folder, config.json or weight file is wrong
+  not_found,          // a named file, folder or item does not exist
+  unsupported,        // valid input that this version cannot handle
+  io,                 // the operating system refused a read or write
+  invalid_checkpoint, // a checkpoint is incomplete, damaged or does not fit
+  nonfinite,          // training produced a NaN or infinite loss / gradient
+  internal,           // a bug in mlx-train
 };
 
 //! The name of a code as used in messages and API bodies ("invalid_config").

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,16 +70,28 @@ struct TrainConfig {
   bool grad_checkpoint = false;
   bool train = true; // mlx-lm's `train`: false = only evaluate (`test`)
 
-  // Optimizer: adam or adamw (other names are rejected by validation;
-  // adam is AdamW with weight_decay unused).
-  std::string optimizer = "adamw"; // adam | adamw
+  // Optimizer: any name in the optimizer catalogue (optim/catalogue.h), or
+  // adam (AdamW with weight_decay unused). The top-level betas / eps /
+  // weight_decay / bias_correction belong to adam and adamw; the others take
+  // their settings from optimizer_params.
+  std::string optimizer = "adamw";
   double learning_rate = 1e-5;
   double weight_decay = 0.01; // adamw only
   std::vector<double> betas = {0.9, 0.999};
   double eps = 1e-8;
   bool bias_correction = false; // Adam bias correction (MLX's default: off)
+  // Settings of the other catalogue optimizers, by optimizer name then
+  // parameter name (mlx-lm's optimizer_config.<name> blocks); parameters not
+  // given take the catalogue's defaults.
+  std::map<std::string, std::map<std::string, nlohmann::json>> optimizer_params;
   std::optional<LrSchedule> lr_schedule;
   std::optional<double> max_grad_norm; // clip by global norm when set
+
+  // A step whose loss or gradient norm is NaN or infinite is never applied.
+  // fail: stop the run naming the step; skip: go on, unless more than
+  // max_skipped_steps steps in a row were skipped.
+  std::string nonfinite_policy = "fail"; // fail | skip
+  int max_skipped_steps = 10;
 
   // Precision.
   std::string compute_dtype = "float32"; // float32 | bfloat16 | float16
@@ -89,7 +102,11 @@ struct TrainConfig {
   int steps_per_report = 10;
   int steps_per_eval = 200;
   int val_batches = 25; // -1 = the whole validation set
-  int save_every = 100;
+  int save_every = 100; // also the checkpoint interval
+  // Checkpoints (runs/<id>/checkpoints/): the newest keep_checkpoints
+  // complete ones are kept, plus the one with the best validation loss.
+  int keep_checkpoints = 2;
+  bool keep_best_checkpoint = true;
   // Where LoRA adapters / full weights are written.
   std::string adapter_path = "adapters";
   std::string resume_adapter_file; // adapters to start from; empty = fresh

@@ -3,8 +3,11 @@
 #include "mlxt/train/config_registry.h"
 
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <regex>
+
+#include "mlxt/optim/catalogue.h"
 
 namespace mlxt::train::detail {
 
@@ -132,13 +135,26 @@ std::string KeySpec::rule_text() const {
 }
 
 const std::vector<ScheduleForm>& schedule_forms() {
-  static const std::vector<ScheduleForm> forms = {
-      {"constant", {{"value"}}, 0},
-      {"cosine_decay", {{"init"}, {"decay_steps", true}, {"end"}}, 2},
-      {"linear_schedule", {{"init"}, {"end"}, {"steps", true}}, 3},
-      {"exponential_decay", {{"init"}, {"decay_rate"}}, 2},
-      {"step_decay", {{"init"}, {"decay_rate"}, {"step_size", true}}, 3},
-  };
+  // mlx-lm's positional arguments are the catalogue's parameters in order.
+  static const std::vector<ScheduleForm> forms = [] {
+    std::vector<ScheduleForm> out;
+    for (const auto& spec : optim::schedule_specs()) {
+      ScheduleForm form{.name = spec.name};
+      for (const auto& param : spec.params) {
+        form.arguments.push_back(
+            {param.name, param.type == optim::ParamType::integer});
+        if (param.default_value.is_null()) {
+          form.required = form.arguments.size();
+        }
+      }
+      // A constant schedule without arguments runs at learning_rate.
+      if (form.name == "constant") {
+        form.required = 0;
+      }
+      out.push_back(std::move(form));
+    }
+    return out;
+  }();
   return forms;
 }
 
@@ -247,6 +263,76 @@ std::optional<std::string> check_run_id(const json& v) {
            v.dump();
   }
   return std::nullopt;
+}
+
+// "adam" and every optimizer of the catalogue.
+std::vector<std::string> optimizer_names() {
+  std::vector<std::string> names = {"adam"};
+  for (const auto& spec : optim::optimizer_specs()) {
+    names.push_back(spec.name);
+  }
+  return names;
+}
+
+// optimizer_config.<name>.<parameter> for each catalogue optimizer other than
+// adamw (whose settings are the top-level fields), typed and ranged by the
+// catalogue, so an unknown or out-of-range setting is reported like any key.
+template <class Add>
+void add_catalogue_optimizer_keys(Add& add) {
+  for (const auto& spec : optim::optimizer_specs()) {
+    if (spec.name == "adamw") {
+      continue;
+    }
+    const std::string name = spec.name;
+    KeySpec block = section("optimizer_config." + name,
+                            "settings used when optimizer is " + name);
+    block.get = [name](const TrainConfig& c) {
+      return c.optimizer_params.contains(name) ? json::object() : json(nullptr);
+    };
+    block.set = [name](TrainConfig& c, const json& v) {
+      if (v.is_null()) {
+        c.optimizer_params.erase(name);
+      } else {
+        c.optimizer_params[name];
+      }
+    };
+    add(std::move(block));
+    for (const auto& param : spec.params) {
+      KeySpec k;
+      k.name = "optimizer_config." + name + "." + param.name;
+      k.type = param.type == optim::ParamType::number    ? KeyType::number
+               : param.type == optim::ParamType::integer ? KeyType::integer
+                                                         : KeyType::boolean;
+      k.help = param.help + " (" + name + ")";
+      if (param.type != optim::ParamType::boolean) {
+        if (std::isfinite(param.min)) {
+          k.min = param.min;
+          k.min_inclusive = param.min_inclusive;
+        }
+        if (std::isfinite(param.max)) {
+          k.max = param.max;
+          k.max_inclusive = param.max_inclusive;
+        }
+      }
+      const std::string member = param.name;
+      k.get = [name, member](const TrainConfig& c) -> json {
+        auto block = c.optimizer_params.find(name);
+        if (block == c.optimizer_params.end()) {
+          return nullptr;
+        }
+        auto value = block->second.find(member);
+        return value == block->second.end() ? json(nullptr) : value->second;
+      };
+      k.set = [name, member](TrainConfig& c, const json& v) {
+        if (v.is_null()) {
+          c.optimizer_params[name].erase(member);
+        } else {
+          c.optimizer_params[name][member] = v;
+        }
+      };
+      add(std::move(k));
+    }
+  }
 }
 
 std::vector<KeySpec> build_keys() {
@@ -359,8 +445,8 @@ std::vector<KeySpec> build_keys() {
             T::string,
             MLXT_FIELD(optimizer),
             "optimizer (adam = adamw without weight decay)")
-          .one_of({"adam", "adamw"})
-          .not_yet({"sgd", "adafactor", "muon"}));
+          .one_of(optimizer_names())
+          .not_yet({"muon"}));
   add(field("learning_rate",
             T::number,
             MLXT_FIELD(learning_rate),
@@ -401,6 +487,8 @@ std::vector<KeySpec> build_keys() {
   add(alias("optimizer_config.adamw.weight_decay", weight_decay, "adamw"));
   add(alias(
       "optimizer_config.adamw.bias_correction", bias_correction, "adamw"));
+
+  add_catalogue_optimizer_keys(add);
 
   KeySpec lr_schedule = section(
       "lr_schedule", "learning-rate schedule; none: constant learning_rate");
@@ -450,6 +538,17 @@ std::vector<KeySpec> build_keys() {
             MLXT_FIELD(max_grad_norm),
             "clip gradients to this global L2 norm; none: no clipping")
           .above(0));
+  add(field("nonfinite_policy",
+            T::string,
+            MLXT_FIELD(nonfinite_policy),
+            "a step with a NaN/Inf loss or gradient norm is never applied; "
+            "fail: stop naming the step, skip: go on")
+          .one_of({"fail", "skip"}));
+  add(field("max_skipped_steps",
+            T::integer,
+            MLXT_FIELD(max_skipped_steps),
+            "skip policy: fail after this many skipped steps in a row")
+          .at_least(1));
 
   // Precision.
   add(field("compute_dtype",
@@ -483,9 +582,18 @@ std::vector<KeySpec> build_keys() {
   add(field("save_every",
             T::integer,
             MLXT_FIELD(save_every),
-            "steps between intermediate saves")
+            "steps between intermediate saves and checkpoints")
           .at_least(1)
           .or_special(0, "only the final save"));
+  add(field("keep_checkpoints",
+            T::integer,
+            MLXT_FIELD(keep_checkpoints),
+            "newest complete checkpoints kept in runs/<id>/checkpoints")
+          .at_least(1));
+  add(field("keep_best_checkpoint",
+            T::boolean,
+            MLXT_FIELD(keep_best_checkpoint),
+            "also keep the checkpoint with the lowest validation loss"));
   add(field("adapter_path",
             T::string,
             MLXT_FIELD(adapter_path),

@@ -1,21 +1,28 @@
 #include "mlxt/train/sft.h"
 
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
 
+#include "mlxt/ckpt/checkpoint.h"
+#include "mlxt/ckpt/checkpoint_dir.h"
 #include "mlxt/core/atomic_file.h"
 #include "mlxt/core/blas.h"
 #include "mlxt/core/error.h"
+#include "mlxt/core/failpoint.h"
 #include "mlxt/data/sft_jsonl.h"
 #include "mlxt/models/model.h"
 #include "mlxt/optim/optimizer.h"
 #include "mlxt/train/artifacts.h"
+#include "mlxt/train/checkpointing.h"
 #include "mlxt/train/evaluate.h"
 #include "mlxt/train/metrics.h"
+#include "mlxt/train/optimizer_setup.h"
 #include "mlxt/train/step.h"
+#include "mlxt/train/stop_request.h"
 #include "mlxt/train/trainable.h"
 
 namespace mlxt::train {
@@ -45,39 +52,6 @@ std::string default_run_id() {
   return ss.str();
 }
 
-optim::Schedule make_schedule(const TrainConfig& c) {
-  const float lr = static_cast<float>(c.learning_rate);
-  if (!c.lr_schedule) {
-    return optim::constant_schedule(lr);
-  }
-  const LrSchedule& s = *c.lr_schedule;
-  // mlx-lm's arguments: cosine_decay [init, decay_steps, end?],
-  // linear_schedule [init, end, steps]; the first is the peak rate.
-  const auto arg = [&](size_t i, double fallback) {
-    return i < s.arguments.size() ? s.arguments[i] : fallback;
-  };
-  optim::Schedule schedule;
-  if (s.name == "cosine_decay") {
-    schedule = optim::cosine_decay(
-        float(arg(0, lr)), int(arg(1, c.iters)), float(arg(2, 0.0)));
-  } else if (s.name == "linear_schedule") {
-    schedule = optim::linear_schedule(
-        float(arg(0, lr)), float(arg(1, 0.0)), int(arg(2, c.iters)));
-  } else if (s.name == "constant") {
-    schedule = optim::constant_schedule(float(arg(0, lr)));
-  } else {
-    fail(ErrorCode::unsupported,
-         "schedule \"" + s.name +
-             "\" is not supported by the trainer yet "
-             "(supported: constant, cosine_decay, linear_schedule)",
-         {.key = "lr_schedule.name"});
-  }
-  if (s.warmup > 0) {
-    schedule = optim::with_warmup(schedule, s.warmup, float(s.warmup_init));
-  }
-  return schedule;
-}
-
 LoraSpec lora_spec(const TrainConfig& c) {
   return LoraSpec{.rank = c.lora_parameters.rank,
                   .scale = c.lora_parameters.scale,
@@ -92,7 +66,8 @@ double peak_memory_gb() {
 
 } // namespace
 
-SftResult run_sft(const TrainConfig& c, std::ostream& out) {
+SftResult
+run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
   const auto started = Clock::now();
   const fs::path model_dir = c.model;
   models::Model model = models::load_model(model_dir);
@@ -111,12 +86,16 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
                        .master_weights_fp32 = c.master_weights_fp32,
                        .lora = lora_spec(c),
                        .seed = static_cast<uint64_t>(c.seed)});
-  nlohmann::json resolved = c.to_json();
 
+  // A resumed run continues in the folder of its checkpoint.
   SftResult result;
   const std::string run_id = c.run_id.empty() ? default_run_id() : c.run_id;
-  result.run_dir = (fs::path(c.runs_dir) / run_id).string();
+  result.run_dir = resume.checkpoint
+                       ? resume.checkpoint->parent_path().parent_path().string()
+                       : (fs::path(c.runs_dir) / run_id).string();
   result.output_dir = c.adapter_path;
+  nlohmann::json resolved = c.to_json();
+  resolved["run_id"] = fs::path(result.run_dir).filename().string();
   fs::create_directories(result.run_dir);
   write_file_atomic(fs::path(result.run_dir) / "config.json",
                     resolved.dump(2) + "\n");
@@ -126,15 +105,8 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
                  c.iters);
 
   // Built once: the optimizer traces it and reports read it on the host.
-  const optim::Schedule lr_schedule = make_schedule(c);
-  auto optimizer = optim::make_adamw(
-      {.learning_rate = lr_schedule,
-       .beta1 = static_cast<float>(c.betas.at(0)),
-       .beta2 = static_cast<float>(c.betas.at(1)),
-       .eps = static_cast<float>(c.eps),
-       .weight_decay =
-           c.optimizer == "adamw" ? static_cast<float>(c.weight_decay) : 0.0f,
-       .bias_correction = c.bias_correction});
+  const optim::Schedule lr_schedule = make_learning_rate_schedule(c);
+  auto optimizer = make_configured_optimizer(c, lr_schedule);
 
   nn::ForwardContext forward;
   forward.compute_dtype = dtype;
@@ -157,6 +129,26 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
   state.frozen = param_values(split.frozen);
   state.optimizer_state = optimizer->init_state(state.trainable);
   state.key = mx::random::key(c.seed);
+
+  const CheckpointNames names{
+      .trainable = param_names(split.trainable),
+      .optimizer = optimizer->state_names(param_names(split.trainable))};
+  const nlohmann::json fingerprint = run_fingerprint(c);
+  LoopPosition position;
+  if (resume.checkpoint) {
+    ckpt::Checkpoint saved = ckpt::read_checkpoint(*resume.checkpoint);
+    const nlohmann::json saved_state = saved.documents["state"];
+    bool changed = check_fingerprint(
+        saved_state.value("fingerprint", nlohmann::json::object()),
+        fingerprint,
+        resume.force);
+    restore_training_checkpoint(saved, names, state, position);
+    position.exact = position.exact && !changed;
+    log.record({{"event", "resume"},
+                {"step", position.iteration},
+                {"checkpoint", resume.checkpoint->string()},
+                {"exact", position.exact}});
+  }
   mx::eval(state.arrays());
 
   const data::BatchOptions batch_options{.batch_size = c.batch_size,
@@ -215,11 +207,71 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
     }
     log.record({{"event", "save"}, {"step", at_step}, {"path", dir.string()}});
   };
+  const fs::path checkpoint_root = checkpoints_dir(result.run_dir);
+  auto checkpoint = [&] {
+    fs::path dir = ckpt::write_checkpoint(
+        checkpoint_root,
+        make_training_checkpoint(
+            names, state, position, resolved, fingerprint));
+    ckpt::prune_checkpoints(checkpoint_root,
+                            c.keep_checkpoints,
+                            c.keep_best_checkpoint
+                                ? best_checkpoint_by_val_loss(checkpoint_root)
+                                : std::nullopt);
+    log.record({{"event", "checkpoint"},
+                {"step", position.iteration},
+                {"path", dir.string()}});
+  };
+
+  // The non-finite guard's verdict is read one step late, so the host never
+  // waits for the step it has just queued.
+  struct PendingStep {
+    int step;
+    mx::array applied, loss, tokens, grad_norm;
+  };
+  std::optional<PendingStep> pending;
+  auto settle = [&] {
+    if (!pending) {
+      return;
+    }
+    PendingStep p = *pending;
+    pending.reset();
+    if (p.applied.item<bool>()) {
+      position.skipped_in_a_row = 0;
+      return;
+    }
+    ++position.skipped_in_a_row;
+    const float loss =
+        p.loss.item<float>() / std::max(p.tokens.item<float>(), 1.0f);
+    const float norm = p.grad_norm.item<float>();
+    log.record({{"event", "skipped_step"},
+                {"step", p.step},
+                {"loss",
+                 std::isfinite(loss) ? nlohmann::json(loss)
+                                     : nlohmann::json(std::to_string(loss))},
+                {"grad_norm",
+                 std::isfinite(norm) ? nlohmann::json(norm)
+                                     : nlohmann::json(std::to_string(norm))}});
+    const std::string what = "step " + std::to_string(p.step) + ": the loss (" +
+                             std::to_string(loss) + ") or gradient norm (" +
+                             std::to_string(norm) +
+                             ") is not finite; the update was not applied";
+    if (c.nonfinite_policy == "fail") {
+      fail(ErrorCode::nonfinite, what, {.key = "nonfinite_policy"});
+    }
+    if (position.skipped_in_a_row > c.max_skipped_steps) {
+      fail(ErrorCode::nonfinite,
+           what + ", and " + std::to_string(position.skipped_in_a_row) +
+               " steps in a row were skipped",
+           {.key = "max_skipped_steps"});
+    }
+  };
 
   log.record(
       {{"event", "start"},
        {"run_id", run_id},
        {"fine_tune_type", c.fine_tune_type},
+       {"optimizer", optimizer->name()},
        {"trainable_parameters", param_count(split.trainable)},
        {"total_parameters", param_count(model.weights)},
        {"train_examples", dataset.train.summary.kept},
@@ -227,89 +279,125 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
        {"dropped_no_targets", dataset.train.summary.dropped_no_targets},
        {"device", mx::default_device() == mx::Device::cpu ? "cpu" : "gpu"},
        {"blas", blas_library()}});
-  result.first_val_loss = evaluate_valid(0);
-
-  std::vector<mx::array> window_losses;
-  std::vector<mx::array> window_tokens;
-  std::optional<mx::array> last_grad_norm;
-  double train_seconds = 0.0;
-  mx::reset_peak_memory();
-  bool first_window = true;
-  long batch_index = 0;
-  auto window_start = Clock::now();
-  for (int it = 1; it <= c.iters; ++it) {
-    for (int micro = 0; micro < c.grad_accumulation_steps; ++micro) {
-      data::Batch batch =
-          data::make_batch(schedule.batch(batch_index++), batch_options);
-      StepResult r = micro + 1 < c.grad_accumulation_steps
-                         ? step.accumulate(state, batch)
-                         : step.update(state, batch);
-      window_losses.push_back(r.loss_sum);
-      window_tokens.push_back(r.tokens);
-      if (r.grad_norm) {
-        last_grad_norm = r.grad_norm;
+  try {
+    if (position.iteration == 0) {
+      result.first_val_loss = evaluate_valid(0);
+    }
+    std::vector<mx::array> window_losses;
+    std::vector<mx::array> window_tokens;
+    std::optional<mx::array> last_grad_norm;
+    double train_seconds = 0.0;
+    mx::reset_peak_memory();
+    bool first_window = true;
+    auto window_start = Clock::now();
+    for (int it = static_cast<int>(position.iteration) + 1; it <= c.iters;
+         ++it) {
+      position.val_loss.reset();
+      for (int micro = 0; micro < c.grad_accumulation_steps; ++micro) {
+        data::Batch batch = data::make_batch(
+            schedule.batch(position.batch_index++), batch_options);
+        const bool last = micro + 1 == c.grad_accumulation_steps;
+        StepResult r =
+            last ? step.update(state, batch) : step.accumulate(state, batch);
+        window_losses.push_back(r.loss_sum);
+        window_tokens.push_back(r.tokens);
+        // Queue the work and go on building the next batch: no host sync.
+        std::vector<mx::array> queued = state.arrays();
+        queued.push_back(r.loss_sum);
+        if (last) {
+          last_grad_norm = r.grad_norm;
+          queued.push_back(*r.applied);
+        }
+        mx::async_eval(queued);
+        if (last) {
+          settle();
+          pending =
+              PendingStep{it, *r.applied, r.loss_sum, r.tokens, *r.grad_norm};
+        }
       }
-      // Queue the work and go on building the next batch: no host sync here.
-      std::vector<mx::array> pending = state.arrays();
-      pending.push_back(r.loss_sum);
-      mx::async_eval(pending);
-    }
-    log.progress(it);
-    if (it % c.steps_per_report == 0 || it == c.iters) {
-      mx::eval(window_losses);
-      double loss_sum = 0.0;
-      double tokens = 0.0;
-      for (size_t i = 0; i < window_losses.size(); ++i) {
-        loss_sum += window_losses[i].item<float>();
-        tokens += window_tokens[i].item<float>();
+      position.iteration = it;
+      log.progress(it);
+      if (it % c.steps_per_report == 0 || it == c.iters) {
+        settle();
+        mx::eval(window_losses);
+        double loss_sum = 0.0;
+        double tokens = 0.0;
+        for (size_t i = 0; i < window_losses.size(); ++i) {
+          loss_sum += window_losses[i].item<float>();
+          tokens += window_tokens[i].item<float>();
+        }
+        const double seconds =
+            std::chrono::duration<double>(Clock::now() - window_start).count();
+        train_seconds += seconds;
+        const double loss = loss_sum / std::max(tokens, 1.0);
+        if (first_window) {
+          result.first_train_loss = loss;
+          first_window = false;
+        }
+        result.last_train_loss = loss;
+        log.record(
+            {{"event", "train"},
+             {"step", it},
+             {"loss", loss},
+             {"learning_rate",
+              optim::schedule_value(
+                  lr_schedule,
+                  std::max<long>(long(state.step.item<uint64_t>()) - 1, 0))},
+             {"grad_norm",
+              last_grad_norm ? last_grad_norm->item<float>() : 0.0f},
+             {"tokens_per_sec", tokens / seconds},
+             {"trained_tokens", static_cast<long>(tokens)},
+             {"data_cursor", position.batch_index},
+             {"peak_memory_gb", peak_memory_gb()}});
+        window_losses.clear();
+        window_tokens.clear();
+        window_start = Clock::now();
       }
-      const double seconds =
-          std::chrono::duration<double>(Clock::now() - window_start).count();
-      train_seconds += seconds;
-      const double loss = loss_sum / std::max(tokens, 1.0);
-      if (first_window) {
-        result.first_train_loss = loss;
-        first_window = false;
+      if (it % c.steps_per_eval == 0 && it != c.iters) {
+        settle();
+        position.val_loss = evaluate_valid(it);
+        window_start = Clock::now();
       }
-      result.last_train_loss = loss;
-      log.record(
-          {{"event", "train"},
-           {"step", it},
-           {"loss", loss},
-           {"learning_rate", optim::schedule_value(lr_schedule, it - 1)},
-           {"grad_norm", last_grad_norm ? last_grad_norm->item<float>() : 0.0f},
-           {"tokens_per_sec", tokens / seconds},
-           {"trained_tokens", static_cast<long>(tokens)},
-           {"peak_memory_gb", peak_memory_gb()}});
-      window_losses.clear();
-      window_tokens.clear();
-      window_start = Clock::now();
+      if (c.save_every > 0 && it % c.save_every == 0 && it != c.iters) {
+        settle();
+        save(it, false);
+        checkpoint();
+        window_start = Clock::now();
+      }
+      if (stop_requested() && it != c.iters) {
+        settle();
+        checkpoint();
+        log.record({{"event", "stopped"}, {"step", it}});
+        result.stopped = true;
+        return result;
+      }
+      failpoint("train.step");
     }
-    if (it % c.steps_per_eval == 0 && it != c.iters) {
-      evaluate_valid(it);
-      window_start = Clock::now();
+    settle();
+    result.last_val_loss = evaluate_valid(c.iters);
+    position.val_loss = result.last_val_loss;
+    save(c.iters, true);
+    checkpoint();
+    if (c.test && dataset.test) {
+      EvalResult r = evaluator.run(current_weights(),
+                                   dataset.test->examples,
+                                   batch_options,
+                                   c.test_batches);
+      result.test_loss = r.loss;
+      log.record({{"event", "test"},
+                  {"test_loss", r.loss},
+                  {"test_ppl", r.perplexity}});
     }
-    if (c.save_every > 0 && it % c.save_every == 0 && it != c.iters) {
-      save(it, false);
-      window_start = Clock::now();
-    }
+    log.record({{"event", "done"},
+                {"exact", position.exact},
+                {"train_seconds", train_seconds},
+                {"total_seconds",
+                 std::chrono::duration<double>(Clock::now() - started).count()},
+                {"peak_memory_gb", peak_memory_gb()}});
+  } catch (const std::exception& e) {
+    log.record({{"event", "failed"}, {"error", e.what()}});
+    throw;
   }
-  result.last_val_loss = evaluate_valid(c.iters);
-  save(c.iters, true);
-  if (c.test && dataset.test) {
-    EvalResult r = evaluator.run(current_weights(),
-                                 dataset.test->examples,
-                                 batch_options,
-                                 c.test_batches);
-    result.test_loss = r.loss;
-    log.record(
-        {{"event", "test"}, {"test_loss", r.loss}, {"test_ppl", r.perplexity}});
-  }
-  log.record({{"event", "done"},
-              {"train_seconds", train_seconds},
-              {"total_seconds",
-               std::chrono::duration<double>(Clock::now() - started).count()},
-              {"peak_memory_gb", peak_memory_gb()}});
   return result;
 }
 

@@ -3,6 +3,7 @@
 // evaluates, and saves the result.
 #pragma once
 
+#include <filesystem>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -19,9 +20,25 @@ struct SftResult {
   std::optional<double> first_val_loss; // before training
   std::optional<double> last_val_loss;  // after training
   std::optional<double> test_loss;
+  bool stopped = false; // a stop request ended the run early (checkpointed)
 };
 
-//! Runs `config` to completion, writing progress to `out`.
-SftResult run_sft(const TrainConfig& config, std::ostream& out);
+struct ResumeFrom {
+  //! The checkpoint folder to continue from; empty: a fresh run.
+  std::optional<std::filesystem::path> checkpoint;
+  //! Resume although the checkpoint's fingerprint (model, tokenizer, data,
+  //! batch size, ...) differs; the run is then marked as not exact.
+  bool force = false;
+};
+
+//! Runs `config` to completion, or until stop_requested() (then it writes a
+//! checkpoint and returns with `stopped`), writing progress to `out`.
+//! Checkpoints go to runs/<id>/checkpoints every save_every steps and at the
+//! end. With `resume`, the run continues from that checkpoint in the
+//! checkpoint's run folder, bit-identically to an uninterrupted run. A
+//! failure is recorded in metrics.jsonl as a "failed" event, then rethrown.
+SftResult run_sft(const TrainConfig& config,
+                  std::ostream& out,
+                  const ResumeFrom& resume = {});
 
 } // namespace mlxt::train

@@ -36,7 +36,8 @@ Params TrainStep::weights(const std::vector<mx::array>& trainable,
 // (nf), grad accumulator (nt, if has_accum), step, key, accum_tokens, inputs,
 // targets, mask.
 // Output layout: accumulate -> accum (nt), key, accum_tokens, loss, tokens;
-// update -> trainable (nt), state (ns), step, key, loss, tokens, grad_norm.
+// update -> trainable (nt), state (ns), step, key, loss, tokens, grad_norm,
+// applied.
 TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
   const size_t nt = options_.trainable_names.size();
   const size_t nf = options_.frozen_names.size();
@@ -108,13 +109,22 @@ TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
     }
     auto [new_params, new_state] =
         optimizer_.update(trainable, grads, state, step);
-    out = new_params;
-    out.insert(out.end(), new_state.begin(), new_state.end());
-    out.push_back(mx::add(step, mx::array(1, step.dtype())));
+    // The non-finite guard: a NaN/Inf loss or gradient leaves the weights,
+    // the optimizer state and the update counter as they were.
+    mx::array applied =
+        mx::logical_and(mx::isfinite(values[0]), mx::isfinite(grad_norm));
+    for (size_t i = 0; i < nt; ++i) {
+      out.push_back(mx::where(applied, new_params[i], trainable[i]));
+    }
+    for (size_t i = 0; i < new_state.size(); ++i) {
+      out.push_back(mx::where(applied, new_state[i], state[i]));
+    }
+    out.push_back(mx::add(step, mx::astype(applied, step.dtype())));
     out.push_back(key);
     out.push_back(values[0]);
     out.push_back(tokens);
     out.push_back(grad_norm);
+    out.push_back(applied);
     return out;
   };
 }
@@ -148,7 +158,7 @@ StepResult TrainStep::accumulate(TrainState& state, const data::Batch& batch) {
   state.grad_accum.assign(out.begin(), out.begin() + nt);
   state.key = out[nt];
   state.accum_tokens = out[nt + 1];
-  return {out[nt + 2], out[nt + 3], std::nullopt};
+  return {out[nt + 2], out[nt + 3], std::nullopt, std::nullopt};
 }
 
 StepResult TrainStep::update(TrainState& state, const data::Batch& batch) {
@@ -176,7 +186,8 @@ StepResult TrainStep::update(TrainState& state, const data::Batch& batch) {
   state.key = out[nt + ns + 1];
   state.grad_accum.clear();
   state.accum_tokens = mx::array(0.0f);
-  return {out[nt + ns + 2], out[nt + ns + 3], out[nt + ns + 4]};
+  return {
+      out[nt + ns + 2], out[nt + ns + 3], out[nt + ns + 4], out[nt + ns + 5]};
 }
 
 } // namespace mlxt::train

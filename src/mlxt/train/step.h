@@ -8,7 +8,8 @@
 // A step over k micro-batches runs accumulate() k-1 times and update() once;
 // with k = 1 the whole step (forward, backward, clipping, optimizer) is one
 // compiled function. The loss is the token-weighted mean over all micro-batches
-// of the step.
+// of the step. An update whose loss or gradient norm is not finite is not
+// applied (weights, optimizer state and step counter stay as they were).
 #pragma once
 
 #include <functional>
@@ -57,6 +58,9 @@ struct StepResult {
   mx::array loss_sum; // float32 scalar: summed token losses of the batch
   mx::array tokens;   // float32 scalar: targets in the batch
   std::optional<mx::array> grad_norm; // after update(): norm before clipping
+  //! After update(): bool scalar, false when the loss or gradient norm was
+  //! NaN/Inf and the update was therefore not applied.
+  std::optional<mx::array> applied;
 };
 
 class TrainStep {

@@ -1,0 +1,18 @@
+// SHA-256 digests (OpenSSL's libcrypto) as lowercase hex, for manifests and
+// content fingerprints.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace mlxt {
+
+//! SHA-256 of `bytes`.
+std::string sha256_hex(std::string_view bytes);
+
+//! SHA-256 of the contents of `file`, read in blocks. Error(io) naming the
+//! file when it cannot be read.
+std::string sha256_file_hex(const std::filesystem::path& file);
+
+} // namespace mlxt

@@ -1,0 +1,62 @@
+#include "mlxt/train/optimizer_setup.h"
+
+#include "mlxt/optim/catalogue.h"
+
+namespace mlxt::train {
+
+using nlohmann::json;
+
+optim::Schedule make_learning_rate_schedule(const TrainConfig& c) {
+  if (!c.lr_schedule) {
+    return optim::constant_schedule(static_cast<float>(c.learning_rate));
+  }
+  const LrSchedule& s = *c.lr_schedule;
+  optim::Schedule schedule;
+  if (s.name == "constant" && s.arguments.empty()) {
+    schedule = optim::constant_schedule(static_cast<float>(c.learning_rate));
+  } else {
+    // Positional arguments fill the catalogue's parameters in order;
+    // validation already checked their count and kinds.
+    const auto& specs = optim::schedule_specs();
+    auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& x) {
+      return x.name == s.name;
+    });
+    json params = json::object();
+    for (size_t i = 0; spec != specs.end() && i < s.arguments.size() &&
+                       i < spec->params.size();
+         ++i) {
+      const auto& param = spec->params[i];
+      params[param.name] = param.type == optim::ParamType::integer
+                               ? json(static_cast<long>(s.arguments[i]))
+                               : json(s.arguments[i]);
+    }
+    schedule = optim::make_schedule(s.name, params);
+  }
+  if (s.warmup > 0) {
+    schedule = optim::with_warmup(
+        schedule, s.warmup, static_cast<float>(s.warmup_init));
+  }
+  return schedule;
+}
+
+std::unique_ptr<optim::Optimizer>
+make_configured_optimizer(const TrainConfig& c, optim::Schedule learning_rate) {
+  json params = json::object();
+  std::string name = c.optimizer;
+  if (name == "adam" || name == "adamw") {
+    params = {{"beta1", c.betas.at(0)},
+              {"beta2", c.betas.at(1)},
+              {"eps", c.eps},
+              {"weight_decay", name == "adamw" ? c.weight_decay : 0.0},
+              {"bias_correction", c.bias_correction}};
+    name = "adamw";
+  } else if (auto block = c.optimizer_params.find(name);
+             block != c.optimizer_params.end()) {
+    for (const auto& [key, value] : block->second) {
+      params[key] = value;
+    }
+  }
+  return optim::make_optimizer(name, params, std::move(learning_rate));
+}
+
+} // namespace mlxt::train

@@ -1,0 +1,25 @@
+// The optimizer and learning-rate schedule a TrainConfig asks for, built
+// through the optimizer catalogue (optim/catalogue.h), so the trainer, the
+// config validation and the REST catalogue share one table.
+#pragma once
+
+#include <memory>
+
+#include "mlxt/optim/optimizer.h"
+#include "mlxt/optim/schedule.h"
+#include "mlxt/train/config.h"
+
+namespace mlxt::train {
+
+//! lr_schedule (mlx-lm's positional arguments, then the optional warm-up),
+//! or a constant learning_rate when there is none.
+optim::Schedule make_learning_rate_schedule(const TrainConfig& config);
+
+//! `config.optimizer` with its settings: adam/adamw from the top-level
+//! betas, eps, weight_decay and bias_correction (adam: no weight decay), the
+//! others from optimizer_params over the catalogue's defaults.
+std::unique_ptr<optim::Optimizer>
+make_configured_optimizer(const TrainConfig& config,
+                          optim::Schedule learning_rate);
+
+} // namespace mlxt::train
