@@ -473,9 +473,17 @@ std::vector<KeySpec> build_keys() {
                 T::boolean,
                 MLXT_FIELD(bias_correction),
                 "Adam bias correction (MLX's default: off)"));
-  add(section("optimizer_config",
+  KeySpec optimizer_config =
+      section("optimizer_config",
               "mlx-lm's per-optimizer settings; only the block named by "
-              "`optimizer` is applied"));
+              "`optimizer` is applied");
+  // Written only when a catalogue optimizer has settings (adam and adamw
+  // settings are written under their top-level names).
+  optimizer_config.get = [](const TrainConfig& c) {
+    return c.optimizer_params.empty() ? json(nullptr) : json::object();
+  };
+  optimizer_config.set = [](TrainConfig&, const json&) {};
+  add(std::move(optimizer_config));
   add(section("optimizer_config.adam", "settings used when optimizer is adam"));
   add(alias("optimizer_config.adam.betas", betas, "adam"));
   add(alias("optimizer_config.adam.eps", eps, "adam"));
