@@ -57,6 +57,10 @@ const std::vector<OptimizerSpec>& optimizer_specs();
 //! with_warmup are not listed: they take schedules, not numbers).
 const std::vector<ScheduleSpec>& schedule_specs();
 
+//! The row of optimizer `name`. Throws Error(invalid_config) for an unknown
+//! name, with a suggestion.
+const OptimizerSpec& optimizer_spec(const std::string& name);
+
 //! Builds optimizer `name` from JSON `params` (an object, or null for all
 //! defaults) and the learning-rate schedule `lr`. Throws
 //! Error(invalid_config) for an unknown name (with a suggestion), unknown

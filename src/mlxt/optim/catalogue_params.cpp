@@ -205,11 +205,14 @@ ParamValues resolve_params(const std::string& owner,
   return values;
 }
 
+const OptimizerSpec& optimizer_spec(const std::string& name) {
+  return find_spec("make_optimizer", "optimizer", optimizer_specs(), name);
+}
+
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name,
                                           const nlohmann::json& params,
                                           Schedule lr) {
-  const auto& spec =
-      find_spec("make_optimizer", "optimizer", optimizer_specs(), name);
+  const auto& spec = optimizer_spec(name);
   return spec.build(resolve_params(name, spec.params, params), std::move(lr));
 }
 
