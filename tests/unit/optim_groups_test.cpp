@@ -299,4 +299,12 @@ TEST(ParamGroups, MismatchedParameterCountIsInternal) {
       opt->init_state({mx::ones({2})}), internal, "planned for 7");
 }
 
+TEST(ParamGroups, CatalogueDescribesTheBlock) {
+  auto schema = optimizer_catalogue_json()["param_groups"];
+  EXPECT_TRUE(schema.contains("weight_decay_exclude")) << schema.dump();
+  for (const char* key : {"name", "match", "lr_scale", "lr"}) {
+    EXPECT_TRUE(schema["groups"].contains(key)) << key;
+  }
+}
+
 } // namespace

@@ -72,8 +72,9 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& name,
 //! Builds schedule `name` from JSON `params`, validated as make_optimizer's.
 Schedule make_schedule(const std::string& name, const nlohmann::json& params);
 
-//! {"optimizers": [...], "schedules": [...]}: names, papers, formulas and
-//! parameters (name, type, default, min, max, inclusiveness, help).
+//! {"optimizers": [...], "schedules": [...], "param_groups": {...}}: names,
+//! papers, formulas and parameters (name, type, default, min, max,
+//! inclusiveness, help), and the keys of a param_groups block.
 nlohmann::json optimizer_catalogue_json();
 
 //! Validates `params` against `specs` for "<what> '<owner>'" messages and

@@ -7,6 +7,7 @@
 #include "mlxt/core/error.h"
 #include "mlxt/core/suggest.h"
 #include "mlxt/optim/catalogue.h"
+#include "mlxt/optim/param_groups.h"
 
 namespace mlxt::optim {
 
@@ -236,7 +237,9 @@ nlohmann::json optimizer_catalogue_json() {
                          {"formula", s.formula},
                          {"parameters", params_json(s.params)}});
   }
-  return {{"optimizers", optimizers}, {"schedules", schedules}};
+  return {{"optimizers", optimizers},
+          {"schedules", schedules},
+          {"param_groups", param_groups_schema_json()}};
 }
 
 } // namespace mlxt::optim

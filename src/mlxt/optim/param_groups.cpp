@@ -313,6 +313,23 @@ GroupPlan plan_param_groups(const std::string& name,
   return plan;
 }
 
+nlohmann::json param_groups_schema_json() {
+  return {
+      {"weight_decay_exclude",
+       "patterns; matching parameters get weight_decay 0 in any group"},
+      {"groups",
+       {{"name", "group name (default: group<i>; 'default' is reserved)"},
+        {"match",
+         "required; patterns: a glob (* ? [) over the whole name, or a word "
+         "found anywhere in it; the first matching group wins"},
+        {"lr_scale", "number >= 0 multiplying the learning-rate schedule"},
+        {"lr",
+         "number > 0: the group's learning rate; the schedule is scaled by "
+         "lr / learning_rate (an alternative to lr_scale)"},
+        {"<optimizer parameter>",
+         "any parameter of the optimizer, overriding it for this group"}}}};
+}
+
 nlohmann::json describe_plan(const GroupPlan& plan,
                              const std::vector<std::string>& param_names) {
   json groups = json::array();

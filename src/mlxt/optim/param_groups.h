@@ -77,6 +77,10 @@ make_grouped_optimizer(const std::string& name,
                        const std::vector<std::string>& param_names,
                        double base_lr = 0.0);
 
+//! The keys of the param_groups JSON, with help, for
+//! optimizer_catalogue_json (and so the REST API and docs).
+nlohmann::json param_groups_schema_json();
+
 //! {"groups": [{"name", "lr_scale", "params", "members": [names]}]}: what
 //! a run should log so users see which parameters got which settings.
 nlohmann::json describe_plan(const GroupPlan& plan,
