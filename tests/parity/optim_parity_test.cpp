@@ -275,9 +275,9 @@ const json* reference_results() {
       ADD_FAILURE() << "optim_reference.py failed:\n" << run.output;
       return json();
     }
+    const json out = json::parse(mlxt::testing::read_file(dir / "out.json"));
     json by_name = json::object();
-    for (auto& r :
-         json::parse(mlxt::testing::read_file(dir / "out.json"))["cases"]) {
+    for (const auto& r : out["cases"]) {
       by_name[r["name"].get<std::string>()] = r;
     }
     return by_name;

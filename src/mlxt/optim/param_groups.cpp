@@ -222,14 +222,17 @@ GroupPlan plan_param_groups(const std::string& name,
     }
     for (size_t i = 0; i < cfg["groups"].size(); ++i) {
       rules.push_back(read_rule(cfg["groups"][i], i, spec, base_lr));
-      for (size_t j = 0; j + 1 < rules.size(); ++j) {
-        if (rules[j].name == rules.back().name ||
-            rules.back().name == kDefaultGroup) {
-          bad(std::string(kSection) + ".groups[" + std::to_string(i) + "].name",
-              "'" + rules.back().name +
-                  "' is taken; give every group its own name (not "
-                  "'default').");
-        }
+      const auto& name = rules.back().name;
+      const bool taken =
+          name == kDefaultGroup ||
+          std::any_of(rules.begin(), rules.end() - 1, [&](const Rule& r) {
+            return r.name == name;
+          });
+      if (taken) {
+        bad(std::string(kSection) + ".groups[" + std::to_string(i) + "].name",
+            "'" + name +
+                "' is taken; give every group its own name (not "
+                "'default').");
       }
     }
   }
