@@ -40,6 +40,7 @@ optax answer is {"refused": reason} rather than a different formula's result:
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -342,6 +343,7 @@ def check_optax_factoring(case, params):
 
 
 def run_optax(case, params, grads, lrs):
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no accelerator probing
     import jax
 
     jax.config.update("jax_enable_x64", True)
