@@ -300,6 +300,14 @@ TEST(ParamGroups, BadConfigsNameTheKey) {
             }),
             "param_groups.groups[0].lr_scale");
   EXPECT_MLXT_ERROR(make(json::array())(), invalid_config, "must be an object");
+  // The base parameters are checked as make_optimizer checks them.
+  EXPECT_MLXT_ERROR(
+      make_grouped_optimizer("adamw", json::array(), lr, json(), kNames),
+      invalid_config,
+      "must be a JSON object");
+  EXPECT_MLXT_ERROR(make_grouped_optimizer("adamx", json(), lr, json(), kNames),
+                    invalid_config,
+                    "did you mean 'adamw'");
 }
 
 TEST(ParamGroups, MismatchedParameterCountIsInternal) {

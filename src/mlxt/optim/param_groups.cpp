@@ -158,13 +158,13 @@ Rule read_rule(const json& g,
   return rule;
 }
 
-// The base hyper-parameters with `overrides`, validated by the catalogue;
-// errors name the key under `where`.
+// The resolved base hyper-parameters with `overrides`, validated by the
+// catalogue; errors name the key under `where`.
 json resolve_group(const OptimizerSpec& spec,
                    const json& base,
                    const json& overrides,
                    const std::string& where) {
-  json merged = base.is_null() ? json::object() : base;
+  json merged = base;
   merged.update(overrides);
   try {
     return resolve_params(spec.name, spec.params, merged);
@@ -198,6 +198,8 @@ GroupPlan plan_param_groups(const std::string& name,
                             const std::vector<std::string>& param_names,
                             double base_lr) {
   const OptimizerSpec& spec = optimizer_spec(name);
+  // The base parameters' own problems are reported as make_optimizer would.
+  const json base = resolve_params(name, spec.params, params);
   if (!groups_json.is_null() && !groups_json.is_object()) {
     bad(kSection,
         "must be an object with \"weight_decay_exclude\" and/or \"groups\", "
@@ -292,11 +294,8 @@ GroupPlan plan_param_groups(const std::string& name,
                                          : std::string(kSection) + ".groups[" +
                                                std::to_string(rule) + "]";
       g.name = rule < 0 ? kDefaultGroup : rules[rule].name;
-      g.params =
-          resolve_group(spec,
-                        params,
-                        rule < 0 ? json::object() : rules[rule].overrides,
-                        where);
+      g.params = resolve_group(
+          spec, base, rule < 0 ? json::object() : rules[rule].overrides, where);
       g.lr_scale = rule < 0 ? 1.0 : rules[rule].lr_scale;
       if (no_decay && has_param(spec, "weight_decay")) {
         g.name += "/no_decay";
