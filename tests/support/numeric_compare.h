@@ -1,4 +1,4 @@
-// Helpers for tests that compare MLX results with plain-C++ double
+// Helpers for tests that compare MLX results with double-precision
 // references (the optimizer tests).
 #pragma once
 

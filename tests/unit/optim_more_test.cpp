@@ -1,6 +1,8 @@
-// SGD, Lion, Adafactor, LAMB and NovoGrad against independent references
-// written with plain doubles and loops (no MLX ops), compile parity, and the
-// exponential, step and polynomial decay schedules against closed forms.
+// SGD, Lion, Adafactor, LAMB and NovoGrad: compile parity, state layout,
+// dtypes and option checks; the catalogue; the exponential, step and
+// polynomial decay schedules against closed forms. Their values after k
+// steps are checked against the NumPy and optax references in
+// tests/parity/optim_parity_test.cpp.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -31,18 +33,6 @@ size_t numel(const mx::Shape& shape) {
   return n;
 }
 
-double mean_square(const std::vector<double>& x) {
-  double s = 0.0;
-  for (double v : x) {
-    s += v * v;
-  }
-  return s / x.size();
-}
-
-double norm(const std::vector<double>& x) {
-  return std::sqrt(mean_square(x) * x.size());
-}
-
 // A 2-D, a 1-D and a 3-D parameter: Adafactor factors the first and last.
 const std::vector<mx::Shape> kShapes{{4, 6}, {7}, {2, 3, 5}};
 
@@ -52,7 +42,7 @@ struct Tensors {
 };
 
 // Random normal parameters (scale 1) and gradients (scale 0.5) from a fixed
-// seed, rounded to float so MLX and the reference see the same inputs.
+// seed.
 Tensors make_tensors(int steps, unsigned seed) {
   Tensors t;
   std::mt19937 rng(seed);
@@ -77,215 +67,10 @@ Tensors make_tensors(int steps, unsigned seed) {
 }
 
 // ---------------------------------------------------------------------------
-// References. Each works on one parameter tensor; `Slots` holds its state
-// arrays in the optimizer's layout order (flattened).
-
-using Slots = std::vector<std::vector<double>>;
-
-struct Reference {
-  std::function<Slots(const mx::Shape&)> init;
-  // One update of w and its slots with learning rate lr at t = step + 1.
-  std::function<void(const mx::Shape&,
-                     std::vector<double>& w,
-                     Slots& s,
-                     const std::vector<double>& g,
-                     double lr,
-                     long t)>
-      step;
-};
-
-Slots zeros_like_param(const mx::Shape& shape, int count) {
-  return Slots(count, std::vector<double>(numel(shape), 0.0));
-}
-
-// MLX's SGD: L2 into g, velocity with dampening, optional Nesterov.
-Reference ref_sgd(double mu, double tau, bool nesterov, double wd) {
-  return {[](const mx::Shape& s) { return zeros_like_param(s, 1); },
-          [=](const mx::Shape&,
-              std::vector<double>& w,
-              Slots& s,
-              const std::vector<double>& g0,
-              double lr,
-              long) {
-            auto& v = s[0];
-            for (size_t i = 0; i < w.size(); ++i) {
-              const double g = g0[i] + wd * w[i];
-              if (mu <= 0.0) {
-                w[i] -= lr * g;
-                continue;
-              }
-              v[i] = mu * v[i] + (1.0 - tau) * g;
-              w[i] -= lr * (nesterov ? g + mu * v[i] : v[i]);
-            }
-          }};
-}
-
-// Lion (Chen et al. 2023) with MLX's decoupled decay.
-Reference ref_lion(double b1, double b2, double wd) {
-  return {[](const mx::Shape& s) { return zeros_like_param(s, 1); },
-          [=](const mx::Shape&,
-              std::vector<double>& w,
-              Slots& s,
-              const std::vector<double>& g,
-              double lr,
-              long) {
-            auto& m = s[0];
-            for (size_t i = 0; i < w.size(); ++i) {
-              const double c = b1 * m[i] + (1.0 - b1) * g[i];
-              m[i] = b2 * m[i] + (1.0 - b2) * g[i];
-              w[i] = w[i] * (1.0 - lr * wd) - lr * ((c > 0) - (c < 0));
-            }
-          }};
-}
-
-struct RefAdafactorOptions {
-  bool relative_step; // ignore lr, use min(1e-2, 1/sqrt(t))
-  double beta1;       // 0: no first moment
-  double wd;
-};
-
-// Adafactor (Shazeer & Stern 2018) as MLX computes it, eps = (1e-30, 1e-3),
-// clip 1, decay_rate -0.8, scale_parameter on. Tensors of ndim >= 2 are
-// viewed as (B, R, C).
-Reference ref_adafactor(RefAdafactorOptions o) {
-  const bool first_moment = o.beta1 > 0.0;
-  return {
-      [=](const mx::Shape& shape) {
-        Slots s(3, std::vector<double>(1, 0.0)); // v_row, v_col, v
-        const size_t n = numel(shape);
-        if (shape.size() >= 2) {
-          const size_t c = shape.back();
-          s[0].assign(n / c, 0.0);
-          s[1].assign(n / shape[shape.size() - 2], 0.0);
-        } else {
-          s[2].assign(n, 0.0);
-        }
-        if (first_moment) {
-          s.emplace_back(n, 0.0);
-        }
-        return s;
-      },
-      [=](const mx::Shape& shape,
-          std::vector<double>& w,
-          Slots& s,
-          const std::vector<double>& g,
-          double lr,
-          long t) {
-        const size_t n = w.size();
-        const double rho =
-            o.relative_step ? std::min(1e-2, 1.0 / std::sqrt(double(t))) : lr;
-        const double alpha = std::max(1e-3, std::sqrt(mean_square(w))) * rho;
-        const double beta2 = 1.0 - std::pow(double(t), -0.8);
-        std::vector<double> sq(n), u(n);
-        for (size_t i = 0; i < n; ++i) {
-          sq[i] = g[i] * g[i] + 1e-30;
-        }
-        if (shape.size() >= 2) {
-          const size_t C = shape.back(), R = shape[shape.size() - 2];
-          const size_t B = n / (R * C);
-          auto& row = s[0];
-          auto& col = s[1];
-          for (size_t b = 0; b < B; ++b) {
-            for (size_t r = 0; r < R; ++r) {
-              double mean = 0.0;
-              for (size_t c = 0; c < C; ++c) {
-                mean += sq[(b * R + r) * C + c] / C;
-              }
-              row[b * R + r] = beta2 * row[b * R + r] + (1.0 - beta2) * mean;
-            }
-            for (size_t c = 0; c < C; ++c) {
-              double mean = 0.0;
-              for (size_t r = 0; r < R; ++r) {
-                mean += sq[(b * R + r) * C + c] / R;
-              }
-              col[b * C + c] = beta2 * col[b * C + c] + (1.0 - beta2) * mean;
-            }
-            double row_mean = 0.0;
-            for (size_t r = 0; r < R; ++r) {
-              row_mean += row[b * R + r] / R;
-            }
-            for (size_t r = 0; r < R; ++r) {
-              for (size_t c = 0; c < C; ++c) {
-                const size_t i = (b * R + r) * C + c;
-                u[i] = g[i] / std::sqrt(row[b * R + r] / row_mean) /
-                       std::sqrt(col[b * C + c]);
-              }
-            }
-          }
-        } else {
-          auto& v = s[2];
-          for (size_t i = 0; i < n; ++i) {
-            v[i] = beta2 * v[i] + (1.0 - beta2) * sq[i];
-            u[i] = g[i] / std::sqrt(v[i]);
-          }
-        }
-        const double clip = std::max(1.0, std::sqrt(mean_square(u)) / 1.0);
-        for (size_t i = 0; i < n; ++i) {
-          u[i] = alpha * u[i] / clip;
-          if (first_moment) {
-            s[3][i] = o.beta1 * s[3][i] + (1.0 - o.beta1) * u[i];
-            u[i] = s[3][i];
-          }
-          w[i] = w[i] - o.wd * alpha * w[i] - u[i];
-        }
-      }};
-}
-
-// LAMB (You et al. 2020), per tensor trust ratio.
-Reference ref_lamb(double b1, double b2, double eps, double wd) {
-  return {[](const mx::Shape& s) { return zeros_like_param(s, 2); },
-          [=](const mx::Shape&,
-              std::vector<double>& w,
-              Slots& s,
-              const std::vector<double>& g,
-              double lr,
-              long t) {
-            auto& m = s[0];
-            auto& v = s[1];
-            std::vector<double> u(w.size());
-            for (size_t i = 0; i < w.size(); ++i) {
-              m[i] = b1 * m[i] + (1.0 - b1) * g[i];
-              v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-              const double m_hat = m[i] / (1.0 - std::pow(b1, t));
-              const double v_hat = v[i] / (1.0 - std::pow(b2, t));
-              u[i] = m_hat / (std::sqrt(v_hat) + eps) + wd * w[i];
-            }
-            const double wn = norm(w), un = norm(u);
-            const double trust = (wn > 0 && un > 0) ? wn / un : 1.0;
-            for (size_t i = 0; i < w.size(); ++i) {
-              w[i] -= lr * trust * u[i];
-            }
-          }};
-}
-
-// NovoGrad (Ginsburg et al. 2019): one second moment per tensor.
-Reference ref_novograd(double b1, double b2, double eps, double wd) {
-  return {[](const mx::Shape& shape) {
-            return Slots{std::vector<double>(numel(shape), 0.0), {0.0}};
-          },
-          [=](const mx::Shape&,
-              std::vector<double>& w,
-              Slots& s,
-              const std::vector<double>& g,
-              double lr,
-              long t) {
-            auto& m = s[0];
-            double& v = s[1][0];
-            const double g_sq = norm(g) * norm(g);
-            v = t == 1 ? g_sq : b2 * v + (1.0 - b2) * g_sq;
-            for (size_t i = 0; i < w.size(); ++i) {
-              m[i] = b1 * m[i] + (g[i] / (std::sqrt(v) + eps) + wd * w[i]);
-              w[i] -= lr * m[i];
-            }
-          }};
-}
-
-// ---------------------------------------------------------------------------
 
 struct Case {
   std::string name;
   std::function<std::unique_ptr<Optimizer>(Schedule)> make;
-  Reference reference;
 };
 
 void PrintTo(const Case& c, std::ostream* os) {
@@ -300,63 +85,42 @@ std::vector<Case> cases() {
                           .momentum = 0.9f,
                           .weight_decay = 0.01f,
                           .dampening = 0.1f});
-       },
-       ref_sgd(0.9, 0.1, false, 0.01)},
+       }},
       {"sgd_nesterov",
        [](Schedule lr) {
          return make_sgd(
              {.learning_rate = lr, .momentum = 0.9f, .nesterov = true});
-       },
-       ref_sgd(0.9, 0.0, true, 0.0)},
+       }},
       {"sgd_plain_decay",
        [](Schedule lr) {
          return make_sgd({.learning_rate = lr, .weight_decay = 0.1f});
-       },
-       ref_sgd(0.0, 0.0, false, 0.1)},
-      {"lion",
-       [](Schedule lr) { return make_lion({.learning_rate = lr}); },
-       ref_lion(0.9, 0.99, 0.0)},
+       }},
+      {"lion", [](Schedule lr) { return make_lion({.learning_rate = lr}); }},
       {"lion_decay",
        [](Schedule lr) {
          return make_lion({.learning_rate = lr, .weight_decay = 0.1f});
-       },
-       ref_lion(0.9, 0.99, 0.1)},
-      {"adafactor_relative_step",
-       [](Schedule) { return make_adafactor({}); },
-       ref_adafactor({.relative_step = true, .beta1 = 0.0, .wd = 0.0})},
+       }},
+      {"adafactor_relative_step", [](Schedule) { return make_adafactor({}); }},
       {"adafactor_lr_momentum_decay",
        [](Schedule lr) {
          return make_adafactor(
              {.learning_rate = lr, .beta1 = 0.9f, .weight_decay = 0.1f});
-       },
-       ref_adafactor({.relative_step = false, .beta1 = 0.9, .wd = 0.1})},
-      {"lamb",
-       [](Schedule lr) { return make_lamb({.learning_rate = lr}); },
-       ref_lamb(0.9, 0.999, 1e-6, 0.01)},
+       }},
+      {"lamb", [](Schedule lr) { return make_lamb({.learning_rate = lr}); }},
       {"lamb_no_decay",
        [](Schedule lr) {
          return make_lamb({.learning_rate = lr, .weight_decay = 0.0f});
-       },
-       ref_lamb(0.9, 0.999, 1e-6, 0.0)},
+       }},
       {"novograd",
-       [](Schedule lr) { return make_novograd({.learning_rate = lr}); },
-       ref_novograd(0.95, 0.98, 1e-8, 0.0)},
+       [](Schedule lr) { return make_novograd({.learning_rate = lr}); }},
       {"novograd_decay",
        [](Schedule lr) {
          return make_novograd({.learning_rate = lr, .weight_decay = 0.01f});
-       },
-       ref_novograd(0.95, 0.98, 1e-8, 0.01)},
+       }},
   };
 }
 
-// A decaying lr checks that the schedule is read at the pre-increment step.
-constexpr double kLr0 = 1e-2, kLr1 = 2e-3;
-constexpr int kLrSteps = 4;
 constexpr int kSteps = 5;
-
-double ref_lr(long step) {
-  return kLr0 + std::min<double>(step, kLrSteps) * (kLr1 - kLr0) / kLrSteps;
-}
 
 std::vector<mx::array> grads_at(const Tensors& data, int k) {
   std::vector<mx::array> grads;
@@ -367,73 +131,6 @@ std::vector<mx::array> grads_at(const Tensors& data, int k) {
 }
 
 class MoreOptimizers : public ::testing::TestWithParam<Case> {};
-
-TEST_P(MoreOptimizers, MatchesDoubleReferenceAfterFiveSteps) {
-  const auto& c = GetParam();
-  auto opt = c.make(linear_schedule(kLr0, kLr1, kLrSteps));
-  auto data = make_tensors(kSteps, 4321);
-  const size_t n = kShapes.size();
-
-  std::vector<mx::array> params;
-  std::vector<Slots> ref_state;
-  for (size_t i = 0; i < n; ++i) {
-    params.push_back(from_doubles(data.params[i], kShapes[i]));
-    ref_state.push_back(c.reference.init(kShapes[i]));
-  }
-  auto state = opt->init_state(params);
-  const size_t slots = ref_state[0].size();
-  ASSERT_EQ(state.size(), slots * n);
-  ASSERT_EQ(opt->state_names(std::vector<std::string>(n, "p")).size(),
-            state.size());
-
-  auto w = data.params;
-  for (int k = 0; k < kSteps; ++k) {
-    std::tie(params, state) =
-        opt->update(params, grads_at(data, k), state, step_array(k));
-    mx::eval(params);
-    mx::eval(state);
-    for (size_t i = 0; i < n; ++i) {
-      c.reference.step(
-          kShapes[i], w[i], ref_state[i], data.grads[k][i], ref_lr(k), k + 1);
-    }
-  }
-
-  for (size_t i = 0; i < n; ++i) {
-    EXPECT_EQ(params[i].shape(), kShapes[i]);
-    EXPECT_EQ(params[i].dtype(), mx::float32);
-    auto got_w = to_doubles(params[i]);
-    ASSERT_EQ(got_w.size(), w[i].size());
-    for (size_t j = 0; j < w[i].size(); ++j) {
-      // Relative 1e-6; weights that cancel towards 0 are compared against
-      // the parameters' scale (N(0, 1)), as in the AdamW test.
-      expect_close(got_w[j],
-                   w[i][j],
-                   1e-6,
-                   1.0,
-                   "w param " + std::to_string(i) + "[" + std::to_string(j) +
-                       "]");
-    }
-    for (size_t s = 0; s < slots; ++s) {
-      const auto& want = ref_state[i][s];
-      auto got = to_doubles(state[slots * i + s]);
-      ASSERT_EQ(got.size(), want.size()) << "slot " << s << " param " << i;
-      // State elements that cancel (momenta) are compared against the
-      // largest magnitude in their own tensor, float32 cancellation aside.
-      double scale = 0.0;
-      for (double x : want) {
-        scale = std::max(scale, std::abs(x));
-      }
-      for (size_t j = 0; j < want.size(); ++j) {
-        expect_close(got[j],
-                     want[j],
-                     1e-6,
-                     scale,
-                     "slot " + std::to_string(s) + " param " +
-                         std::to_string(i) + "[" + std::to_string(j) + "]");
-      }
-    }
-  }
-}
 
 TEST_P(MoreOptimizers, CompiledUpdateEqualsEager) {
   auto opt =

@@ -57,6 +57,10 @@ const std::vector<OptimizerSpec>& optimizer_specs();
 //! with_warmup are not listed: they take schedules, not numbers).
 const std::vector<ScheduleSpec>& schedule_specs();
 
+//! The row of optimizer `name`. Throws Error(invalid_config) for an unknown
+//! name, with a suggestion.
+const OptimizerSpec& optimizer_spec(const std::string& name);
+
 //! Builds optimizer `name` from JSON `params` (an object, or null for all
 //! defaults) and the learning-rate schedule `lr`. Throws
 //! Error(invalid_config) for an unknown name (with a suggestion), unknown
@@ -68,8 +72,9 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& name,
 //! Builds schedule `name` from JSON `params`, validated as make_optimizer's.
 Schedule make_schedule(const std::string& name, const nlohmann::json& params);
 
-//! {"optimizers": [...], "schedules": [...]}: names, papers, formulas and
-//! parameters (name, type, default, min, max, inclusiveness, help).
+//! {"optimizers": [...], "schedules": [...], "param_groups": {...}}: names,
+//! papers, formulas and parameters (name, type, default, min, max,
+//! inclusiveness, help), and the keys of a param_groups block.
 nlohmann::json optimizer_catalogue_json();
 
 //! Validates `params` against `specs` for "<what> '<owner>'" messages and

@@ -7,6 +7,7 @@
 #include "mlxt/core/error.h"
 #include "mlxt/core/suggest.h"
 #include "mlxt/optim/catalogue.h"
+#include "mlxt/optim/param_groups.h"
 
 namespace mlxt::optim {
 
@@ -205,11 +206,14 @@ ParamValues resolve_params(const std::string& owner,
   return values;
 }
 
+const OptimizerSpec& optimizer_spec(const std::string& name) {
+  return find_spec("make_optimizer", "optimizer", optimizer_specs(), name);
+}
+
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name,
                                           const nlohmann::json& params,
                                           Schedule lr) {
-  const auto& spec =
-      find_spec("make_optimizer", "optimizer", optimizer_specs(), name);
+  const auto& spec = optimizer_spec(name);
   return spec.build(resolve_params(name, spec.params, params), std::move(lr));
 }
 
@@ -233,7 +237,9 @@ nlohmann::json optimizer_catalogue_json() {
                          {"formula", s.formula},
                          {"parameters", params_json(s.params)}});
   }
-  return {{"optimizers", optimizers}, {"schedules", schedules}};
+  return {{"optimizers", optimizers},
+          {"schedules", schedules},
+          {"param_groups", param_groups_schema_json()}};
 }
 
 } // namespace mlxt::optim

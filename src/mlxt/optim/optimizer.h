@@ -79,6 +79,7 @@ struct LionOptions {
 //! Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"),
 //! MLX's formula: c = b1*m + (1-b1)*g; m <- b2*m + (1-b2)*g;
 //! w <- w(1 - lr*wd) - lr*sign(c). State per parameter: [m].
+//! optax.lion computes the same update (its weight_decay defaults to 1e-3).
 std::unique_ptr<Optimizer> make_lion(const LionOptions& options);
 
 struct AdafactorOptions {
@@ -104,6 +105,11 @@ struct AdafactorOptions {
 //! u <- alpha_t u; with beta1: m = b1 m + (1-b1) u, u <- m;
 //! w <- w - wd alpha_t w - u. State per parameter: [v_row, v_col, v] (the
 //! unused ones are scalar zeros), then [m] when beta1 > 0.
+//! optax.adafactor (min_dim_size_to_factor=1, momentum=beta1) differs in
+//! what cannot be configured: it factors the two largest axes, not the last
+//! two; it floors RMS(w) at a fixed 1e-3 rather than eps2; it adds
+//! weight_decay_rate * w after the momentum, not scaled by alpha_t; it has no
+//! relative step (pass rho_t as its schedule); it rounds beta2_t to float32.
 std::unique_ptr<Optimizer> make_adafactor(const AdafactorOptions& options);
 
 struct LambOptions {
@@ -119,6 +125,7 @@ struct LambOptions {
 //! m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; u = (m/(1-b1^t)) /
 //! (sqrt(v/(1-b2^t)) + eps) + wd w; trust = ||w|| / ||u|| (1 when either
 //! norm is 0); w <- w - lr trust u. State per parameter: [m, v].
+//! optax.lamb with eps_root=0 computes the same update.
 std::unique_ptr<Optimizer> make_lamb(const LambOptions& options);
 
 struct NovoGradOptions {
@@ -133,7 +140,9 @@ struct NovoGradOptions {
 //! Layer-wise Adaptive Moments for Training of Deep Networks"), per parameter
 //! tensor: v = ||g||^2 at the first step, then v = b2 v + (1-b2) ||g||^2;
 //! m = b1 m + (g/(sqrt(v)+eps) + wd w); w <- w - lr m.
-//! State per parameter: [m, v] with v a float32 scalar.
+//! State per parameter: [m, v] with v a float32 scalar. optax.novograd with
+//! eps_root=0 computes the same update (its defaults differ: b1 0.9, b2
+//! 0.25, eps 1e-6).
 std::unique_ptr<Optimizer> make_novograd(const NovoGradOptions& options);
 
 //! Scales `grads` so their global L2 norm is at most `max_norm`:
