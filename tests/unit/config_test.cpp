@@ -430,6 +430,23 @@ TEST(TrainConfig, CatalogueOptimizersTakeTheirSettingsFromOptimizerConfig) {
       "optimizer_config.adafactor.decay_rate: must be");
 }
 
+TEST(TrainConfig, ParamGroupsAreKeptAsGivenAndTheirMembersChecked) {
+  TempDir dir;
+  TrainConfig c = load_yaml(dir,
+                            minimal_yaml("param_groups:\n"
+                                         "  weight_decay_exclude: [bias, norm]\n"
+                                         "  groups:\n"
+                                         "    - {name: b, match: [lora_b], "
+                                         "lr_scale: 4}\n"));
+  EXPECT_EQ(c.param_groups["weight_decay_exclude"][1], "norm");
+  EXPECT_EQ(c.param_groups["groups"][0]["lr_scale"], 4);
+  EXPECT_EQ(train_config_from_json(c.to_json(), "round trip"), c);
+  EXPECT_MLXT_ERROR(
+      load_yaml(dir, minimal_yaml("param_groups:\n  exclude: [bias]\n")),
+      invalid_config,
+      "param_groups: unknown member 'exclude'");
+}
+
 TEST(TrainConfigErrors, SameSettingTwiceAndAlphaScaleConflict) {
   TempDir dir;
   EXPECT_MLXT_ERROR(

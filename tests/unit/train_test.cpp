@@ -199,7 +199,7 @@ TEST(OptimizerSetup, BuildsTheConfiguredCatalogueOptimizerAndSchedule) {
               optim::schedule_value(expected, step))
         << step;
   }
-  auto built = train::make_configured_optimizer(c, schedule);
+  auto built = train::make_configured_optimizer(c, schedule, {"w"});
   auto direct = optim::make_lion({.learning_rate = expected,
                                   .beta1 = 0.8f,
                                   .beta2 = 0.99f,

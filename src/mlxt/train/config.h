@@ -84,6 +84,10 @@ struct TrainConfig {
   // parameter name (mlx-lm's optimizer_config.<name> blocks); parameters not
   // given take the catalogue's defaults.
   std::map<std::string, std::map<std::string, nlohmann::json>> optimizer_params;
+  // Per-parameter-group settings (optim/param_groups.h): weight-decay
+  // exclusions and groups with their own learning rate or optimizer
+  // parameters. Null: one group.
+  nlohmann::json param_groups;
   std::optional<LrSchedule> lr_schedule;
   std::optional<double> max_grad_norm; // clip by global norm when set
 

@@ -497,6 +497,22 @@ std::vector<KeySpec> build_keys() {
       "optimizer_config.adamw.bias_correction", bias_correction, "adamw"));
 
   add_catalogue_optimizer_keys(add);
+  KeySpec param_groups = field("param_groups",
+                               T::object,
+                               MLXT_FIELD(param_groups),
+                               "parameter groups: weight_decay_exclude "
+                               "patterns and groups [{name, match, lr_scale "
+                               "or lr, optimizer settings}]");
+  param_groups.extra = [](const json& v) -> std::optional<std::string> {
+    for (const auto& [key, _] : v.items()) {
+      if (key != "weight_decay_exclude" && key != "groups") {
+        return "unknown member '" + key +
+               "' (allowed: weight_decay_exclude, groups)";
+      }
+    }
+    return std::nullopt;
+  };
+  add(std::move(param_groups));
 
   KeySpec lr_schedule = section(
       "lr_schedule", "learning-rate schedule; none: constant learning_rate");

@@ -70,7 +70,14 @@ public:
           continue;
         }
         accepted_[path] = &value;
-        check_object(value, path);
+        if (key->role == KeyRole::section) {
+          check_object(value, path);
+        } else if (key->extra) {
+          // A free-form object field: its own rule checks the members.
+          if (auto complaint = key->extra(value)) {
+            report(path, *complaint);
+          }
+        }
         continue;
       }
       if (check_value(*key, value, path)) {

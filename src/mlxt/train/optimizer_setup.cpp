@@ -1,6 +1,7 @@
 #include "mlxt/train/optimizer_setup.h"
 
 #include "mlxt/optim/catalogue.h"
+#include "mlxt/optim/param_groups.h"
 
 namespace mlxt::train {
 
@@ -40,7 +41,9 @@ optim::Schedule make_learning_rate_schedule(const TrainConfig& c) {
 }
 
 std::unique_ptr<optim::Optimizer>
-make_configured_optimizer(const TrainConfig& c, optim::Schedule learning_rate) {
+make_configured_optimizer(const TrainConfig& c,
+                          optim::Schedule learning_rate,
+                          const std::vector<std::string>& param_names) {
   json params = json::object();
   std::string name = c.optimizer;
   if (name == "adam" || name == "adamw") {
@@ -56,7 +59,12 @@ make_configured_optimizer(const TrainConfig& c, optim::Schedule learning_rate) {
       params[key] = value;
     }
   }
-  return optim::make_optimizer(name, params, std::move(learning_rate));
+  return optim::make_grouped_optimizer(name,
+                                       params,
+                                       std::move(learning_rate),
+                                       c.param_groups,
+                                       param_names,
+                                       c.learning_rate);
 }
 
 } // namespace mlxt::train

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "mlxt/optim/optimizer.h"
 #include "mlxt/optim/schedule.h"
@@ -15,11 +17,14 @@ namespace mlxt::train {
 //! or a constant learning_rate when there is none.
 optim::Schedule make_learning_rate_schedule(const TrainConfig& config);
 
-//! `config.optimizer` with its settings: adam/adamw from the top-level
-//! betas, eps, weight_decay and bias_correction (adam: no weight decay), the
-//! others from optimizer_params over the catalogue's defaults.
+//! `config.optimizer` with its settings over `param_names` (the trainable
+//! parameters, in the step's order): adam/adamw from the top-level betas,
+//! eps, weight_decay and bias_correction (adam: no weight decay), the others
+//! from optimizer_params over the catalogue's defaults; param_groups split
+//! them into groups (Error(invalid_config) naming the param_groups key).
 std::unique_ptr<optim::Optimizer>
 make_configured_optimizer(const TrainConfig& config,
-                          optim::Schedule learning_rate);
+                          optim::Schedule learning_rate,
+                          const std::vector<std::string>& param_names);
 
 } // namespace mlxt::train

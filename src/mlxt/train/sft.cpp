@@ -106,7 +106,8 @@ run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
 
   // Built once: the optimizer traces it and reports read it on the host.
   const optim::Schedule lr_schedule = make_learning_rate_schedule(c);
-  auto optimizer = make_configured_optimizer(c, lr_schedule);
+  auto optimizer =
+      make_configured_optimizer(c, lr_schedule, param_names(split.trainable));
 
   nn::ForwardContext forward;
   forward.compute_dtype = dtype;
