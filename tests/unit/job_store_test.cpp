@@ -93,8 +93,7 @@ TEST(MetricsTail, ReadsOnlyCompleteLinesAndSummarisesProgress) {
   auto records = mlxt::jobs::read_metrics(dir / "m.jsonl", offset);
   ASSERT_EQ(records.size(), 3u);
   // The torn last line is read once it is complete.
-  write_file(dir / "m.jsonl",
-             read_file(dir / "m.jsonl") + "ss\":2.0}\n");
+  write_file(dir / "m.jsonl", read_file(dir / "m.jsonl") + "ss\":2.0}\n");
   auto more = mlxt::jobs::read_metrics(dir / "m.jsonl", offset);
   ASSERT_EQ(more.size(), 1u);
   EXPECT_EQ(more[0]["step"], 10);
@@ -105,11 +104,19 @@ TEST(MetricsTail, ReadsOnlyCompleteLinesAndSummarisesProgress) {
   EXPECT_DOUBLE_EQ(p["fraction"].get<double>(), 0.25);
   EXPECT_EQ(p["latest_train"]["loss"], 2.0);
   EXPECT_EQ(p["latest_eval"]["val_loss"], 2.5);
-  // Steps 5..10 (6 steps) in 10 s, 30 steps left.
-  EXPECT_NEAR(p["eta_seconds"].get<double>(), 30 * 10.0 / 6, 1e-9);
-  EXPECT_TRUE(mlxt::jobs::progress_summary(records, 40, 0.0, 110.0)
+  // 10 steps in 10 s, 30 steps left.
+  EXPECT_NEAR(p["eta_seconds"].get<double>(), 30.0, 1e-9);
+  // After a resume (a second "start"), only the new steps give the rate.
+  records.push_back({{"event", "start"}});
+  records.push_back({{"event", "train"}, {"step", 12}});
+  EXPECT_NEAR(mlxt::jobs::progress_summary(records, 40, 100.0, 110.0)
                   ["eta_seconds"]
-                      .is_null());
+                      .get<double>(),
+              10.0 / 2 * 28,
+              1e-9);
+  EXPECT_TRUE(
+      mlxt::jobs::progress_summary(records, 40, 0.0, 110.0)["eta_seconds"]
+          .is_null());
 }
 
 TEST(ConfinePath, KeepsPathsInsideTheRootsAndRefusesTheRest) {
@@ -123,13 +130,13 @@ TEST(ConfinePath, KeepsPathsInsideTheRootsAndRefusesTheRest) {
   EXPECT_EQ(mlxt::server::confine_path("models/new/../m", roots, "model"),
             roots[0] / "models/m");
   for (const std::string& bad : {std::string("../outside"),
-                                std::string("models/../../outside"),
-                                (dir / "outside").string(),
-                                std::string("/etc/passwd"),
-                                std::string("link-out/file"),
-                                std::string("link-out"),
-                                std::string("a\0b", 3),
-                                std::string("")}) {
+                                 std::string("models/../../outside"),
+                                 (dir / "outside").string(),
+                                 std::string("/etc/passwd"),
+                                 std::string("link-out/file"),
+                                 std::string("link-out"),
+                                 std::string("a\0b", 3),
+                                 std::string("")}) {
     try {
       mlxt::server::confine_path(bad, roots, "model");
       ADD_FAILURE() << "accepted " << bad;
@@ -142,17 +149,17 @@ TEST(ConfinePath, KeepsPathsInsideTheRootsAndRefusesTheRest) {
 
 TEST(SseParser, SplitsEventsAcrossChunks) {
   std::vector<std::pair<std::string, std::string>> seen;
-  mlxt::server::SseParser parser([&](const std::string& e,
-                                     const std::string& d) {
-    seen.emplace_back(e, d);
-    return e != "end";
-  });
+  mlxt::server::SseParser parser(
+      [&](const std::string& e, const std::string& d) {
+        seen.emplace_back(e, d);
+        return e != "end";
+      });
   EXPECT_TRUE(parser.feed("event: state\ndata: {\"a\":"));
   EXPECT_TRUE(parser.feed("1}\n\n: keep-alive\n\nevent: metrics\ndata: 2\n"));
   EXPECT_FALSE(parser.feed("\nevent: end\ndata: 3\n\nevent: x\ndata: 4\n\n"));
   ASSERT_EQ(seen.size(), 3u);
-  EXPECT_EQ(seen[0], std::make_pair(std::string("state"),
-                                    std::string("{\"a\":1}")));
+  EXPECT_EQ(seen[0],
+            std::make_pair(std::string("state"), std::string("{\"a\":1}")));
   EXPECT_EQ(seen[2].first, "end");
 }
 

@@ -26,10 +26,9 @@ void print(const server::ClientResponse& r, const Target& t) {
   }
   nlohmann::json body = r.json();
   if (r.status >= 400) {
-    const std::string message =
-        body.is_object() && body.contains("error")
-            ? body["error"].value("message", r.body)
-            : r.body;
+    const std::string message = body.is_object() && body.contains("error")
+                                    ? body["error"].value("message", r.body)
+                                    : r.body;
     fail(r.status == 404 ? ErrorCode::not_found : ErrorCode::invalid_config,
          "server answered " + std::to_string(r.status) + ": " + message);
   }
@@ -96,19 +95,24 @@ void add_jobs_command(CLI::App& app) {
     print(c.post("/v1/jobs", body), *t);
   });
   add_id_verb(jobs, t, "show", "A job with progress", "GET", "/v1/jobs", "");
-  add_id_verb(jobs, t, "stop", "Stop a job (it checkpoints)", "POST",
-              "/v1/jobs", "/stop");
-  add_id_verb(jobs, t, "resume", "Resume a job", "POST", "/v1/jobs",
-              "/resume");
-  add_id_verb(jobs, t, "delete", "Delete a finished job", "DELETE",
-              "/v1/jobs", "");
-  add_id_verb(jobs, t, "logs", "The trainer's log", "GET", "/v1/jobs",
-              "/logs");
+  add_id_verb(jobs,
+              t,
+              "stop",
+              "Stop a job (it checkpoints)",
+              "POST",
+              "/v1/jobs",
+              "/stop");
+  add_id_verb(jobs, t, "resume", "Resume a job", "POST", "/v1/jobs", "/resume");
+  add_id_verb(
+      jobs, t, "delete", "Delete a finished job", "DELETE", "/v1/jobs", "");
+  add_id_verb(jobs, t, "logs", "The trainer's log", "GET", "/v1/jobs", "/logs");
 
   auto p = std::make_shared<Target>();
-  auto* pipelines = add_group(
-      app, "pipelines", "Manage the pipelines of a running `mlxt serve`",
-      8600, p);
+  auto* pipelines = add_group(app,
+                              "pipelines",
+                              "Manage the pipelines of a running `mlxt serve`",
+                              8600,
+                              p);
   pipelines->add_subcommand("list", "List pipelines")->callback([=] {
     server::HttpClient c(p->host, p->port, p->token);
     print(c.get("/v1/pipelines"), *p);
@@ -117,11 +121,21 @@ void add_jobs_command(CLI::App& app) {
     server::HttpClient c(p->host, p->port, p->token);
     print(c.get("/v1/templates"), *p);
   });
-  add_id_verb(pipelines, p, "show", "A pipeline with stage progress", "GET",
-              "/v1/pipelines", "");
+  add_id_verb(pipelines,
+              p,
+              "show",
+              "A pipeline with stage progress",
+              "GET",
+              "/v1/pipelines",
+              "");
   for (const char* verb : {"run", "stop", "resume"}) {
-    add_id_verb(pipelines, p, verb, std::string(verb) + " a pipeline", "POST",
-                "/v1/pipelines", std::string("/") + verb);
+    add_id_verb(pipelines,
+                p,
+                verb,
+                std::string(verb) + " a pipeline",
+                "POST",
+                "/v1/pipelines",
+                std::string("/") + verb);
   }
 }
 

@@ -48,27 +48,34 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--host", o->host, "Address to listen on")
       ->capture_default_str();
-  cmd->add_option("--framework-port", o->framework_port,
+  cmd->add_option("--framework-port",
+                  o->framework_port,
                   "Training Framework API port (0: any free port)")
       ->capture_default_str();
-  cmd->add_option("--platform-port", o->platform_port,
+  cmd->add_option("--platform-port",
+                  o->platform_port,
                   "Unified Training Platform API port (0: any free port)")
       ->capture_default_str();
-  cmd->add_option("--max-concurrent-jobs", o->max_concurrent_jobs,
-                  "Training jobs running at once")
+  cmd->add_option("--max-concurrent-jobs",
+                  o->max_concurrent_jobs,
+                  "Training jobs running at once (0: jobs queue, none start)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--api-token", o->token,
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--api-token",
+                  o->token,
                   "Require this token on every request (env MLXT_API_TOKEN)")
       ->envname("MLXT_API_TOKEN");
-  cmd->add_flag("--generate-token", *generate,
+  cmd->add_flag("--generate-token",
+                *generate,
                 "Generate a token into <data-dir>/api_token (mode 0600)");
-  cmd->add_option("--allow-host", o->allowed_hosts,
+  cmd->add_option("--allow-host",
+                  o->allowed_hosts,
                   "Host header names accepted besides loopback names");
-  cmd->add_option("--allow-root", *allow_roots,
+  cmd->add_option("--allow-root",
+                  *allow_roots,
                   "Folders requests may name besides the data directory");
-  cmd->add_option("--max-body-bytes", o->max_body_bytes,
-                  "Largest request body accepted")
+  cmd->add_option(
+         "--max-body-bytes", o->max_body_bytes, "Largest request body accepted")
       ->capture_default_str();
   cmd->callback([o, generate, allow_roots] {
     for (const auto& r : *allow_roots) {

@@ -81,10 +81,9 @@ Job Engine::submit(train::TrainConfig config,
   Job job;
   job.id = new_id("job");
   job.run_dir = (options_.data_dir / "runs" / job.id).string();
-  job.output_dir =
-      (fs::path(job.run_dir) /
-       (config.fine_tune_type == "full" ? "model" : "adapters"))
-          .string();
+  job.output_dir = (fs::path(job.run_dir) /
+                    (config.fine_tune_type == "full" ? "model" : "adapters"))
+                       .string();
   config.runs_dir = (options_.data_dir / "runs").string();
   config.run_id = job.id;
   config.adapter_path = job.output_dir;
@@ -154,8 +153,10 @@ Job Engine::resume(const std::string& id) {
     // A trainer left running by a previous server still owns the run folder.
     if (job.pid > 0 && process_running_with(job.pid, job.run_dir)) {
       fail(ErrorCode::conflict,
-           "job \"" + id + "\": the trainer started by a previous server (pid " +
-               std::to_string(job.pid) + ") is still writing its checkpoint; "
+           "job \"" + id +
+               "\": the trainer started by a previous server (pid " +
+               std::to_string(job.pid) +
+               ") is still writing its checkpoint; "
                "try again when it has exited");
     }
     job.state = JobState::queued;
@@ -286,8 +287,7 @@ std::vector<Job> Engine::tick() {
     auto job = store_.job(it->first);
     it = children_.erase(it);
     if (job) {
-      ended.push_back(
-          finish(*job, end->exit_status.value_or(-1), end->signal));
+      ended.push_back(finish(*job, end->exit_status.value_or(-1), end->signal));
     }
   }
   if (!shutting_down_) {
@@ -295,8 +295,7 @@ std::vector<Job> Engine::tick() {
         options_.max_concurrent - static_cast<int>(children_.size());
     if (free_slots > 0) {
       for (Job& job :
-           store_.jobs({.state = JobState::queued, .limit = free_slots})
-               .jobs) {
+           store_.jobs({.state = JobState::queued, .limit = free_slots}).jobs) {
         start(std::move(job));
       }
     }
@@ -344,8 +343,7 @@ Job Engine::finish(Job job, int exit_status, std::optional<int> signal) {
     job.reason = requested ? "stopped on request at a checkpoint"
                            : "stopped at a checkpoint by a signal from "
                              "outside the server";
-  } else if (signal && requested &&
-             (*signal == SIGTERM || *signal == SIGINT)) {
+  } else if (signal && requested && (*signal == SIGTERM || *signal == SIGINT)) {
     job.state = JobState::stopped;
     job.reason = "stopped on request by " + signal_name(*signal) +
                  " before a checkpoint was written";
@@ -357,8 +355,8 @@ Job Engine::finish(Job job, int exit_status, std::optional<int> signal) {
     }
   } else {
     job.state = JobState::failed;
-    job.reason = "the trainer exited with status " +
-                 std::to_string(exit_status);
+    job.reason =
+        "the trainer exited with status " + std::to_string(exit_status);
     if (std::string last = last_log_line(fs::path(job.run_dir) / "train.log");
         !last.empty()) {
       job.reason += ": " + last;

@@ -30,7 +30,7 @@ namespace mlxt::jobs {
 struct EngineOptions {
   std::filesystem::path data_dir; // jobs.db and runs/<id>/ live here
   std::filesystem::path trainer;  // the `mlxt` binary
-  int max_concurrent = 1;         // training jobs running at once
+  int max_concurrent = 1;         // trainers at once; 0: queue only
 };
 
 class Engine {

@@ -35,10 +35,10 @@ bool is_resumable(JobState state);
 struct Job {
   std::string id;
   JobState state = JobState::queued;
-  nlohmann::json config;   // the resolved training config (TrainConfig)
-  std::string run_dir;     // <data>/runs/<id>; metrics.jsonl, train.log
-  std::string output_dir;  // adapters or the full model folder
-  std::string reason;      // why it failed, stopped or was interrupted
+  nlohmann::json config;  // the resolved training config (TrainConfig)
+  std::string run_dir;    // <data>/runs/<id>; metrics.jsonl, train.log
+  std::string output_dir; // adapters or the full model folder
+  std::string reason;     // why it failed, stopped or was interrupted
   std::optional<int> exit_status;
   std::optional<int> signal; // the signal that ended the process
   long pid = 0;              // of the running trainer, 0 when none

@@ -36,27 +36,24 @@ nlohmann::json progress_summary(const std::vector<nlohmann::json>& records,
   nlohmann::json latest_train = nullptr;
   nlohmann::json latest_eval = nullptr;
   int step = 0;
-  // The step at which the current start began: a resumed run reports steps
-  // from its checkpoint on, and only those count towards the rate.
-  int first_step = -1;
+  // Steps reported before the latest "start" record were done by an earlier
+  // trainer (a resumed run continues from them): only later ones give the
+  // current trainer's rate.
+  int base = 0;
   for (const auto& r : records) {
     const std::string event = r.value("event", "");
     if (event == "start") {
-      first_step = -1;
+      base = step;
     } else if (event == "train") {
       latest_train = r;
       step = r.value("step", step);
-      if (first_step < 0) {
-        first_step = step;
-      }
     } else if (event == "eval") {
       latest_eval = r;
     }
   }
   nlohmann::json eta = nullptr;
-  const int done_this_start = first_step < 0 ? 0 : step - first_step + 1;
-  if (running_since > 0 && done_this_start > 0 && step < total_steps) {
-    const double per_step = (now - running_since) / done_this_start;
+  if (running_since > 0 && step > base && step < total_steps) {
+    const double per_step = (now - running_since) / (step - base);
     eta = per_step * (total_steps - step);
   }
   return {{"step", step},

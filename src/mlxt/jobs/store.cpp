@@ -13,8 +13,7 @@ class Statement {
 public:
   Statement(sqlite3* db, const std::string& sql, const std::string& file)
       : db_(db), file_(file) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
       fail(ErrorCode::internal,
            std::string("job store: cannot prepare \"") + sql +
                "\": " + sqlite3_errmsg(db),
@@ -98,8 +97,7 @@ Store::~Store() {
 
 void Store::exec(const std::string& sql) {
   char* message = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) !=
-      SQLITE_OK) {
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     std::string why = message ? message : "unknown error";
     sqlite3_free(message);
     fail(ErrorCode::io,

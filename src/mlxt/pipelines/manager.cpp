@@ -20,9 +20,8 @@ std::string stage_label(size_t index, const std::string& name) {
 }
 
 // Validates one stage; appends its problems to `problems`.
-StageSpec parse_stage(const json& s,
-                      size_t index,
-                      std::vector<std::string>& problems) {
+StageSpec
+parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
   StageSpec stage;
   if (!s.is_object()) {
     problems.push_back(stage_label(index, "") + ": must be an object");
@@ -65,8 +64,8 @@ StageSpec parse_stage(const json& s,
   // Validate the config as it will run; the model path is checked when the
   // stage starts (a previous stage's output does not exist yet).
   json probe = stage.config;
-  probe["model"] = stage.input_model.empty() ? "(previous stage output)"
-                                             : stage.input_model;
+  probe["model"] =
+      stage.input_model.empty() ? "(previous stage output)" : stage.input_model;
   try {
     train::train_config_from_json(probe, label + ".config");
   } catch (const Error& e) {
@@ -228,8 +227,9 @@ void Manager::start_stage(json& p, int index) {
         }
       }
       train::TrainConfig c = train::train_config_from_json(
-          config, "pipeline " + p["id"].get<std::string>() + " stage " +
-                      std::to_string(index));
+          config,
+          "pipeline " + p["id"].get<std::string>() + " stage " +
+              std::to_string(index));
       jobs::Job job = engine_.submit(c, p["id"], index);
       stage["job_id"] = job.id;
       stage["state"] = jobs::job_state_name(job.state);

@@ -21,9 +21,9 @@ namespace mlxt::pipelines {
 
 struct StageSpec {
   std::string name;
-  std::string method;         // a stage type (stages.h)
-  nlohmann::json config;      // the training config, without the input model
-  std::string input_model;    // a model folder; empty: the previous output
+  std::string method;      // a stage type (stages.h)
+  nlohmann::json config;   // the training config, without the input model
+  std::string input_model; // a model folder; empty: the previous output
 };
 
 struct PipelineSpec {

@@ -12,7 +12,9 @@ const char* kNoTrainer = "no trainer for this method exists in this build "
 const std::vector<StageType>& stage_types() {
   static const std::vector<StageType> types = {
       {"sft", "supervised fine-tuning (full or LoRA)", true, ""},
-      {"distillation", "knowledge distillation from a teacher", false,
+      {"distillation",
+       "knowledge distillation from a teacher",
+       false,
        kNoTrainer},
       {"dpo", "direct preference optimisation", false, kNoTrainer},
       {"reward", "reward-model training", false, kNoTrainer},

@@ -20,10 +20,10 @@ void RequestStats::record(const std::string& listener,
                           const std::string& route,
                           int status,
                           double seconds) {
-  const std::string labels =
-      "listener=\"" + listener + "\",method=\"" + method + "\",route=\"" +
-      (route.empty() ? "unmatched" : route) + "\",status=\"" +
-      std::to_string(status) + "\"";
+  const std::string labels = "listener=\"" + listener + "\",method=\"" +
+                             method + "\",route=\"" +
+                             (route.empty() ? "unmatched" : route) +
+                             "\",status=\"" + std::to_string(status) + "\"";
   std::lock_guard lock(mutex_);
   Entry& e = entries_[labels];
   e.count += 1;
@@ -95,12 +95,14 @@ json openapi_document(const std::string& title,
 std::vector<Route> common_routes(AppContext& app,
                                  std::shared_ptr<const json> openapi) {
   return {
-      {"GET", "/health", "Status, uptime and job counts",
+      {"GET",
+       "/health",
+       "Status, uptime and job counts",
        [&app](const Request&) {
-         const double uptime = std::chrono::duration<double>(
-                                   std::chrono::steady_clock::now() -
-                                   app.started)
-                                   .count();
+         const double uptime =
+             std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           app.started)
+                 .count();
          return Response::json(
              {{"status", "ok"},
               {"uptime_seconds", uptime},
@@ -108,20 +110,28 @@ std::vector<Route> common_routes(AppContext& app,
               {"store", {{"journal_mode", app.engine.store().journal_mode()}}},
               {"data_dir", app.roots.at(0).string()}});
        }},
-      {"GET", "/health/live", "The process answers",
-       [](const Request&) { return Response::json({{"status", "alive"}}); }},
-      {"GET", "/health/ready", "The store answers and the trainer exists",
+      {"GET",
+       "/health/live",
+       "The process answers",
+       [](const Request&) {
+         return Response::json({{"status", "alive"}});
+       }},
+      {"GET",
+       "/health/ready",
+       "The store answers and the trainer exists",
        [&app](const Request&) {
          const bool store = app.engine.store().journal_mode() == "wal";
          const bool trainer =
              access(app.engine.options().trainer.c_str(), X_OK) == 0;
-         return Response::json({{"status", store && trainer ? "ready"
-                                                            : "not_ready"},
-                                {"store", store},
-                                {"trainer", trainer}},
-                               store && trainer ? 200 : 503);
+         return Response::json(
+             {{"status", store && trainer ? "ready" : "not_ready"},
+              {"store", store},
+              {"trainer", trainer}},
+             store && trainer ? 200 : 503);
        }},
-      {"GET", "/metrics", "Prometheus metrics",
+      {"GET",
+       "/metrics",
+       "Prometheus metrics",
        [&app](const Request&) {
          std::ostringstream out;
          out << "# HELP mlxt_jobs Jobs by state.\n# TYPE mlxt_jobs gauge\n";
@@ -134,8 +144,8 @@ std::vector<Route> common_routes(AppContext& app,
          out << "# HELP mlxt_uptime_seconds Seconds since the server "
                 "started.\n# TYPE mlxt_uptime_seconds gauge\n"
                 "mlxt_uptime_seconds "
-             << std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - app.started)
+             << std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                              app.started)
                     .count()
              << "\n";
          out << app.stats.prometheus();
@@ -144,7 +154,9 @@ std::vector<Route> common_routes(AppContext& app,
          r.body = out.str();
          return r;
        }},
-      {"GET", "/openapi.json", "This API's OpenAPI 3 description",
+      {"GET",
+       "/openapi.json",
+       "This API's OpenAPI 3 description",
        [openapi](const Request&) { return Response::json(*openapi); }},
   };
 }
@@ -210,23 +222,20 @@ void serve(ServeOptions o) {
                        .trainer = o.trainer,
                        .max_concurrent = o.max_concurrent_jobs});
   pipelines::Manager pipelines(engine);
-  AppContext app{.options = o,
-                 .roots = roots,
-                 .engine = engine,
-                 .pipelines = pipelines};
+  AppContext app{
+      .options = o, .roots = roots, .engine = engine, .pipelines = pipelines};
   auto listener_options = [&](const std::string& name, int port) {
-    return HttpOptions{
-        .host = o.host,
-        .port = port,
-        .token = o.token,
-        .allowed_hosts = o.allowed_hosts,
-        .max_body_bytes = o.max_body_bytes,
-        .on_response = [&app, name](const std::string& method,
-                                    const std::string& route,
-                                    int status,
-                                    double seconds) {
-          app.stats.record(name, method, route, status, seconds);
-        }};
+    return HttpOptions{.host = o.host,
+                       .port = port,
+                       .token = o.token,
+                       .allowed_hosts = o.allowed_hosts,
+                       .max_body_bytes = o.max_body_bytes,
+                       .on_response = [&app, name](const std::string& method,
+                                                   const std::string& route,
+                                                   int status,
+                                                   double seconds) {
+                         app.stats.record(name, method, route, status, seconds);
+                       }};
   };
   HttpServer framework(listener_options("framework", o.framework_port),
                        framework_routes(app));
@@ -243,8 +252,8 @@ void serve(ServeOptions o) {
 
   int received = 0;
   sigwait(&signals, &received);
-  std::cout << "mlxt serve: " << sigabbrev_np(received)
-            << " received, stopping" << std::endl;
+  std::cout << "mlxt serve: " << sigabbrev_np(received) << " received, stopping"
+            << std::endl;
   app.stopping = true;
   framework.stop();
   platform.stop();

@@ -70,8 +70,8 @@ std::vector<Route> framework_routes(AppContext& app);
 std::vector<Route> platform_routes(AppContext& app);
 //! Health, metrics and the OpenAPI document `openapi` (filled in once the
 //! listener's table is complete), served by both listeners.
-std::vector<Route>
-common_routes(AppContext& app, std::shared_ptr<const nlohmann::json> openapi);
+std::vector<Route> common_routes(AppContext& app,
+                                 std::shared_ptr<const nlohmann::json> openapi);
 
 //! {"openapi": "3.0.3", ...} describing `routes`.
 nlohmann::json openapi_document(const std::string& title,

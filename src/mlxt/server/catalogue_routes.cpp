@@ -34,11 +34,10 @@ Response validate_optimizer(const Request& r) {
     // make_optimizer names the unknown optimizer with a suggestion.
     optim::make_optimizer(name, params, optim::constant_schedule(0.0f));
   }
-  out["optimizer"] = {
-      {"name", name},
-      {"params",
-       optim::resolve_params("optimizer '" + name + "'", spec->params,
-                             params)}};
+  out["optimizer"] = {{"name", name},
+                      {"params",
+                       optim::resolve_params(
+                           "optimizer '" + name + "'", spec->params, params)}};
   if (body.contains("schedule")) {
     const json& s = body["schedule"];
     const std::string schedule = s.value("name", "");
@@ -46,10 +45,11 @@ Response validate_optimizer(const Request& r) {
     optim::make_schedule(schedule, sparams);
     for (const auto& ss : optim::schedule_specs()) {
       if (ss.name == schedule) {
-        out["schedule"] = {
-            {"name", schedule},
-            {"params", optim::resolve_params("schedule '" + schedule + "'",
-                                             ss.params, sparams)}};
+        out["schedule"] = {{"name", schedule},
+                           {"params",
+                            optim::resolve_params("schedule '" + schedule + "'",
+                                                  ss.params,
+                                                  sparams)}};
       }
     }
   }
@@ -109,8 +109,8 @@ Response list_models(AppContext& app) {
       models.push_back(describe_model(entry.path()));
     } catch (const Error& e) {
       // One broken folder does not hide the others.
-      problems.push_back({{"path", entry.path().string()},
-                          {"error", e.what()}});
+      problems.push_back(
+          {{"path", entry.path().string()}, {"error", e.what()}});
     }
   }
   return Response::json(
@@ -121,15 +121,18 @@ Response list_models(AppContext& app) {
 
 std::vector<Route> catalogue_routes(AppContext& app) {
   return {
-      {"GET", "/v1/optimizers",
+      {"GET",
+       "/v1/optimizers",
        "The optimizer and learning-rate schedule catalogue",
        [](const Request&) {
          return Response::json(optim::optimizer_catalogue_json());
        }},
-      {"POST", "/v1/optimizers/validate",
+      {"POST",
+       "/v1/optimizers/validate",
        "Validate an optimizer (and schedule) block against the catalogue",
        validate_optimizer},
-      {"GET", "/v1/models",
+      {"GET",
+       "/v1/models",
        "Local models under <data-dir>/models: architecture, parameters, "
        "dtype, quantization",
        [&app](const Request&) { return list_models(app); }},

@@ -12,7 +12,7 @@
 namespace mlxt::server {
 
 struct ClientResponse {
-  int status = 0;   // 0 when no response came (see body for why)
+  int status = 0; // 0 when no response came (see body for why)
   std::string body;
   std::string content_type;
 
@@ -37,8 +37,9 @@ public:
   ClientResponse del(const std::string& path);
   //! GET `path`, handing the body to `on_chunk` as it arrives; stops when
   //! on_chunk returns false or the server ends the body.
-  ClientResponse stream(const std::string& path,
-                        const std::function<bool(const std::string&)>& on_chunk);
+  ClientResponse
+  stream(const std::string& path,
+         const std::function<bool(const std::string&)>& on_chunk);
 
 private:
   struct Impl;

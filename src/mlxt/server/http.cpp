@@ -92,8 +92,7 @@ Response error_body(int status,
                     const std::string& message,
                     nlohmann::json details) {
   return Response::json(
-      {{"error",
-        {{"code", code}, {"message", message}, {"details", details}}}},
+      {{"error", {{"code", code}, {"message", message}, {"details", details}}}},
       status);
 }
 
@@ -119,8 +118,8 @@ std::string header(const std::multimap<std::string, std::string>& headers,
 std::string host_name(const std::string& value) {
   if (value.starts_with("[")) {
     auto close = value.find(']');
-    return lower(value.substr(1, close == std::string::npos ? std::string::npos
-                                                            : close - 1));
+    return lower(value.substr(
+        1, close == std::string::npos ? std::string::npos : close - 1));
   }
   return lower(value.substr(0, value.find(':')));
 }
@@ -137,9 +136,8 @@ nlohmann::json Request::json() const {
     throw HttpError{400, "malformed_json", "the request body is not JSON"};
   }
   if (!parsed.is_object()) {
-    throw HttpError{400,
-                    "malformed_json",
-                    "the request body must be a JSON object"};
+    throw HttpError{
+        400, "malformed_json", "the request body must be a JSON object"};
   }
   return parsed;
 }
@@ -227,8 +225,7 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(HttpOptions options, std::vector<Route> routes)
-    : options_(std::move(options)),
-      routes_(std::move(routes)),
+    : options_(std::move(options)), routes_(std::move(routes)),
       impl_(std::make_unique<Impl>()) {
   auto& s = impl_->server;
   s.set_payload_max_length(options_.max_body_bytes);
@@ -250,11 +247,10 @@ HttpServer::HttpServer(HttpOptions options, std::vector<Route> routes)
     if (out.stream) {
       auto stream = std::move(out.stream);
       res.set_chunked_content_provider(
-          out.content_type,
-          [stream](size_t, httplib::DataSink& sink) {
+          out.content_type, [stream](size_t, httplib::DataSink& sink) {
             stream([&sink](const std::string& chunk) {
-              return sink.is_writable() && sink.write(chunk.data(),
-                                                      chunk.size());
+              return sink.is_writable() &&
+                     sink.write(chunk.data(), chunk.size());
             });
             sink.done();
             return true;
@@ -337,9 +333,10 @@ HttpServer::dispatch(Request request,
   return response;
 }
 
-Response HttpServer::route(Request& request,
-                           const std::multimap<std::string, std::string>& headers,
-                           std::string& pattern) {
+Response
+HttpServer::route(Request& request,
+                  const std::multimap<std::string, std::string>& headers,
+                  std::string& pattern) {
   try {
     if (!options_.token.empty()) {
       std::string given = header(headers, "authorization");
@@ -359,17 +356,18 @@ Response HttpServer::route(Request& request,
     // foreign name; only names this server answers to are accepted.
     const std::string host = host_name(header(headers, "host"));
     const bool wildcard = options_.host == "0.0.0.0" || options_.host == "::";
-    const bool allowed =
-        is_loopback_host(host) || host == lower(options_.host) ||
-        (wildcard && !options_.token.empty()) ||
-        std::find(options_.allowed_hosts.begin(),
-                  options_.allowed_hosts.end(),
-                  host) != options_.allowed_hosts.end();
+    const bool allowed = is_loopback_host(host) ||
+                         host == lower(options_.host) ||
+                         (wildcard && !options_.token.empty()) ||
+                         std::find(options_.allowed_hosts.begin(),
+                                   options_.allowed_hosts.end(),
+                                   host) != options_.allowed_hosts.end();
     if (!allowed) {
       throw HttpError{400,
                       "invalid_host",
-                      "Host \"" + host + "\" is not one this server answers "
-                                         "to (see --allow-host)"};
+                      "Host \"" + host +
+                          "\" is not one this server answers "
+                          "to (see --allow-host)"};
     }
     if (request.method != "GET" && !request.body.empty()) {
       const std::string type = lower(header(headers, "content-type"));

@@ -16,8 +16,8 @@
 namespace mlxt::server {
 
 struct Request {
-  std::string method;                       // "GET", "POST", "DELETE"
-  std::string path;                         // decoded, without the query
+  std::string method;                        // "GET", "POST", "DELETE"
+  std::string path;                          // decoded, without the query
   std::map<std::string, std::string> params; // from {name} in the pattern
   std::multimap<std::string, std::string> query;
   std::string body;

@@ -16,8 +16,8 @@ using nlohmann::json;
 namespace {
 
 // Keys the server sets itself: every job writes into its own run folder.
-constexpr const char* kServerOwnedKeys[] = {"runs_dir", "run_id",
-                                            "adapter_path", "progress_bar"};
+constexpr const char* kServerOwnedKeys[] = {
+    "runs_dir", "run_id", "adapter_path", "progress_bar"};
 
 jobs::Job require_job(AppContext& app, const Request& r) {
   auto job = app.engine.job(r.params.at("id"));
@@ -78,10 +78,10 @@ Response submit(AppContext& app, const Request& r) {
   config.model = confine_path(config.model, app.roots, "model").string();
   config.data = confine_path(config.data, app.roots, "data").string();
   if (!config.resume_adapter_file.empty()) {
-    config.resume_adapter_file =
-        confine_path(config.resume_adapter_file, app.roots,
-                     "resume_adapter_file")
-            .string();
+    config.resume_adapter_file = confine_path(config.resume_adapter_file,
+                                              app.roots,
+                                              "resume_adapter_file")
+                                     .string();
   }
   json j = app.engine.submit(config).to_json();
   j["ignored_keys"] = ignored;
@@ -190,7 +190,8 @@ Response events(AppContext& app, const Request& r) {
         return;
       }
       // Metrics lines are polled; state changes wake the wait at once.
-      version = engine->wait_for_change(version, std::chrono::milliseconds(250));
+      version =
+          engine->wait_for_change(version, std::chrono::milliseconds(250));
     }
   };
   return res;
@@ -248,38 +249,58 @@ std::vector<Route> job_routes(AppContext& app) {
     return [&app, f](const Request& r) { return f(app, r); };
   };
   return {
-      {"POST", "/v1/jobs", "Submit a training job (body: a training config)",
+      {"POST",
+       "/v1/jobs",
+       "Submit a training job (body: a training config)",
        bind(submit)},
-      {"GET", "/v1/jobs",
-       "List jobs (query: state, pipeline_id, limit, offset)", bind(list)},
-      {"GET", "/v1/jobs/{id}",
-       "A job: state, progress, latest metrics, ETA, artifacts", bind(show)},
-      {"DELETE", "/v1/jobs/{id}", "Delete a job that is not running",
+      {"GET",
+       "/v1/jobs",
+       "List jobs (query: state, pipeline_id, limit, offset)",
+       bind(list)},
+      {"GET",
+       "/v1/jobs/{id}",
+       "A job: state, progress, latest metrics, ETA, artifacts",
+       bind(show)},
+      {"DELETE",
+       "/v1/jobs/{id}",
+       "Delete a job that is not running",
        [&app](const Request& r) {
          app.engine.remove(r.params.at("id"));
          return Response::json({{"deleted", r.params.at("id")}});
        }},
-      {"GET", "/v1/jobs/{id}/metrics",
-       "Metrics records (query: event, offset)", bind(metrics)},
-      {"GET", "/v1/jobs/{id}/events",
-       "Live state and metrics as server-sent events", bind(events)},
-      {"GET", "/v1/jobs/{id}/logs", "The trainer's log (query: tail_bytes)",
+      {"GET",
+       "/v1/jobs/{id}/metrics",
+       "Metrics records (query: event, offset)",
+       bind(metrics)},
+      {"GET",
+       "/v1/jobs/{id}/events",
+       "Live state and metrics as server-sent events",
+       bind(events)},
+      {"GET",
+       "/v1/jobs/{id}/logs",
+       "The trainer's log (query: tail_bytes)",
        bind(logs)},
-      {"GET", "/v1/jobs/{id}/artifacts", "Files in the job's run folder",
+      {"GET",
+       "/v1/jobs/{id}/artifacts",
+       "Files in the job's run folder",
        bind(artifact_list)},
-      {"GET", "/v1/jobs/{id}/artifacts/{path*}", "One file of the run folder",
+      {"GET",
+       "/v1/jobs/{id}/artifacts/{path*}",
+       "One file of the run folder",
        bind(artifact_file)},
-      {"POST", "/v1/jobs/{id}/stop",
+      {"POST",
+       "/v1/jobs/{id}/stop",
        "Stop a job (the trainer checkpoints first)",
        [&app](const Request& r) {
          return Response::json(app.engine.stop(r.params.at("id")).to_json(),
                                202);
        }},
-      {"POST", "/v1/jobs/{id}/resume",
+      {"POST",
+       "/v1/jobs/{id}/resume",
        "Resume a stopped, failed or interrupted job from its checkpoint",
        [&app](const Request& r) {
-         return Response::json(
-             app.engine.resume(r.params.at("id")).to_json(), 202);
+         return Response::json(app.engine.resume(r.params.at("id")).to_json(),
+                               202);
        }},
   };
 }

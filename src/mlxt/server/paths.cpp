@@ -9,7 +9,8 @@ namespace fs = std::filesystem;
 namespace {
 
 bool inside(const fs::path& path, const fs::path& root) {
-  auto [r, p] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
+  auto [r, p] =
+      std::mismatch(root.begin(), root.end(), path.begin(), path.end());
   return r == root.end();
 }
 

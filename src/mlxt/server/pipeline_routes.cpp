@@ -25,9 +25,9 @@ void confine_spec(AppContext& app, pipelines::PipelineSpec& spec) {
     for (const char* key : {"data", "resume_adapter_file"}) {
       if (s.config.contains(key) && s.config[key].is_string() &&
           !s.config[key].get<std::string>().empty()) {
-        s.config[key] = confine_path(s.config[key], app.roots,
-                                     label + ".config." + key)
-                            .string();
+        s.config[key] =
+            confine_path(s.config[key], app.roots, label + ".config." + key)
+                .string();
       }
     }
   }
@@ -96,8 +96,8 @@ Response from_template(AppContext& app, const Request& r) {
       config["data"] = body["data"];
     }
     json stage = {{"name", method}, {"method", method}, {"config", config}};
-    stage["input"] = i == 0 ? json{{"model", body.value("model", "")}}
-                            : json("previous");
+    stage["input"] =
+        i == 0 ? json{{"model", body.value("model", "")}} : json("previous");
     stages.push_back(stage);
   }
   json pipeline = {{"name", body.value("name", t->name)},
@@ -110,42 +110,51 @@ Response from_template(AppContext& app, const Request& r) {
 
 std::vector<Route> pipeline_routes(AppContext& app) {
   return {
-      {"POST", "/v1/pipelines",
+      {"POST",
+       "/v1/pipelines",
        "Create a pipeline of ordered stages (\"run\": true starts it)",
        [&app](const Request& r) { return create(app, r.json()); }},
-      {"GET", "/v1/pipelines", "List pipelines (query: limit, offset)",
+      {"GET",
+       "/v1/pipelines",
+       "List pipelines (query: limit, offset)",
        [&app](const Request& r) {
          json items = json::array();
-         for (auto& p : app.pipelines.list(r.query_int("limit", 50, 0, 1000),
-                                           r.query_int("offset", 0, 0,
-                                                       1 << 30))) {
+         for (auto& p :
+              app.pipelines.list(r.query_int("limit", 50, 0, 1000),
+                                 r.query_int("offset", 0, 0, 1 << 30))) {
            items.push_back(std::move(p));
          }
-         return Response::json({{"pipelines", items},
-                                {"total",
-                                 app.engine.store().pipeline_count()}});
+         return Response::json(
+             {{"pipelines", items},
+              {"total", app.engine.store().pipeline_count()}});
        }},
-      {"GET", "/v1/pipelines/{id}",
+      {"GET",
+       "/v1/pipelines/{id}",
        "A pipeline with each stage's state and progress",
        [&app](const Request& r) {
          return Response::json(
              with_progress(app, require(app, r.params.at("id"))));
        }},
-      {"POST", "/v1/pipelines/{id}/run", "Start a created pipeline",
+      {"POST",
+       "/v1/pipelines/{id}/run",
+       "Start a created pipeline",
        [&app](const Request& r) {
          return Response::json(app.pipelines.run(r.params.at("id")), 202);
        }},
-      {"POST", "/v1/pipelines/{id}/stop",
+      {"POST",
+       "/v1/pipelines/{id}/stop",
        "Stop the running stage (it checkpoints)",
        [&app](const Request& r) {
          return Response::json(app.pipelines.stop(r.params.at("id")), 202);
        }},
-      {"POST", "/v1/pipelines/{id}/resume",
+      {"POST",
+       "/v1/pipelines/{id}/resume",
        "Continue at the first unfinished stage",
        [&app](const Request& r) {
          return Response::json(app.pipelines.resume(r.params.at("id")), 202);
        }},
-      {"GET", "/v1/templates",
+      {"GET",
+       "/v1/templates",
        "Workflow templates and whether each can run in this build",
        [](const Request&) {
          json list = json::array();
@@ -161,7 +170,8 @@ std::vector<Route> pipeline_routes(AppContext& app) {
          }
          return Response::json({{"templates", list}, {"stage_types", types}});
        }},
-      {"POST", "/v1/pipelines/from-template",
+      {"POST",
+       "/v1/pipelines/from-template",
        "Create a pipeline from a template",
        [&app](const Request& r) { return from_template(app, r); }},
   };
