@@ -109,11 +109,11 @@ TEST(MetricsTail, ReadsOnlyCompleteLinesAndSummarisesProgress) {
   // After a resume (a second "start"), only the new steps give the rate.
   records.push_back({{"event", "start"}});
   records.push_back({{"event", "train"}, {"step", 12}});
-  EXPECT_NEAR(mlxt::jobs::progress_summary(records, 40, 100.0, 110.0)
-                  ["eta_seconds"]
-                      .get<double>(),
-              10.0 / 2 * 28,
-              1e-9);
+  EXPECT_NEAR(
+      mlxt::jobs::progress_summary(records, 40, 100.0, 110.0)["eta_seconds"]
+          .get<double>(),
+      10.0 / 2 * 28,
+      1e-9);
   EXPECT_TRUE(
       mlxt::jobs::progress_summary(records, 40, 0.0, 110.0)["eta_seconds"]
           .is_null());
