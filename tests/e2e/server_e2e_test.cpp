@@ -427,7 +427,8 @@ TEST_F(ServerE2E, EveryRouteNeedsTheTokenWhenOneIsSet) {
     auto doc = with.get("/openapi.json");
     ASSERT_EQ(doc.status, 200) << doc.body;
     int routes = 0;
-    for (const auto& [path, methods] : doc.json()["paths"].items()) {
+    const json paths = doc.json()["paths"];
+    for (const auto& [path, methods] : paths.items()) {
       std::string concrete = path;
       for (const auto& [from, to] :
            std::vector<std::pair<std::string, std::string>>{{"{id}", "x"},
