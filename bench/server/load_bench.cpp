@@ -1,7 +1,7 @@
 // Load benchmark of `mlxt serve` on loopback: p50/p99 latency of
 // GET /v1/jobs/{id} and POST /v1/jobs at a fixed request rate.
 //
-//   build/server_load_bench --mlxt build/mlxt [--rate 200] [--seconds 10]
+//   build/bench/server_load_bench --mlxt build/mlxt [--rate 200] [--seconds 10]
 //
 // The server runs with --max-concurrent-jobs 0, so submitted jobs queue and
 // no trainer competes for the CPU: the numbers are the API's own cost (a
