@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   mlxt::cli::add_generate_command(app);
   mlxt::cli::add_init_model_command(app);
   mlxt::cli::add_eval_command(app);
+  mlxt::cli::add_serve_command(app);
+  mlxt::cli::add_jobs_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

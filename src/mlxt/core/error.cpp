@@ -14,6 +14,8 @@ const char* error_code_name(ErrorCode code) {
     return "not_found";
   case ErrorCode::unsupported:
     return "unsupported";
+  case ErrorCode::conflict:
+    return "conflict";
   case ErrorCode::io:
     return "io";
   case ErrorCode::invalid_checkpoint:

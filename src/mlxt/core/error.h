@@ -16,6 +16,7 @@ enum class ErrorCode {
   invalid_model,      // a model folder, config.json or weight file is wrong
   not_found,          // a named file, folder or item does not exist
   unsupported,        // valid input that this version cannot handle
+  conflict,           // the item's current state does not allow the operation
   io,                 // the operating system refused a read or write
   invalid_checkpoint, // a checkpoint is incomplete, damaged or does not fit
   nonfinite,          // training produced a NaN or infinite loss / gradient

@@ -1,0 +1,94 @@
+// mlxt serve [--data-dir DIR] [--host H] [--framework-port P] ...
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+
+#include "mlxt/cli/commands.h"
+#include "mlxt/core/error.h"
+#include "mlxt/server/app.h"
+
+namespace mlxt::cli {
+
+namespace {
+
+// A random token written to `file` readable by its owner only.
+std::string generate_token(const std::filesystem::path& file) {
+  std::random_device rd;
+  static const char digits[] = "0123456789abcdef";
+  std::string token;
+  for (int i = 0; i < 48; ++i) {
+    token += digits[rd() & 15];
+  }
+  std::filesystem::create_directories(file.parent_path());
+  int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0 || write(fd, token.data(), token.size()) !=
+                    static_cast<ssize_t>(token.size())) {
+    fail(ErrorCode::io, "cannot write the API token", {.file = file.string()});
+  }
+  fchmod(fd, 0600);
+  close(fd);
+  return token;
+}
+
+} // namespace
+
+void add_serve_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "serve",
+      "Run the job server: Training Framework API and Unified Training "
+      "Platform API");
+  auto o = std::make_shared<server::ServeOptions>();
+  auto generate = std::make_shared<bool>(false);
+  auto allow_roots = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--data-dir", o->data_dir, "Job store and run folders")
+      ->capture_default_str();
+  cmd->add_option("--host", o->host, "Address to listen on")
+      ->capture_default_str();
+  cmd->add_option("--framework-port",
+                  o->framework_port,
+                  "Training Framework API port (0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--platform-port",
+                  o->platform_port,
+                  "Unified Training Platform API port (0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--max-concurrent-jobs",
+                  o->max_concurrent_jobs,
+                  "Training jobs running at once (0: jobs queue, none start)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--api-token",
+                  o->token,
+                  "Require this token on every request (env MLXT_API_TOKEN)")
+      ->envname("MLXT_API_TOKEN");
+  cmd->add_flag("--generate-token",
+                *generate,
+                "Generate a token into <data-dir>/api_token (mode 0600)");
+  cmd->add_option("--allow-host",
+                  o->allowed_hosts,
+                  "Host header names accepted besides loopback names");
+  cmd->add_option("--allow-root",
+                  *allow_roots,
+                  "Folders requests may name besides the data directory");
+  cmd->add_option(
+         "--max-body-bytes", o->max_body_bytes, "Largest request body accepted")
+      ->capture_default_str();
+  cmd->callback([o, generate, allow_roots] {
+    for (const auto& r : *allow_roots) {
+      o->allowed_roots.emplace_back(r);
+    }
+    if (*generate) {
+      const auto file = o->data_dir / "api_token";
+      o->token = generate_token(file);
+      std::cout << "mlxt serve: API token written to " << file.string()
+                << std::endl;
+    }
+    server::serve(*o);
+  });
+}
+
+} // namespace mlxt::cli

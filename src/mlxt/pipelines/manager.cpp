@@ -1,0 +1,294 @@
+#include "mlxt/pipelines/manager.h"
+
+#include <filesystem>
+
+#include "mlxt/core/error.h"
+#include "mlxt/jobs/job.h"
+#include "mlxt/pipelines/stages.h"
+#include "mlxt/train/config.h"
+
+namespace mlxt::pipelines {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string stage_label(size_t index, const std::string& name) {
+  return "stages[" + std::to_string(index) + "]" +
+         (name.empty() ? "" : " (" + name + ")");
+}
+
+// Validates one stage; appends its problems to `problems`.
+StageSpec
+parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
+  StageSpec stage;
+  if (!s.is_object()) {
+    problems.push_back(stage_label(index, "") + ": must be an object");
+    return stage;
+  }
+  stage.name = s.value("name", "stage-" + std::to_string(index + 1));
+  const std::string label = stage_label(index, stage.name);
+  stage.method = s.value("method", "sft");
+  const StageType* type = find_stage_type(stage.method);
+  if (!type) {
+    std::string known;
+    for (const auto& t : stage_types()) {
+      known += (known.empty() ? "" : ", ") + t.method;
+    }
+    problems.push_back(label + ".method: unknown method \"" + stage.method +
+                       "\" (known: " + known + ")");
+  } else if (!type->available) {
+    problems.push_back(label + ".method: method \"" + stage.method +
+                       "\" is not available: " + type->reason);
+  }
+  stage.config = s.value("config", json::object());
+  if (!stage.config.is_object()) {
+    problems.push_back(label + ".config: must be an object");
+    return stage;
+  }
+  const json input = s.value("input", json());
+  if (input.is_object() && input.contains("model")) {
+    stage.input_model = input["model"].get<std::string>();
+  } else if (input.is_null() && index == 0) {
+    stage.input_model = stage.config.value("model", "");
+  } else if (!(input.is_null() || input == "previous")) {
+    problems.push_back(label + ".input: must be {\"model\": PATH} or "
+                               "\"previous\"");
+  }
+  if (index == 0 && stage.input_model.empty()) {
+    problems.push_back(label + ".input: the first stage needs a model "
+                               "({\"model\": PATH})");
+  }
+  stage.config.erase("model");
+  // Validate the config as it will run; the model path is checked when the
+  // stage starts (a previous stage's output does not exist yet).
+  json probe = stage.config;
+  probe["model"] =
+      stage.input_model.empty() ? "(previous stage output)" : stage.input_model;
+  try {
+    train::train_config_from_json(probe, label + ".config");
+  } catch (const Error& e) {
+    problems.push_back(e.what());
+  }
+  return stage;
+}
+
+} // namespace
+
+PipelineSpec parse_pipeline_spec(const json& body) {
+  PipelineSpec spec;
+  std::vector<std::string> problems;
+  spec.name = body.value("name", "");
+  const json stages = body.value("stages", json());
+  if (!stages.is_array() || stages.empty()) {
+    problems.push_back("stages: a non-empty list of stages is required");
+  } else {
+    for (size_t i = 0; i < stages.size(); ++i) {
+      spec.stages.push_back(parse_stage(stages[i], i, problems));
+    }
+  }
+  if (!problems.empty()) {
+    std::string message;
+    for (const auto& p : problems) {
+      message += (message.empty() ? "" : "\n") + p;
+    }
+    fail(ErrorCode::invalid_config, message);
+  }
+  return spec;
+}
+
+Manager::Manager(jobs::Engine& engine) : engine_(engine) {
+  engine_.on_job_end([this](const jobs::Job& job) { on_job_end(job); });
+  std::lock_guard lock(mutex_);
+  const long total = engine_.store().pipeline_count();
+  for (json& p : engine_.store().pipelines(static_cast<int>(total), 0)) {
+    const std::string state = p["state"];
+    if (state != "running" && state != "stopping") {
+      continue;
+    }
+    const json& stage = p["stages"][p["current"].get<int>()];
+    if (auto job = engine_.job(stage.value("job_id", ""));
+        job && jobs::is_final(job->state)) {
+      on_job_end(*job);
+    }
+  }
+}
+
+json Manager::create(const PipelineSpec& spec) {
+  json stages = json::array();
+  for (const auto& s : spec.stages) {
+    stages.push_back({{"name", s.name},
+                      {"method", s.method},
+                      {"config", s.config},
+                      {"input_model", s.input_model},
+                      {"state", "pending"},
+                      {"job_id", ""},
+                      {"reason", ""}});
+  }
+  json p = {{"id", jobs::new_id("pipeline")},
+            {"name", spec.name},
+            {"state", "created"},
+            {"reason", ""},
+            {"current", 0},
+            {"created_at", jobs::unix_now()},
+            {"stages", stages}};
+  std::lock_guard lock(mutex_);
+  engine_.store().put_pipeline(p);
+  return p;
+}
+
+json Manager::require(const std::string& id) {
+  auto p = engine_.store().pipeline(id);
+  if (!p) {
+    fail(ErrorCode::not_found, "no pipeline with id \"" + id + "\"");
+  }
+  return *p;
+}
+
+json Manager::run(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  json p = require(id);
+  if (p["state"] != "created") {
+    fail(ErrorCode::conflict,
+         "pipeline \"" + id + "\" is " + p["state"].get<std::string>() +
+             "; run starts a created pipeline (use resume to continue one)");
+  }
+  p["state"] = "running";
+  start_stage(p, 0);
+  return require(id);
+}
+
+json Manager::stop(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  json p = require(id);
+  if (p["state"] != "running") {
+    fail(ErrorCode::conflict,
+         "pipeline \"" + id + "\" is " + p["state"].get<std::string>() +
+             "; only a running pipeline can be stopped");
+  }
+  p["state"] = "stopping";
+  engine_.store().put_pipeline(p);
+  const std::string job_id = p["stages"][p["current"].get<int>()]["job_id"];
+  engine_.stop(job_id);
+  return require(id);
+}
+
+json Manager::resume(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  json p = require(id);
+  const std::string state = p["state"];
+  if (state != "stopped" && state != "failed" && state != "interrupted") {
+    fail(ErrorCode::conflict,
+         "pipeline \"" + id + "\" is " + state +
+             "; only stopped, failed or interrupted pipelines can be resumed");
+  }
+  p["state"] = "running";
+  p["reason"] = "";
+  start_stage(p, p["current"].get<int>());
+  return require(id);
+}
+
+std::optional<json> Manager::get(const std::string& id) {
+  return engine_.store().pipeline(id);
+}
+
+std::vector<json> Manager::list(int limit, int offset) {
+  return engine_.store().pipelines(limit, offset);
+}
+
+void Manager::start_stage(json& p, int index) {
+  json& stage = p["stages"][index];
+  p["current"] = index;
+  const std::string job_id = stage["job_id"];
+  try {
+    if (auto job = engine_.job(job_id); job && jobs::is_resumable(job->state)) {
+      stage["state"] = jobs::job_state_name(engine_.resume(job_id).state);
+    } else if (job && !jobs::is_final(job->state)) {
+      stage["state"] = jobs::job_state_name(job->state);
+    } else {
+      json config = stage["config"];
+      const std::string input = stage["input_model"];
+      if (!input.empty()) {
+        config["model"] = input;
+      } else {
+        // The previous stage's output (see the header: hand-over).
+        auto prev = engine_.job(p["stages"][index - 1]["job_id"]);
+        if (!prev) {
+          fail(ErrorCode::not_found,
+               "the previous stage's job no longer exists");
+        }
+        if (prev->config.value("fine_tune_type", "lora") == "full") {
+          config["model"] = prev->output_dir;
+        } else {
+          config["model"] = prev->config["model"];
+          config["resume_adapter_file"] =
+              (fs::path(prev->output_dir) / "adapters.safetensors").string();
+        }
+      }
+      train::TrainConfig c = train::train_config_from_json(
+          config,
+          "pipeline " + p["id"].get<std::string>() + " stage " +
+              std::to_string(index));
+      jobs::Job job = engine_.submit(c, p["id"], index);
+      stage["job_id"] = job.id;
+      stage["state"] = jobs::job_state_name(job.state);
+    }
+  } catch (const Error& e) {
+    stage["state"] = "failed";
+    stage["reason"] = e.what();
+    p["state"] = "failed";
+    p["reason"] = stage_label(index, stage["name"]) + ": " + e.what();
+  }
+  engine_.store().put_pipeline(p);
+}
+
+void Manager::on_job_end(const jobs::Job& job) {
+  if (job.pipeline_id.empty()) {
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  auto found = engine_.store().pipeline(job.pipeline_id);
+  if (!found) {
+    return;
+  }
+  json p = *found;
+  json& stage = p["stages"][job.stage];
+  if (stage["job_id"] != job.id) {
+    return;
+  }
+  stage["state"] = jobs::job_state_name(job.state);
+  stage["reason"] = job.reason;
+  const std::string label = stage_label(job.stage, stage["name"]);
+  const bool stopping = p["state"] == "stopping";
+  switch (job.state) {
+  case jobs::JobState::completed:
+    if (job.stage + 1 < static_cast<int>(p["stages"].size())) {
+      p["current"] = job.stage + 1;
+      if (stopping) {
+        p["state"] = "stopped";
+      } else {
+        start_stage(p, job.stage + 1);
+        return;
+      }
+    } else {
+      p["state"] = "completed";
+    }
+    break;
+  case jobs::JobState::stopped:
+    p["state"] = "stopped";
+    p["reason"] = label + ": " + job.reason;
+    break;
+  case jobs::JobState::interrupted:
+    p["state"] = "interrupted";
+    p["reason"] = label + ": " + job.reason;
+    break;
+  default:
+    p["state"] = "failed";
+    p["reason"] = label + ": " + job.reason;
+    break;
+  }
+  engine_.store().put_pipeline(p);
+}
+
+} // namespace mlxt::pipelines

@@ -1,0 +1,142 @@
+// /v1/optimizers (the optimizer catalogue) and /v1/models (local models).
+#include <map>
+
+#include "mlxt/core/error.h"
+#include "mlxt/core/json_file.h"
+#include "mlxt/core/safetensors.h"
+#include "mlxt/optim/catalogue.h"
+#include "mlxt/server/routes.h"
+
+namespace mlxt::server {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// POST /v1/optimizers/validate: {"optimizer": NAME, "params": {...},
+// "schedule": {"name": NAME, "params": {...}}} -> the values with defaults.
+Response validate_optimizer(const Request& r) {
+  const json body = r.json();
+  if (!body.contains("optimizer") || !body["optimizer"].is_string()) {
+    fail(ErrorCode::invalid_config,
+         "\"optimizer\" (a name from GET /v1/optimizers) is required",
+         {.key = "optimizer"});
+  }
+  const std::string name = body["optimizer"];
+  const json params = body.value("params", json::object());
+  json out = {{"valid", true}};
+  const auto& specs = optim::optimizer_specs();
+  auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& s) {
+    return s.name == name;
+  });
+  if (spec == specs.end()) {
+    // make_optimizer names the unknown optimizer with a suggestion.
+    optim::make_optimizer(name, params, optim::constant_schedule(0.0f));
+  }
+  out["optimizer"] = {{"name", name},
+                      {"params",
+                       optim::resolve_params(
+                           "optimizer '" + name + "'", spec->params, params)}};
+  if (body.contains("schedule")) {
+    const json& s = body["schedule"];
+    const std::string schedule = s.value("name", "");
+    const json sparams = s.value("params", json::object());
+    optim::make_schedule(schedule, sparams);
+    for (const auto& ss : optim::schedule_specs()) {
+      if (ss.name == schedule) {
+        out["schedule"] = {{"name", schedule},
+                           {"params",
+                            optim::resolve_params("schedule '" + schedule + "'",
+                                                  ss.params,
+                                                  sparams)}};
+      }
+    }
+  }
+  return Response::json(out);
+}
+
+// One model folder: architecture from config.json, parameter count and
+// dtypes from the safetensors headers (no weights are read).
+json describe_model(const fs::path& dir) {
+  json config = read_json_file(dir / "config.json");
+  long parameters = 0;
+  std::map<std::string, long> dtypes;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".safetensors") {
+      continue;
+    }
+    for (const auto& t : read_safetensors_header(entry.path()).tensors) {
+      long n = 1;
+      for (auto d : t.shape) {
+        n *= d;
+      }
+      parameters += n;
+      dtypes[t.dtype] += n;
+    }
+  }
+  std::string dtype;
+  long most = -1;
+  for (const auto& [name, n] : dtypes) {
+    if (n > most) {
+      dtype = name;
+      most = n;
+    }
+  }
+  json quantization = config.value("quantization", json());
+  if (quantization.is_null()) {
+    quantization = config.value("quantization_config", json());
+  }
+  return {{"name", dir.filename().string()},
+          {"path", dir.string()},
+          {"architecture", config.value("model_type", "")},
+          {"architectures", config.value("architectures", json::array())},
+          {"parameters", parameters},
+          {"dtype", dtype},
+          {"quantization", quantization}};
+}
+
+Response list_models(AppContext& app) {
+  json models = json::array();
+  json problems = json::array();
+  const fs::path dir = app.roots.at(0) / "models";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!fs::is_regular_file(entry.path() / "config.json")) {
+      continue;
+    }
+    try {
+      models.push_back(describe_model(entry.path()));
+    } catch (const Error& e) {
+      // One broken folder does not hide the others.
+      problems.push_back(
+          {{"path", entry.path().string()}, {"error", e.what()}});
+    }
+  }
+  return Response::json(
+      {{"models", models}, {"folder", dir.string()}, {"problems", problems}});
+}
+
+} // namespace
+
+std::vector<Route> catalogue_routes(AppContext& app) {
+  return {
+      {"GET",
+       "/v1/optimizers",
+       "The optimizer and learning-rate schedule catalogue",
+       [](const Request&) {
+         return Response::json(optim::optimizer_catalogue_json());
+       }},
+      {"POST",
+       "/v1/optimizers/validate",
+       "Validate an optimizer (and schedule) block against the catalogue",
+       validate_optimizer},
+      {"GET",
+       "/v1/models",
+       "Local models under <data-dir>/models: architecture, parameters, "
+       "dtype, quantization",
+       [&app](const Request&) { return list_models(app); }},
+  };
+}
+
+} // namespace mlxt::server

@@ -1,0 +1,405 @@
+#include "mlxt/server/http.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include "mlxt/core/error.h"
+
+namespace mlxt::server {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
+    return std::tolower(c);
+  });
+  return s;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) {
+      slash = path.size();
+    }
+    parts.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+// Matches `path` against `pattern`, filling `params`.
+bool match(const std::string& pattern,
+           const std::string& path,
+           std::map<std::string, std::string>& params) {
+  const auto want = split_path(pattern);
+  const auto got = split_path(path);
+  params.clear();
+  for (size_t i = 0; i < want.size(); ++i) {
+    const std::string& w = want[i];
+    const bool capture = w.size() > 2 && w.front() == '{' && w.back() == '}';
+    if (capture && w[w.size() - 2] == '*') {
+      if (i >= got.size()) {
+        return false;
+      }
+      std::string rest;
+      for (size_t j = i; j < got.size(); ++j) {
+        rest += (j == i ? "" : "/") + got[j];
+      }
+      params[w.substr(1, w.size() - 3)] = rest;
+      return !rest.empty();
+    }
+    if (i >= got.size()) {
+      return false;
+    }
+    if (capture) {
+      if (got[i].empty()) {
+        return false;
+      }
+      params[w.substr(1, w.size() - 2)] = got[i];
+    } else if (w != got[i]) {
+      return false;
+    }
+  }
+  return want.size() == got.size();
+}
+
+int status_for(ErrorCode code) {
+  switch (code) {
+  case ErrorCode::invalid_config:
+  case ErrorCode::invalid_data:
+  case ErrorCode::invalid_model:
+  case ErrorCode::unsupported:
+  case ErrorCode::invalid_checkpoint:
+    return 400;
+  case ErrorCode::not_found:
+    return 404;
+  case ErrorCode::conflict:
+    return 409;
+  case ErrorCode::io:
+  case ErrorCode::nonfinite:
+  case ErrorCode::internal:
+    return 500;
+  }
+  return 500;
+}
+
+Response error_body(int status,
+                    const std::string& code,
+                    const std::string& message,
+                    nlohmann::json details) {
+  return Response::json(
+      {{"error", {{"code", code}, {"message", message}, {"details", details}}}},
+      status);
+}
+
+// Constant-time over the token's length: the check must not leak a prefix.
+bool same_secret(const std::string& given, const std::string& token) {
+  if (given.size() != token.size() || token.empty()) {
+    return false;
+  }
+  unsigned char diff = 0;
+  for (size_t i = 0; i < token.size(); ++i) {
+    diff |= static_cast<unsigned char>(given[i] ^ token[i]);
+  }
+  return diff == 0;
+}
+
+std::string header(const std::multimap<std::string, std::string>& headers,
+                   const std::string& name) {
+  auto it = headers.find(name);
+  return it == headers.end() ? "" : it->second;
+}
+
+// The host name of a Host header value ("[::1]:8500" -> "::1").
+std::string host_name(const std::string& value) {
+  if (value.starts_with("[")) {
+    auto close = value.find(']');
+    return lower(value.substr(
+        1, close == std::string::npos ? std::string::npos : close - 1));
+  }
+  return lower(value.substr(0, value.find(':')));
+}
+
+} // namespace
+
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+nlohmann::json Request::json() const {
+  auto parsed = nlohmann::json::parse(body, nullptr, false);
+  if (parsed.is_discarded()) {
+    throw HttpError{400, "malformed_json", "the request body is not JSON"};
+  }
+  if (!parsed.is_object()) {
+    throw HttpError{
+        400, "malformed_json", "the request body must be a JSON object"};
+  }
+  return parsed;
+}
+
+std::string Request::query_value(const std::string& name,
+                                 const std::string& fallback) const {
+  auto it = query.find(name);
+  return it == query.end() ? fallback : it->second;
+}
+
+int Request::query_int(const std::string& name,
+                       int fallback,
+                       int min,
+                       int max) const {
+  auto it = query.find(name);
+  if (it == query.end()) {
+    return fallback;
+  }
+  try {
+    size_t used = 0;
+    long v = std::stol(it->second, &used);
+    if (used == it->second.size() && v >= min && v <= max) {
+      return static_cast<int>(v);
+    }
+  } catch (const std::exception&) {
+  }
+  throw HttpError{400,
+                  "invalid_query",
+                  "query parameter \"" + name + "\" must be an integer from " +
+                      std::to_string(min) + " to " + std::to_string(max) +
+                      ", received \"" + it->second + "\"",
+                  {{"key", name}}};
+}
+
+Response Response::json(const nlohmann::json& body, int status) {
+  Response r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+Response error_response() {
+  try {
+    throw;
+  } catch (const HttpError& e) {
+    return error_body(e.status, e.code, e.message, e.details);
+  } catch (const Error& e) {
+    nlohmann::json details = nlohmann::json::object();
+    const auto& c = e.context();
+    if (!c.file.empty()) {
+      details["file"] = c.file;
+    }
+    if (c.line > 0) {
+      details["line"] = c.line;
+    }
+    if (!c.key.empty()) {
+      details["key"] = c.key;
+    }
+    // Config validation lists one problem per line: each is a detail.
+    nlohmann::json problems = nlohmann::json::array();
+    std::string message = e.what();
+    for (size_t start = 0; start < message.size();) {
+      size_t nl = message.find('\n', start);
+      if (nl == std::string::npos) {
+        nl = message.size();
+      }
+      if (nl > start) {
+        problems.push_back(message.substr(start, nl - start));
+      }
+      start = nl + 1;
+    }
+    details["problems"] = problems;
+    return error_body(
+        status_for(e.code()), error_code_name(e.code()), e.what(), details);
+  } catch (const nlohmann::json::exception& e) {
+    return error_body(400, "invalid_request", e.what(), nullptr);
+  } catch (const std::exception& e) {
+    return error_body(500, "internal", e.what(), nullptr);
+  }
+}
+
+struct HttpServer::Impl {
+  httplib::Server server;
+  int port = 0;
+};
+
+HttpServer::HttpServer(HttpOptions options, std::vector<Route> routes)
+    : options_(std::move(options)), routes_(std::move(routes)),
+      impl_(std::make_unique<Impl>()) {
+  auto& s = impl_->server;
+  s.set_payload_max_length(options_.max_body_bytes);
+  s.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  auto handle = [this](const httplib::Request& req, httplib::Response& res) {
+    Request r;
+    r.method = req.method == "HEAD" ? "GET" : req.method;
+    r.path = req.path;
+    for (const auto& [k, v] : req.params) {
+      r.query.emplace(k, v);
+    }
+    r.body = req.body;
+    std::multimap<std::string, std::string> headers;
+    for (const auto& [k, v] : req.headers) {
+      headers.emplace(lower(k), v);
+    }
+    Response out = dispatch(std::move(r), headers);
+    res.status = out.status;
+    if (out.stream) {
+      auto stream = std::move(out.stream);
+      res.set_chunked_content_provider(
+          out.content_type, [stream](size_t, httplib::DataSink& sink) {
+            stream([&sink](const std::string& chunk) {
+              return sink.is_writable() &&
+                     sink.write(chunk.data(), chunk.size());
+            });
+            sink.done();
+            return true;
+          });
+    } else {
+      res.set_content(out.body, out.content_type);
+    }
+  };
+  for (const char* pattern : {".*"}) {
+    s.Get(pattern, handle);
+    s.Post(pattern, handle);
+    s.Put(pattern, handle);
+    s.Patch(pattern, handle);
+    s.Delete(pattern, handle);
+    s.Options(pattern, handle);
+  }
+  // Statuses httplib sets itself (413 for an oversized body, 400 for a
+  // malformed request) get the same JSON error body as ours.
+  s.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        const bool too_large = res.status == 413;
+        Response r = error_body(
+            res.status,
+            too_large ? "payload_too_large" : "bad_request",
+            too_large ? "the request body is larger than this server accepts "
+                        "(--max-body-bytes)"
+                      : "the request is malformed",
+            nullptr);
+        res.set_content(r.body, r.content_type);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+int HttpServer::bind() {
+  auto& s = impl_->server;
+  if (options_.port == 0) {
+    impl_->port = s.bind_to_any_port(options_.host);
+  } else {
+    impl_->port =
+        s.bind_to_port(options_.host, options_.port) ? options_.port : -1;
+  }
+  if (impl_->port < 0) {
+    fail(ErrorCode::io,
+         "cannot listen on " + options_.host + ":" +
+             std::to_string(options_.port) +
+             " (address in use, or not an address of this machine)");
+  }
+  return impl_->port;
+}
+
+void HttpServer::listen() {
+  impl_->server.listen_after_bind();
+}
+
+void HttpServer::stop() {
+  impl_->server.stop();
+}
+
+Response
+HttpServer::dispatch(Request request,
+                     const std::multimap<std::string, std::string>& headers) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string pattern;
+  Response response = route(request, headers, pattern);
+  if (options_.on_response) {
+    options_.on_response(
+        request.method,
+        pattern,
+        response.status,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count());
+  }
+  return response;
+}
+
+Response
+HttpServer::route(Request& request,
+                  const std::multimap<std::string, std::string>& headers,
+                  std::string& pattern) {
+  try {
+    if (!options_.token.empty()) {
+      std::string given = header(headers, "authorization");
+      if (given.starts_with("Bearer ")) {
+        given = given.substr(7);
+      } else {
+        given = header(headers, "x-api-token");
+      }
+      if (!same_secret(given, options_.token)) {
+        throw HttpError{401,
+                        "unauthorized",
+                        "this server requires an API token: send "
+                        "\"Authorization: Bearer <token>\""};
+      }
+    }
+    // DNS rebinding: a browser page may reach a loopback server under a
+    // foreign name; only names this server answers to are accepted.
+    const std::string host = host_name(header(headers, "host"));
+    const bool wildcard = options_.host == "0.0.0.0" || options_.host == "::";
+    const bool allowed = is_loopback_host(host) ||
+                         host == lower(options_.host) ||
+                         (wildcard && !options_.token.empty()) ||
+                         std::find(options_.allowed_hosts.begin(),
+                                   options_.allowed_hosts.end(),
+                                   host) != options_.allowed_hosts.end();
+    if (!allowed) {
+      throw HttpError{400,
+                      "invalid_host",
+                      "Host \"" + host +
+                          "\" is not one this server answers "
+                          "to (see --allow-host)"};
+    }
+    if (request.method != "GET" && !request.body.empty()) {
+      const std::string type = lower(header(headers, "content-type"));
+      if (!type.starts_with("application/json")) {
+        throw HttpError{415,
+                        "unsupported_media_type",
+                        "request bodies must be JSON (Content-Type: "
+                        "application/json)"};
+      }
+    }
+    bool path_known = false;
+    for (const Route& route : routes_) {
+      if (!match(route.pattern, request.path, request.params)) {
+        continue;
+      }
+      path_known = true;
+      if (route.method == request.method) {
+        pattern = route.pattern;
+        return route.handler(request);
+      }
+    }
+    if (path_known) {
+      throw HttpError{405,
+                      "method_not_allowed",
+                      request.method + " is not allowed on " + request.path};
+    }
+    throw HttpError{404, "not_found", "no route for " + request.path};
+  } catch (...) {
+    return error_response();
+  }
+}
+
+} // namespace mlxt::server

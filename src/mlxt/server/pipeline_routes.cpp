@@ -1,0 +1,180 @@
+// /v1/pipelines and /v1/templates (the Unified Training Platform API).
+#include "mlxt/core/error.h"
+#include "mlxt/jobs/metrics_tail.h"
+#include "mlxt/pipelines/stages.h"
+#include "mlxt/server/paths.h"
+#include "mlxt/server/routes.h"
+
+namespace mlxt::server {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Every path a pipeline names is confined like a job's.
+void confine_spec(AppContext& app, pipelines::PipelineSpec& spec) {
+  for (size_t i = 0; i < spec.stages.size(); ++i) {
+    auto& s = spec.stages[i];
+    const std::string label = "stages[" + std::to_string(i) + "]";
+    if (!s.input_model.empty()) {
+      s.input_model =
+          confine_path(s.input_model, app.roots, label + ".input.model")
+              .string();
+    }
+    for (const char* key : {"data", "resume_adapter_file"}) {
+      if (s.config.contains(key) && s.config[key].is_string() &&
+          !s.config[key].get<std::string>().empty()) {
+        s.config[key] =
+            confine_path(s.config[key], app.roots, label + ".config." + key)
+                .string();
+      }
+    }
+  }
+}
+
+// The record with each stage's job state and progress.
+json with_progress(AppContext& app, json p) {
+  for (json& stage : p["stages"]) {
+    stage["progress"] = nullptr;
+    auto job = app.engine.job(stage.value("job_id", ""));
+    if (!job) {
+      continue;
+    }
+    stage["state"] = jobs::job_state_name(job->state);
+    std::uint64_t offset = 0;
+    stage["progress"] = jobs::progress_summary(
+        jobs::read_metrics(fs::path(job->run_dir) / "metrics.jsonl", offset),
+        job->config.value("iters", 0),
+        job->state == jobs::JobState::running ? job->started_at : 0.0,
+        jobs::unix_now());
+    stage["output_dir"] = job->output_dir;
+  }
+  return p;
+}
+
+json require(AppContext& app, const std::string& id) {
+  auto p = app.pipelines.get(id);
+  if (!p) {
+    fail(ErrorCode::not_found, "no pipeline with id \"" + id + "\"");
+  }
+  return *p;
+}
+
+Response create(AppContext& app, const json& body) {
+  pipelines::PipelineSpec spec = pipelines::parse_pipeline_spec(body);
+  confine_spec(app, spec);
+  json p = app.pipelines.create(spec);
+  if (body.value("run", false)) {
+    p = app.pipelines.run(p["id"]);
+  }
+  return Response::json(p, 201);
+}
+
+// {"template", "name", "model", "data", "configs": {METHOD: {...}}, "run"}:
+// the template's stages, each method's config from "configs" plus the
+// shared model and data.
+Response from_template(AppContext& app, const Request& r) {
+  const json body = r.json();
+  const std::string name = body.value("template", "");
+  const pipelines::Template* t = pipelines::find_template(name);
+  if (!t) {
+    std::string known;
+    for (const auto& x : pipelines::templates()) {
+      known += (known.empty() ? "" : ", ") + x.name;
+    }
+    fail(ErrorCode::not_found,
+         "no template \"" + name + "\" (templates: " + known + ")",
+         {.key = "template"});
+  }
+  const json configs = body.value("configs", json::object());
+  json stages = json::array();
+  for (size_t i = 0; i < t->methods.size(); ++i) {
+    const std::string& method = t->methods[i];
+    json config = configs.value(method, json::object());
+    if (body.contains("data") && !config.contains("data")) {
+      config["data"] = body["data"];
+    }
+    json stage = {{"name", method}, {"method", method}, {"config", config}};
+    stage["input"] =
+        i == 0 ? json{{"model", body.value("model", "")}} : json("previous");
+    stages.push_back(stage);
+  }
+  json pipeline = {{"name", body.value("name", t->name)},
+                   {"stages", stages},
+                   {"run", body.value("run", false)}};
+  return create(app, pipeline);
+}
+
+} // namespace
+
+std::vector<Route> pipeline_routes(AppContext& app) {
+  return {
+      {"POST",
+       "/v1/pipelines",
+       "Create a pipeline of ordered stages (\"run\": true starts it)",
+       [&app](const Request& r) { return create(app, r.json()); }},
+      {"GET",
+       "/v1/pipelines",
+       "List pipelines (query: limit, offset)",
+       [&app](const Request& r) {
+         json items = json::array();
+         for (auto& p :
+              app.pipelines.list(r.query_int("limit", 50, 0, 1000),
+                                 r.query_int("offset", 0, 0, 1 << 30))) {
+           items.push_back(std::move(p));
+         }
+         return Response::json(
+             {{"pipelines", items},
+              {"total", app.engine.store().pipeline_count()}});
+       }},
+      {"GET",
+       "/v1/pipelines/{id}",
+       "A pipeline with each stage's state and progress",
+       [&app](const Request& r) {
+         return Response::json(
+             with_progress(app, require(app, r.params.at("id"))));
+       }},
+      {"POST",
+       "/v1/pipelines/{id}/run",
+       "Start a created pipeline",
+       [&app](const Request& r) {
+         return Response::json(app.pipelines.run(r.params.at("id")), 202);
+       }},
+      {"POST",
+       "/v1/pipelines/{id}/stop",
+       "Stop the running stage (it checkpoints)",
+       [&app](const Request& r) {
+         return Response::json(app.pipelines.stop(r.params.at("id")), 202);
+       }},
+      {"POST",
+       "/v1/pipelines/{id}/resume",
+       "Continue at the first unfinished stage",
+       [&app](const Request& r) {
+         return Response::json(app.pipelines.resume(r.params.at("id")), 202);
+       }},
+      {"GET",
+       "/v1/templates",
+       "Workflow templates and whether each can run in this build",
+       [](const Request&) {
+         json list = json::array();
+         for (const auto& t : pipelines::templates()) {
+           list.push_back(pipelines::template_json(t));
+         }
+         json types = json::array();
+         for (const auto& s : pipelines::stage_types()) {
+           types.push_back({{"method", s.method},
+                            {"description", s.description},
+                            {"available", s.available},
+                            {"reason", s.reason}});
+         }
+         return Response::json({{"templates", list}, {"stage_types", types}});
+       }},
+      {"POST",
+       "/v1/pipelines/from-template",
+       "Create a pipeline from a template",
+       [&app](const Request& r) { return from_template(app, r); }},
+  };
+}
+
+} // namespace mlxt::server
