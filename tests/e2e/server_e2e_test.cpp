@@ -19,6 +19,7 @@
 #include "mlxt/jobs/store.h"
 #include "mlxt/server/client.h"
 #include "support/test_support.h"
+#include "support/training_fixtures.h"
 
 namespace {
 
@@ -511,6 +512,21 @@ TEST_F(ServerE2E, StopEndsTheTrainerAndResumeRunsItAgain) {
     json j = c.get("/v1/jobs/" + id).json();
     return j["starts"] == 2 && j["state"] != "queued";
   }));
+  // The stop wrote a checkpoint; the second trainer continues from it.
+  const fs::path run_dir = c.get("/v1/jobs/" + id).json()["run_dir"];
+  auto stopped_at =
+      metric_events(read_metrics(run_dir / "metrics.jsonl"), "stopped");
+  ASSERT_EQ(stopped_at.size(), 1u);
+  ASSERT_TRUE(eventually([&] {
+    return !metric_events(read_metrics(run_dir / "metrics.jsonl"), "resume")
+                .empty();
+  }));
+  auto resumed =
+      metric_events(read_metrics(run_dir / "metrics.jsonl"), "resume");
+  EXPECT_EQ(resumed[0]["step"], stopped_at[0]["step"]);
+  EXPECT_TRUE(resumed[0]["exact"].get<bool>());
+  ASSERT_EQ(c.post("/v1/jobs/" + id + "/stop", std::string()).status, 202);
+  EXPECT_TRUE(eventually([&] { return in_state(c, id, "stopped"); }));
 }
 
 TEST_F(ServerE2E, KilledServerLosesNoJobAndMarksRunningOnesInterrupted) {

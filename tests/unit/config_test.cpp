@@ -432,12 +432,13 @@ TEST(TrainConfig, CatalogueOptimizersTakeTheirSettingsFromOptimizerConfig) {
 
 TEST(TrainConfig, ParamGroupsAreKeptAsGivenAndTheirMembersChecked) {
   TempDir dir;
-  TrainConfig c = load_yaml(dir,
-                            minimal_yaml("param_groups:\n"
-                                         "  weight_decay_exclude: [bias, norm]\n"
-                                         "  groups:\n"
-                                         "    - {name: b, match: [lora_b], "
-                                         "lr_scale: 4}\n"));
+  TrainConfig c =
+      load_yaml(dir,
+                minimal_yaml("param_groups:\n"
+                             "  weight_decay_exclude: [bias, norm]\n"
+                             "  groups:\n"
+                             "    - {name: b, match: [lora_b], "
+                             "lr_scale: 4}\n"));
   EXPECT_EQ(c.param_groups["weight_decay_exclude"][1], "norm");
   EXPECT_EQ(c.param_groups["groups"][0]["lr_scale"], 4);
   EXPECT_EQ(train_config_from_json(c.to_json(), "round trip"), c);

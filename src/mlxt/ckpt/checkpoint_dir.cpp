@@ -45,6 +45,11 @@ std::optional<long> checkpoint_step(const fs::path& dir) {
   return step;
 }
 
+bool has_committed_checkpoint(const fs::path& checkpoints_dir) {
+  return fs::is_directory(checkpoints_dir) &&
+         !committed(checkpoints_dir).empty();
+}
+
 LatestCheckpoint find_latest_checkpoint(const fs::path& checkpoints_dir) {
   LatestCheckpoint result;
   if (!fs::is_directory(checkpoints_dir)) {

@@ -27,6 +27,10 @@ struct LatestCheckpoint {
 LatestCheckpoint
 find_latest_checkpoint(const std::filesystem::path& checkpoints_dir);
 
+//! True when `checkpoints_dir` holds a committed checkpoint (cheap: reads
+//! no file; find_latest_checkpoint verifies).
+bool has_committed_checkpoint(const std::filesystem::path& checkpoints_dir);
+
 //! The step of a "step-<n>" folder, or nothing for other names.
 std::optional<long> checkpoint_step(const std::filesystem::path& dir);
 

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <fstream>
 
+#include "mlxt/ckpt/checkpoint_dir.h"
 #include "mlxt/core/atomic_file.h"
 #include "mlxt/core/error.h"
 #include "mlxt/jobs/process.h"
@@ -305,7 +306,9 @@ std::vector<Job> Engine::tick() {
 
 void Engine::start(Job job) {
   std::vector<std::string> argv = {options_.trainer.string(), "train"};
-  if (job.resume_next) {
+  // A job stopped or interrupted before its first checkpoint starts over.
+  if (job.resume_next &&
+      ckpt::has_committed_checkpoint(fs::path(job.run_dir) / "checkpoints")) {
     argv.insert(argv.end(), {"--resume", job.run_dir});
   } else {
     argv.insert(argv.end(),
