@@ -46,12 +46,13 @@ void add_eval_command(CLI::App& app) {
            {.file = o->data});
     }
     train::Evaluator evaluator(m.model.args, m.ctx);
-    train::EvalResult r = evaluator.run(m.model.weights,
-                                        split->examples,
-                                        {.batch_size = o->batch_size,
-                                         .pad_multiple = 32,
-                                         .max_seq_length = o->max_seq_length},
-                                        o->batches);
+    train::EvalResult r =
+        evaluator.run(m.model.weights,
+                      split->examples,
+                      {.batch_size = o->batch_size,
+                       .pad_multiple = data::default_pad_multiple(),
+                       .max_seq_length = o->max_seq_length},
+                      o->batches);
     nlohmann::json out = {
         {"loss", r.loss}, {"perplexity", r.perplexity}, {"tokens", r.tokens}};
     std::cout << out.dump() << std::endl;

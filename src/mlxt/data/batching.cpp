@@ -8,6 +8,10 @@
 
 namespace mlxt::data {
 
+int default_pad_multiple() {
+  return mx::default_device() == mx::Device::gpu ? 128 : 32;
+}
+
 Batch make_batch(const std::vector<const Example*>& examples,
                  const BatchOptions& options) {
   size_t longest = 0;

@@ -20,6 +20,11 @@ struct Batch {
   long target_tokens = 0; // sum of mask
 };
 
+//! The padding multiple for MLX's default device: 128 on a GPU, where MLX's
+//! fused cuDNN attention backward takes only sequence lengths in multiples
+//! of 128 (other lengths fall back to unfused attention), else 32.
+int default_pad_multiple();
+
 struct BatchOptions {
   int batch_size = 4;
   int pad_multiple = 32; // T is rounded up to this (bounded by max_len - 1)

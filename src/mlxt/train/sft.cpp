@@ -153,7 +153,8 @@ run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
   mx::eval(state.arrays());
 
   const data::BatchOptions batch_options{.batch_size = c.batch_size,
-                                         .pad_multiple = 32,
+                                         .pad_multiple =
+                                             data::default_pad_multiple(),
                                          .max_seq_length = c.max_seq_length};
   data::BatchSchedule schedule(dataset.train.examples, batch_options, c.seed);
   Evaluator evaluator(model.args, forward);
