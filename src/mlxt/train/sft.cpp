@@ -9,7 +9,8 @@
 #include "mlxt/core/atomic_file.h"
 #include "mlxt/core/blas.h"
 #include "mlxt/core/error.h"
-#include "mlxt/data/sft_jsonl.h"
+#include "mlxt/data/packing.h"
+#include "mlxt/data/sft_data.h"
 #include "mlxt/models/model.h"
 #include "mlxt/optim/optimizer.h"
 #include "mlxt/train/artifacts.h"
@@ -97,7 +98,7 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
   const fs::path model_dir = c.model;
   models::Model model = models::load_model(model_dir);
   tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(model_dir);
-  data::EncodedDataset dataset = data::load_sft_jsonl(
+  data::EncodedDataset dataset = data::load_sft_data(
       c.data,
       tok,
       {.mask_prompt = c.mask_prompt, .max_seq_length = c.max_seq_length});
@@ -150,7 +151,8 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
                              .max_grad_norm = c.max_grad_norm
                                                   ? std::optional<float>(
                                                         float(*c.max_grad_norm))
-                                                  : std::nullopt},
+                                                  : std::nullopt,
+                             .packed = c.pack_sequences},
                  *optimizer);
   TrainState state;
   state.trainable = param_values(split.trainable);
@@ -162,7 +164,20 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
   const data::BatchOptions batch_options{.batch_size = c.batch_size,
                                          .pad_multiple = 32,
                                          .max_seq_length = c.max_seq_length};
-  data::BatchSchedule schedule(dataset.train.examples, batch_options, c.seed);
+  // Packed rows or length-sorted examples, as pack_sequences says.
+  std::optional<data::BatchSchedule> schedule;
+  std::optional<data::PackedSchedule> packed_schedule;
+  if (c.pack_sequences) {
+    packed_schedule.emplace(dataset.train.examples, batch_options, c.seed);
+  } else {
+    schedule.emplace(dataset.train.examples, batch_options, c.seed);
+  }
+  auto train_batch = [&](long n) {
+    return c.pack_sequences
+               ? data::make_packed_batch(packed_schedule->batch(n),
+                                         batch_options)
+               : data::make_batch(schedule->batch(n), batch_options);
+  };
   Evaluator evaluator(model.args, forward);
   auto current_weights = [&] {
     Params w = split.frozen;
@@ -239,8 +254,7 @@ SftResult run_sft(const TrainConfig& c, std::ostream& out) {
   auto window_start = Clock::now();
   for (int it = 1; it <= c.iters; ++it) {
     for (int micro = 0; micro < c.grad_accumulation_steps; ++micro) {
-      data::Batch batch =
-          data::make_batch(schedule.batch(batch_index++), batch_options);
+      data::Batch batch = train_batch(batch_index++);
       StepResult r = micro + 1 < c.grad_accumulation_steps
                          ? step.accumulate(state, batch)
                          : step.update(state, batch);
