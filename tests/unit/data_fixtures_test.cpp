@@ -154,7 +154,7 @@ TEST(DataFixtures, NonTrainingFilesAreNamed) {
   EXPECT_MLXT_ERROR(
       mlxt::data::RecordReader(dir / "fastchat/mt_bench_question.jsonl", {}),
       invalid_data,
-      "the rows have keys {category, question_id, turns}");
+      "the rows have keys {category, question_id, reference, turns}");
   EXPECT_MLXT_ERROR(
       mlxt::data::RecordReader(dir / "stanford-alpaca/seed_tasks.jsonl", {}),
       invalid_data,

@@ -68,7 +68,7 @@ TEST(DataFormats, AlpacaWithInputSystemAndHistory) {
                     {"input", "1 and 2"},
                     {"response", "3"},
                     {"system", "Be brief."},
-                    {"history", {{"hi", "hello"}}}},
+                    {"history", json::array({json::array({"hi", "hello"})})}},
                    Format::alpaca);
   ASSERT_EQ(r.messages.size(), 5u);
   EXPECT_EQ(r.messages[0].role, "system");
