@@ -22,14 +22,25 @@ case $target in
   *) echo "unknown target $target (jsonl, json, csv, detect)" >&2; exit 2 ;;
 esac
 bin=$out/data_${target}_fuzz
-newest=$(ls -t "$root/tests/fuzz"/* "${sources[@]/#/$root/src/mlxt/}" \
-  "$root"/src/mlxt/data/*.h | head -1)
-if [[ ! -x $bin || $newest -nt $bin ]]; then
-  "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=undefined -DMLXT_FUZZ_EXT="\"$ext\"" \
-    -I"$root/src" -I"$root/tests/fuzz" \
-    "$root/tests/fuzz/$main" "${sources[@]/#/$root/src/mlxt/}" -lz -o "$bin"
-fi
+flags=(-std=c++20 -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+  -fno-sanitize-recover=undefined -I"$root/src" -I"$root/tests/fuzz")
+# The library sources are compiled once and shared by every target; a file
+# is recompiled when it or any data/ header is newer than its object.
+headers_newest=$(ls -t "$root"/src/mlxt/data/*.h "$root"/src/mlxt/core/*.h | head -1)
+objects=()
+exec 9>"$out/build.lock"
+flock 9 # ctest may start several targets at once; one compiles at a time
+for src in "${sources[@]}"; do
+  obj=$out/obj/${src//\//_}.o
+  mkdir -p "$out/obj"
+  if [[ ! -f $obj || $root/src/mlxt/$src -nt $obj || $headers_newest -nt $obj ]]; then
+    "$cxx" "${flags[@]}" -c "$root/src/mlxt/$src" -o "$obj"
+  fi
+  objects+=("$obj")
+done
+"$cxx" "${flags[@]}" -fsanitize=fuzzer -DMLXT_FUZZ_EXT="\"$ext\"" \
+  "$root/tests/fuzz/$main" "${objects[@]}" -lz -o "$bin"
+flock -u 9
 corpus=$out/corpus_$target
 if [[ ! -d $corpus ]]; then
   mkdir -p "$corpus"
