@@ -28,12 +28,13 @@ struct Variant {
   std::string fine_tune_type;
   std::string optimizer;
   int accumulation;
+  bool packed = false;
 };
 
 std::string variant_name(const ::testing::TestParamInfo<Variant>& info) {
   const Variant& v = info.param;
   return v.fine_tune_type + "_" + v.optimizer + "_accum" +
-         std::to_string(v.accumulation);
+         std::to_string(v.accumulation) + (v.packed ? "_packed" : "");
 }
 
 class ResumeE2E : public ::testing::Test {
@@ -80,7 +81,9 @@ protected:
             "--val_batches",
             "2",
             "--save_every",
-            "5"};
+            "5",
+            "--pack_sequences",
+            v.packed ? "true" : "false"};
   }
 
   CommandResult resume(const std::string& run_id,
@@ -169,16 +172,24 @@ TEST_P(ExactResume, KilledThreeTimesAndResumedMatchesTheUninterruptedRun) {
   EXPECT_EQ(final_tensors("killed", iters), final_tensors("whole", iters));
 }
 
+// LoRA and full x AdamW and SGD x accumulation 1 and 4 x packing off and on.
+std::vector<Variant> matrix() {
+  std::vector<Variant> out;
+  for (const char* method : {"lora", "full"}) {
+    for (const char* optimizer : {"adamw", "sgd"}) {
+      for (int accumulation : {1, 4}) {
+        for (bool packed : {false, true}) {
+          out.push_back({method, optimizer, accumulation, packed});
+        }
+      }
+    }
+  }
+  return out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Matrix,
                          ExactResume,
-                         ::testing::Values(Variant{"lora", "adamw", 1},
-                                           Variant{"lora", "adamw", 4},
-                                           Variant{"lora", "sgd", 1},
-                                           Variant{"lora", "sgd", 4},
-                                           Variant{"full", "adamw", 1},
-                                           Variant{"full", "adamw", 4},
-                                           Variant{"full", "sgd", 1},
-                                           Variant{"full", "sgd", 4}),
+                         ::testing::ValuesIn(matrix()),
                          variant_name);
 
 // 50 SIGKILLs at random places of checkpoint writes (between files,

@@ -4,7 +4,7 @@
 #include "mlxt/cli/commands.h"
 #include "mlxt/cli/loaded_model.h"
 #include "mlxt/core/error.h"
-#include "mlxt/data/sft_jsonl.h"
+#include "mlxt/data/sft_data.h"
 #include "mlxt/train/evaluate.h"
 
 namespace mlxt::cli {
@@ -32,7 +32,7 @@ void add_eval_command(CLI::App& app) {
                 "Score only completions / assistant turns");
   cmd->callback([o] {
     LoadedModel m = load_for_inference(o->model, o->adapter);
-    data::EncodedDataset dataset = data::load_sft_jsonl(
+    data::EncodedDataset dataset = data::load_sft_data(
         o->data,
         m.tokenizer,
         {.mask_prompt = o->mask_prompt, .max_seq_length = o->max_seq_length});

@@ -42,6 +42,18 @@ Batch make_batch(const std::vector<const Example*>& examples,
                count};
 }
 
+std::vector<size_t> epoch_permutation(size_t n, uint64_t seed, long epoch) {
+  std::vector<size_t> perm(n);
+  std::iota(perm.begin(), perm.end(), 0);
+  // A fixed generator seeded from (seed, epoch): the same order on every
+  // platform and after every resume.
+  std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch));
+  for (size_t i = perm.size(); i > 1; --i) {
+    std::swap(perm[i - 1], perm[rng() % i]);
+  }
+  return perm;
+}
+
 BatchSchedule::BatchSchedule(const std::vector<Example>& examples,
                              const BatchOptions& options,
                              uint64_t seed)
@@ -68,14 +80,8 @@ BatchSchedule::BatchSchedule(const std::vector<Example>& examples,
 std::vector<const Example*> BatchSchedule::batch(long n) const {
   const long per_epoch = batches_per_epoch();
   const long epoch = n / per_epoch;
-  // A fixed generator seeded from (seed, epoch) makes the order a pure
-  // function of the position, so resuming needs only the batch counter.
-  std::vector<size_t> perm(per_epoch);
-  std::iota(perm.begin(), perm.end(), 0);
-  std::mt19937_64 rng(seed_ * 1000003ULL + static_cast<uint64_t>(epoch));
-  for (size_t i = perm.size(); i > 1; --i) {
-    std::swap(perm[i - 1], perm[rng() % i]);
-  }
+  const std::vector<size_t> perm =
+      epoch_permutation(batches_.size(), seed_, epoch);
   std::vector<const Example*> out;
   for (size_t index : batches_[perm[n % per_epoch]]) {
     out.push_back(&examples_[index]);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <mlx/mlx.h>
@@ -18,6 +19,10 @@ struct Batch {
   mx::array targets;      // (B, T) int32: tokens[:, 1:]
   mx::array mask;         // (B, T) float32: 1 where targets[b, t] is trained
   long target_tokens = 0; // sum of mask
+  //! Packed batches only (packing.h): (B, 1, T, T) bool attention mask that
+  //! keeps each document to itself, and (B, T) int32 per-document positions.
+  std::optional<mx::array> attention_mask;
+  std::optional<mx::array> positions;
 };
 
 //! The padding multiple for MLX's default device: 128 on a GPU, where MLX's
@@ -35,6 +40,10 @@ struct BatchOptions {
 //! target).
 Batch make_batch(const std::vector<const Example*>& examples,
                  const BatchOptions& options);
+
+//! The batch order of one epoch: a permutation of 0..n-1 that is a pure
+//! function of (seed, epoch), so resuming needs only the batch counter.
+std::vector<size_t> epoch_permutation(size_t n, uint64_t seed, long epoch);
 
 //! Deterministic epoch-by-epoch batch order: examples are sorted by length
 //! and cut into consecutive batches of batch_size (so a batch wastes little

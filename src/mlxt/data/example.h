@@ -16,6 +16,7 @@ struct Example {
 struct EncodeSummary {
   size_t rows_read = 0;
   size_t kept = 0;
+  size_t invalid = 0;            // skipped with skip_invalid (see ReadSummary)
   size_t truncated = 0;          // longer than max_seq_length, cut
   size_t dropped_no_targets = 0; // no supervised token left after cutting
 };

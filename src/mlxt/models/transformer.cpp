@@ -32,6 +32,52 @@ mx::array apply_rope(const ModelArgs& args,
       x, args.head_dim, args.rope_traditional, args.rope_theta, scale, offset);
 }
 
+// x (B, H, L, D) rotated at explicit positions (B, L) int32: what
+// fast::rope computes, with a position per token, so that packed documents
+// each start at 0 (fast::rope takes one offset per sequence).
+mx::array apply_rope_at(const ModelArgs& args,
+                        const std::optional<mx::array>& freqs,
+                        const mx::array& x,
+                        const mx::array& positions) {
+  const int D = args.head_dim;
+  const int half = D / 2;
+  // Inverse periods (half,): base^(-2i/D), or 1/freqs for llama3 scaling.
+  mx::array inv = freqs ? mx::reciprocal(*freqs)
+                        : mx::power(mx::array(args.rope_theta),
+                                    mx::divide(mx::arange(0, D, 2, mx::float32),
+                                               mx::array(-float(D))));
+  const float scale = !freqs && args.rope_scaling.type == "linear"
+                          ? 1.0f / args.rope_scaling.factor
+                          : 1.0f;
+  mx::array pos = mx::multiply(mx::astype(positions, mx::float32),
+                               mx::array(scale)); // (B, L)
+  mx::array angles = mx::multiply(mx::expand_dims(pos, {1, 3}),
+                                  mx::reshape(inv, {1, 1, 1, half}));
+  mx::array cos = mx::cos(angles); // (B, 1, L, half)
+  mx::array sin = mx::sin(angles);
+  mx::array xf = mx::astype(x, mx::float32);
+  const int B = x.shape(0), H = x.shape(1), L = x.shape(2);
+  mx::array out = xf;
+  if (args.rope_traditional) {
+    // Pairs (x[2i], x[2i+1]) rotate together.
+    mx::array pairs = mx::reshape(xf, {B, H, L, half, 2});
+    mx::array x1 = mx::take(pairs, 0, 4);
+    mx::array x2 = mx::take(pairs, 1, 4);
+    mx::array r1 = mx::subtract(mx::multiply(x1, cos), mx::multiply(x2, sin));
+    mx::array r2 = mx::add(mx::multiply(x1, sin), mx::multiply(x2, cos));
+    out = mx::reshape(mx::stack({r1, r2}, 4), {B, H, L, D});
+  } else {
+    // Halves (x[i], x[i + D/2]) rotate together.
+    mx::array x1 = mx::slice(xf, {0, 0, 0, 0}, {B, H, L, half});
+    mx::array x2 = mx::slice(xf, {0, 0, 0, half}, {B, H, L, D});
+    out = mx::concatenate(
+        {mx::subtract(mx::multiply(x1, cos), mx::multiply(x2, sin)),
+         mx::add(mx::multiply(x1, sin), mx::multiply(x2, cos))},
+        3);
+  }
+  return mx::astype(out, x.dtype());
+}
+
 // x (B, L, hidden) -> attention output (B, L, hidden).
 mx::array attention(const ModelArgs& args,
                     const Params& w,
@@ -61,15 +107,26 @@ mx::array attention(const ModelArgs& args,
   k = mx::transpose(k, {0, 2, 1, 3});
   v = mx::transpose(v, {0, 2, 1, 3});
   const int offset = cache ? cache->offset() : 0;
-  q = apply_rope(args, freqs, q, offset);
-  k = apply_rope(args, freqs, k, offset);
+  if (ctx.positions) {
+    q = apply_rope_at(args, freqs, q, *ctx.positions);
+    k = apply_rope_at(args, freqs, k, *ctx.positions);
+  } else {
+    q = apply_rope(args, freqs, q, offset);
+    k = apply_rope(args, freqs, k, offset);
+  }
   if (cache) {
     std::tie(k, v) = cache->update_and_fetch(layer, k, v);
   }
   // A single new token attends to everything cached: no mask needed.
-  const std::string mask_mode = L > 1 ? "causal" : "";
+  // Packed documents bring their own block-diagonal causal mask.
+  const std::string mask_mode = L > 1 && !ctx.attention_mask ? "causal" : "";
   mx::array out = mx::fast::scaled_dot_product_attention(
-      q, k, v, 1.0f / std::sqrt(static_cast<float>(D)), mask_mode);
+      q,
+      k,
+      v,
+      1.0f / std::sqrt(static_cast<float>(D)),
+      mask_mode,
+      ctx.attention_mask);
   out = mx::reshape(mx::transpose(out, {0, 2, 1, 3}), {B, L, -1});
   return nn::linear(w, prefix + ".o_proj", out, ctx);
 }

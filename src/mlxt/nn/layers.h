@@ -28,6 +28,12 @@ struct ForwardContext {
   //! Recompute each block's activations in the backward pass instead of
   //! keeping them (gradient checkpointing): less memory, ~1/3 more compute.
   bool checkpoint_blocks = false;
+  //! Packed sequences (data/packing.h): (B, 1, T, T) bool, true where query
+  //! t may attend to key s (same document, s <= t); replaces the causal mask.
+  std::optional<mx::array> attention_mask;
+  //! (B, T) int32 RoPE positions, restarting at 0 for each packed document;
+  //! unset = 0..T-1.
+  std::optional<mx::array> positions;
 
   //! A fresh key for one dropout draw (advances dropout_key).
   mx::array next_key();

@@ -125,6 +125,7 @@ json run_fingerprint(const TrainConfig& c) {
           {"batch_size", c.batch_size},
           {"max_seq_length", c.max_seq_length},
           {"grad_accumulation_steps", c.grad_accumulation_steps},
+          {"pack_sequences", c.pack_sequences},
           {"seed", c.seed},
           {"fine_tune_type", c.fine_tune_type},
           {"optimizer", c.optimizer},

@@ -59,7 +59,8 @@ struct TrainConfig {
   std::string fine_tune_type = "lora"; // lora | full
   int num_layers = 16;                 // LoRA on the last N blocks; -1 = all
   LoraParameters lora_parameters;
-  bool mask_prompt = false; // train only on completions / assistant turns
+  bool mask_prompt = false;    // train only on completions / assistant turns
+  bool pack_sequences = false; // several examples per row (data/packing.h)
 
   // Loop.
   int batch_size = 4;

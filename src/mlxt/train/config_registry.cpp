@@ -406,6 +406,11 @@ std::vector<KeySpec> build_keys() {
             T::boolean,
             MLXT_FIELD(mask_prompt),
             "train only on completions / assistant turns"));
+  add(field("pack_sequences",
+            T::boolean,
+            MLXT_FIELD(pack_sequences),
+            "pack several examples into each row, attention kept inside each "
+            "example (Axolotl's sample_packing)"));
 
   // Loop.
   add(field("batch_size",

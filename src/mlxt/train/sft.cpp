@@ -13,7 +13,8 @@
 #include "mlxt/core/blas.h"
 #include "mlxt/core/error.h"
 #include "mlxt/core/failpoint.h"
-#include "mlxt/data/sft_jsonl.h"
+#include "mlxt/data/packing.h"
+#include "mlxt/data/sft_data.h"
 #include "mlxt/models/model.h"
 #include "mlxt/optim/optimizer.h"
 #include "mlxt/train/artifacts.h"
@@ -72,7 +73,7 @@ run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
   const fs::path model_dir = c.model;
   models::Model model = models::load_model(model_dir);
   tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(model_dir);
-  data::EncodedDataset dataset = data::load_sft_jsonl(
+  data::EncodedDataset dataset = data::load_sft_data(
       c.data,
       tok,
       {.mask_prompt = c.mask_prompt, .max_seq_length = c.max_seq_length});
@@ -123,7 +124,8 @@ run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
                              .max_grad_norm = c.max_grad_norm
                                                   ? std::optional<float>(
                                                         float(*c.max_grad_norm))
-                                                  : std::nullopt},
+                                                  : std::nullopt,
+                             .packed = c.pack_sequences},
                  *optimizer);
   TrainState state;
   state.trainable = param_values(split.trainable);
@@ -156,7 +158,20 @@ run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
                                          .pad_multiple =
                                              data::default_pad_multiple(),
                                          .max_seq_length = c.max_seq_length};
-  data::BatchSchedule schedule(dataset.train.examples, batch_options, c.seed);
+  // Packed rows or length-sorted examples, as pack_sequences says.
+  std::optional<data::BatchSchedule> schedule;
+  std::optional<data::PackedSchedule> packed_schedule;
+  if (c.pack_sequences) {
+    packed_schedule.emplace(dataset.train.examples, batch_options, c.seed);
+  } else {
+    schedule.emplace(dataset.train.examples, batch_options, c.seed);
+  }
+  auto train_batch = [&](long n) {
+    return c.pack_sequences
+               ? data::make_packed_batch(packed_schedule->batch(n),
+                                         batch_options)
+               : data::make_batch(schedule->batch(n), batch_options);
+  };
   Evaluator evaluator(model.args, forward);
   auto current_weights = [&] {
     Params w = split.frozen;
@@ -296,8 +311,7 @@ run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
          ++it) {
       position.val_loss.reset();
       for (int micro = 0; micro < c.grad_accumulation_steps; ++micro) {
-        data::Batch batch = data::make_batch(
-            schedule.batch(position.batch_index++), batch_options);
+        data::Batch batch = train_batch(position.batch_index++);
         const bool last = micro + 1 == c.grad_accumulation_steps;
         StepResult r =
             last ? step.update(state, batch) : step.accumulate(state, batch);

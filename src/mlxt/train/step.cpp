@@ -1,5 +1,6 @@
 #include "mlxt/train/step.h"
 
+#include "mlxt/core/error.h"
 #include "mlxt/models/transformer.h"
 #include "mlxt/train/loss.h"
 
@@ -34,7 +35,7 @@ Params TrainStep::weights(const std::vector<mx::array>& trainable,
 
 // Input layout: trainable (nt), optimizer state (ns, update only), frozen
 // (nf), grad accumulator (nt, if has_accum), step, key, accum_tokens, inputs,
-// targets, mask.
+// targets, mask, and when packed: attention mask, positions.
 // Output layout: accumulate -> accum (nt), key, accum_tokens, loss, tokens;
 // update -> trainable (nt), state (ns), step, key, loss, tokens, grad_norm,
 // applied.
@@ -52,7 +53,8 @@ TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
     std::vector<mx::array> trainable = take(nt);
     std::vector<mx::array> state;
     if (do_update) {
-      state = take(in.size() - nt - nf - (has_accum ? nt : 0) - 6);
+      state = take(in.size() - nt - nf - (has_accum ? nt : 0) - 6 -
+                   (options_.packed ? 2 : 0));
     }
     std::vector<mx::array> frozen = take(nf);
     std::vector<mx::array> accum =
@@ -67,6 +69,10 @@ TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
     auto loss_fn = [&](const std::vector<mx::array>& params) {
       nn::ForwardContext ctx = options_.forward;
       ctx.dropout_key = dropout_key;
+      if (options_.packed) {
+        ctx.attention_mask = in[at + 6];
+        ctx.positions = in[at + 7];
+      }
       Params w = weights(params, frozen);
       mx::array hidden = models::forward_hidden(options_.args, w, inputs, ctx);
       return std::vector<mx::array>{
@@ -135,6 +141,17 @@ void append(std::vector<mx::array>& out, const std::vector<mx::array>& part) {
   out.insert(out.end(), part.begin(), part.end());
 }
 
+void append_packing(std::vector<mx::array>& in,
+                    const data::Batch& batch,
+                    bool packed) {
+  if (packed) {
+    if (!batch.attention_mask || !batch.positions) {
+      fail(ErrorCode::internal, "a packed step got an unpacked batch");
+    }
+    append(in, {*batch.attention_mask, *batch.positions});
+  }
+}
+
 } // namespace
 
 StepResult TrainStep::accumulate(TrainState& state, const data::Batch& batch) {
@@ -153,6 +170,7 @@ StepResult TrainStep::accumulate(TrainState& state, const data::Batch& batch) {
           batch.inputs,
           batch.targets,
           batch.mask});
+  append_packing(in, batch, options_.packed);
   std::vector<mx::array> out = accumulate_fn_(in);
   const size_t nt = state.trainable.size();
   state.grad_accum.assign(out.begin(), out.begin() + nt);
@@ -176,6 +194,7 @@ StepResult TrainStep::update(TrainState& state, const data::Batch& batch) {
           batch.inputs,
           batch.targets,
           batch.mask});
+  append_packing(in, batch, options_.packed);
   std::vector<mx::array> out =
       (has_accum ? update_with_accum_fn_ : update_fn_)(in);
   const size_t nt = state.trainable.size();

@@ -38,6 +38,9 @@ struct StepOptions {
   //! Positions per LM-head chunk in the loss (see chunked_lm_loss_sum);
   //! <= 0 = all at once.
   int loss_chunk_rows = 0;
+  //! Batches are packed (data/packing.h): their attention mask and
+  //! positions are inputs of the step too.
+  bool packed = false;
 };
 
 //! Everything a step reads and writes, as arrays.

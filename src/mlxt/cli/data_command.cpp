@@ -1,0 +1,342 @@
+// mlxt data inspect | validate | convert | stats | encode
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+
+#include "mlxt/cli/commands.h"
+#include "mlxt/core/atomic_file.h"
+#include "mlxt/core/error.h"
+#include "mlxt/data/convert.h"
+#include "mlxt/data/sft_data.h"
+
+namespace mlxt::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ReadFlags {
+  std::string format;
+  std::vector<std::string> columns;
+  bool skip_invalid = false;
+};
+
+void add_read_flags(CLI::App* cmd, ReadFlags& f, bool with_skip) {
+  cmd->add_option("--format",
+                  f.format,
+                  "alpaca | sharegpt | messages | completions | text | "
+                  "preference (default: detected)");
+  cmd->add_option("--columns",
+                  f.columns,
+                  "Column overrides, key=column (e.g. instruction=question)");
+  if (with_skip) {
+    cmd->add_flag("--skip-invalid",
+                  f.skip_invalid,
+                  "Count and report invalid rows instead of failing");
+  }
+}
+
+data::DataOptions data_options(const ReadFlags& f) {
+  data::DataOptions o;
+  if (!f.format.empty()) {
+    o.format = data::format_from_name(f.format);
+    if (!o.format) {
+      fail(ErrorCode::invalid_config,
+           "unknown format \"" + f.format +
+               "\" (allowed: alpaca, sharegpt, messages, completions, text, "
+               "preference)",
+           {.key = "--format"});
+    }
+  }
+  for (const std::string& c : f.columns) {
+    data::parse_column_map(c, o.columns);
+  }
+  o.skip_invalid = f.skip_invalid;
+  return o;
+}
+
+void print_read_summary(const data::ReadSummary& s, std::ostream& out) {
+  out << "  rows read: " << s.rows_read << ", kept: " << s.kept
+      << ", invalid: " << s.invalid << "\n";
+  for (const auto& [reason, count] : s.invalid_by_reason) {
+    out << "    invalid (" << reason << "): " << count << "\n";
+  }
+  for (const data::ProblemAt& p : s.problems) {
+    out << "    " << p.to_string() << "\n";
+  }
+  if (s.invalid > s.problems.size()) {
+    out << "    ... and " << s.invalid - s.problems.size() << " more\n";
+  }
+}
+
+nlohmann::json record_json(const data::Record& r) {
+  auto as_rows = [](const std::vector<data::Message>& ms) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const data::Message& m : ms) {
+      nlohmann::json j = {{"role", m.role}, {"content", m.content}};
+      for (const data::ToolCall& c : m.tool_calls) {
+        j["tool_calls"].push_back(
+            {{"name", c.name}, {"arguments", c.arguments}});
+      }
+      list.push_back(std::move(j));
+    }
+    return list;
+  };
+  if (r.kind == data::Record::Kind::text) {
+    return {{"text", r.text}};
+  }
+  nlohmann::json j = {{"messages", as_rows(r.messages)}};
+  if (r.kind == data::Record::Kind::preference) {
+    j["chosen"] = as_rows(r.chosen);
+    j["rejected"] = as_rows(r.rejected);
+  }
+  if (!r.tools.is_null()) {
+    j["tools"] = r.tools;
+  }
+  return j;
+}
+
+// The files of a data path: its splits, or the one file.
+std::vector<fs::path> split_files(const std::string& path) {
+  const data::SplitFiles s = data::find_splits(path);
+  std::vector<fs::path> files = {s.train};
+  if (s.valid) {
+    files.push_back(*s.valid);
+  }
+  if (s.test) {
+    files.push_back(*s.test);
+  }
+  return files;
+}
+
+void add_inspect(CLI::App& data_app) {
+  struct Options {
+    std::string file;
+    ReadFlags read;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = data_app.add_subcommand(
+      "inspect", "Detect a file's format and show its counts and a sample");
+  cmd->add_option("file", o->file, "Data file or split folder")->required();
+  add_read_flags(cmd, o->read, false);
+  cmd->callback([o] {
+    for (const fs::path& file : split_files(o->file)) {
+      data::DataOptions opts = data_options(o->read);
+      opts.skip_invalid = true; // inspecting reports problems, never stops
+      data::RecordReader reader(file, opts);
+      std::optional<data::LocatedRecord> sample;
+      while (auto r = reader.next()) {
+        if (!sample) {
+          sample = std::move(r);
+        }
+      }
+      std::cout << file.string()
+                << "\n  file: " << data::file_kind_name(reader.kind())
+                << "\n  format: "
+                << data::format_name(reader.detection().format)
+                << "\n  reason: " << reader.detection().reason << "\n";
+      print_read_summary(reader.summary(), std::cout);
+      if (sample) {
+        std::cout << "  sample (row " << sample->row
+                  << "): " << record_json(sample->record).dump() << "\n";
+      }
+    }
+  });
+}
+
+void add_validate(CLI::App& data_app) {
+  struct Options {
+    std::string path, model;
+    ReadFlags read;
+    int max_seq_length = 2048;
+    bool mask_prompt = false, all_turns = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = data_app.add_subcommand(
+      "validate",
+      "Check every row of every split; with --model, also encode them");
+  cmd->add_option("path", o->path, "Data file or split folder")->required();
+  add_read_flags(cmd, o->read, true);
+  cmd->add_option("--model",
+                  o->model,
+                  "Model (tokenizer) folder: also count truncated and "
+                  "dropped rows");
+  cmd->add_option("--max-seq-length", o->max_seq_length)
+      ->check(CLI::Range(2, 1 << 24));
+  cmd->add_flag("--mask-prompt", o->mask_prompt);
+  cmd->add_flag("--all-assistant-turns", o->all_turns);
+  cmd->callback([o] {
+    const data::DataOptions opts = data_options(o->read);
+    std::optional<tokenizer::Tokenizer> tok;
+    if (!o->model.empty()) {
+      tok = tokenizer::Tokenizer::load(o->model);
+    }
+    for (const fs::path& file : split_files(o->path)) {
+      std::cout << file.string() << "\n";
+      if (tok) {
+        data::EncodedSplit s =
+            data::load_sft_split(file,
+                                 *tok,
+                                 {.mask_prompt = o->mask_prompt,
+                                  .all_assistant_turns = o->all_turns,
+                                  .max_seq_length = o->max_seq_length},
+                                 opts);
+        std::cout << "  format: " << data::format_name(s.format) << "\n";
+        print_read_summary(s.read, std::cout);
+        std::cout << "  examples: " << s.summary.kept
+                  << ", truncated: " << s.summary.truncated
+                  << ", dropped (no target after truncation): "
+                  << s.summary.dropped_no_targets << "\n";
+        continue;
+      }
+      data::RecordReader reader(file, opts);
+      while (reader.next()) {
+      }
+      std::cout << "  format: " << data::format_name(reader.detection().format)
+                << "\n";
+      print_read_summary(reader.summary(), std::cout);
+    }
+  });
+}
+
+void add_convert(CLI::App& data_app) {
+  struct Options {
+    std::string file, to, out;
+    ReadFlags read;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = data_app.add_subcommand(
+      "convert", "Rewrite a file in another format (JSON Lines output)");
+  cmd->add_option("file", o->file, "Data file")->required();
+  cmd->add_option("--to",
+                  o->to,
+                  "messages | alpaca | sharegpt | completions | text | "
+                  "preference")
+      ->required();
+  cmd->add_option("--out", o->out, "Output .jsonl file")->required();
+  add_read_flags(cmd, o->read, true);
+  cmd->callback([o] {
+    auto to = data::format_from_name(o->to);
+    if (!to) {
+      fail(ErrorCode::invalid_config,
+           "unknown format \"" + o->to + "\"",
+           {.key = "--to"});
+    }
+    data::ConvertSummary s =
+        data::convert_file(o->file, o->out, *to, data_options(o->read));
+    std::cout << o->file << " (" << data::format_name(s.from) << ") -> "
+              << o->out << " (" << data::format_name(s.to) << ")\n";
+    print_read_summary(s.read, std::cout);
+    std::cout << "  written: " << s.written << "\n";
+  });
+}
+
+struct EncodeFlags {
+  std::string path, model;
+  ReadFlags read;
+  int max_seq_length = 2048;
+  bool mask_prompt = false, all_turns = false;
+};
+
+void add_encode_flags(CLI::App* cmd, EncodeFlags& f) {
+  cmd->add_option("path", f.path, "Data file or split folder")->required();
+  cmd->add_option("--model", f.model, "Model (tokenizer) folder")->required();
+  cmd->add_option("--max-seq-length", f.max_seq_length)
+      ->check(CLI::Range(2, 1 << 24));
+  cmd->add_flag("--mask-prompt", f.mask_prompt);
+  cmd->add_flag("--all-assistant-turns", f.all_turns);
+  add_read_flags(cmd, f.read, true);
+}
+
+data::EncodedSplit encode_split(const EncodeFlags& f,
+                                const fs::path& file,
+                                const tokenizer::Tokenizer& tok) {
+  return data::load_sft_split(file,
+                              tok,
+                              {.mask_prompt = f.mask_prompt,
+                               .all_assistant_turns = f.all_turns,
+                               .max_seq_length = f.max_seq_length},
+                              data_options(f.read));
+}
+
+void add_stats(CLI::App& data_app) {
+  auto o = std::make_shared<EncodeFlags>();
+  auto* cmd = data_app.add_subcommand(
+      "stats", "Token counts and lengths of each split after encoding");
+  add_encode_flags(cmd, *o);
+  cmd->callback([o] {
+    tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(o->model);
+    for (const fs::path& file : split_files(o->path)) {
+      data::EncodedSplit s = encode_split(*o, file, tok);
+      std::vector<size_t> lengths;
+      size_t tokens = 0, targets = 0;
+      for (const data::Example& e : s.examples) {
+        lengths.push_back(e.tokens.size());
+        tokens += e.tokens.size();
+        targets += std::count(e.loss_mask.begin(), e.loss_mask.end(), 1);
+      }
+      std::sort(lengths.begin(), lengths.end());
+      auto pct = [&](double q) {
+        return lengths[std::min(lengths.size() - 1,
+                                size_t(q * double(lengths.size())))];
+      };
+      std::cout << file.string()
+                << "\n  format: " << data::format_name(s.format) << "\n";
+      print_read_summary(s.read, std::cout);
+      std::cout << "  examples: " << lengths.size() << ", tokens: " << tokens
+                << ", target tokens: " << targets
+                << "\n  length min/median/p95/max: " << lengths.front() << "/"
+                << pct(0.5) << "/" << pct(0.95) << "/" << lengths.back()
+                << "\n  truncated: " << s.summary.truncated
+                << ", dropped (no target after truncation): "
+                << s.summary.dropped_no_targets << "\n";
+    }
+  });
+}
+
+void add_encode(CLI::App& data_app) {
+  struct Options : EncodeFlags {
+    std::string out;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = data_app.add_subcommand(
+      "encode", "Write each example's token ids and loss mask as JSON Lines");
+  add_encode_flags(cmd, *o);
+  cmd->add_option("--out", o->out, "Output .jsonl file")->required();
+  cmd->callback([o] {
+    tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(o->model);
+    data::EncodedSplit s =
+        encode_split(*o, data::find_splits(o->path).train, tok);
+    const fs::path temp = temp_path_for(o->out);
+    {
+      std::ofstream file(temp, std::ios::binary);
+      for (const data::Example& e : s.examples) {
+        file << nlohmann::json{{"tokens", e.tokens}, {"loss_mask", e.loss_mask}}
+                    .dump()
+             << '\n';
+      }
+      if (!file.flush()) {
+        fail(ErrorCode::io, "cannot write the output file", {.file = o->out});
+      }
+    }
+    commit_temp_file(temp, o->out);
+    std::cout << s.source << " -> " << o->out << ": " << s.examples.size()
+              << " examples (truncated " << s.summary.truncated << ", dropped "
+              << s.summary.dropped_no_targets << ")\n";
+  });
+}
+
+} // namespace
+
+void add_data_command(CLI::App& app) {
+  auto* data_app = app.add_subcommand(
+      "data", "Inspect, validate, convert and encode datasets");
+  data_app->require_subcommand(1);
+  add_inspect(*data_app);
+  add_validate(*data_app);
+  add_convert(*data_app);
+  add_stats(*data_app);
+  add_encode(*data_app);
+}
+
+} // namespace mlxt::cli
