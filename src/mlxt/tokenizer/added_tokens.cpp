@@ -29,7 +29,8 @@ char32_t char_at(std::string_view text, std::size_t pos) {
 
 AddedTokens AddedTokens::from_json(const json& list,
                                    const std::string& file,
-                                   const Normalizer* normalizer) {
+                                   const Normalizer* normalizer,
+                                   const ModelVocabulary& model) {
   AddedTokens out;
   out.raw_set_.resize(256);
   out.normalized_set_.resize(256);
@@ -45,7 +46,8 @@ AddedTokens AddedTokens::from_json(const json& list,
     const std::string key = "added_tokens[" + std::to_string(i) + "]";
     const json& entry = list[i];
     AddedToken token;
-    token.id = int_field(entry, "id", file, key + ".id");
+    // The file's id must be there, but HF recomputes it (below).
+    int_field(entry, "id", file, key + ".id");
     token.content =
         as_string(require_field(entry, "content", file, key + ".content"),
                   file,
@@ -61,6 +63,21 @@ AddedTokens AddedTokens::from_json(const json& list,
         bool_field_or(entry, "single_word", false, file, key + ".single_word");
     token.normalized = bool_field_or(
         entry, "normalized", !token.special, file, key + ".normalized");
+    // HF gives an added token the model's id for its content, else the
+    // next free id past the model's vocabulary, whatever the file says.
+    if (auto model_id = model.token_to_id(token.content)) {
+      token.id = *model_id;
+    } else if (out.tokens_.empty()) {
+      token.id = model.size;
+    } else {
+      int max_id = std::max_element(
+                       out.tokens_.begin(),
+                       out.tokens_.end(),
+                       [](const auto& a, const auto& b) { return a.id < b.id; })
+                       ->id;
+      token.id =
+          max_id >= model.size || model.size == 0 ? max_id + 1 : model.size;
+    }
     if (out.index_by_id_.contains(token.id)) {
       fail_invalid(file,
                    key + ".id",
@@ -127,10 +144,10 @@ AddedTokens::extract_and_normalize(std::string_view text,
       out.push_back(std::move(segment));
       continue;
     }
-    std::string normalized =
-        normalizer != nullptr ? normalizer->normalize(std::move(segment.text))
-                              : std::move(segment.text);
-    split(normalized, segment.at_start, normalized_set_, out);
+    if (normalizer != nullptr) {
+      normalizer->normalize(segment.text, segment.at_start);
+    }
+    split(segment.text, segment.at_start, normalized_set_, out);
   }
   return out;
 }

@@ -4,6 +4,7 @@
 // normalized exactly as HF's AddedVocabulary does.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,12 +34,20 @@ struct AddedToken {
 class AddedTokens {
 public:
   AddedTokens() = default;
+  //! What the model's vocabulary says about a token's content.
+  struct ModelVocabulary {
+    std::function<std::optional<int>(std::string_view)> token_to_id;
+    int size = 0; // number of entries
+  };
   //! Reads tokenizer.json's "added_tokens" array (null or absent: none).
-  //! Normalized tokens are matched by their content as `normalizer` (may be
-  //! null) rewrites it.
+  //! Ids are assigned as HF does on load (the model's id for the content,
+  //! else the next id past the vocabulary), which for well-formed files
+  //! are the ids written there. Normalized tokens are matched by their
+  //! content as `normalizer` (may be null) rewrites it.
   static AddedTokens from_json(const nlohmann::json& list,
                                const std::string& file,
-                               const Normalizer* normalizer);
+                               const Normalizer* normalizer,
+                               const ModelVocabulary& model);
 
   //! One piece of the text: an added token (id set) or normalized text for
   //! the pre-tokenizer (id empty).

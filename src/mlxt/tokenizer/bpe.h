@@ -44,6 +44,8 @@ public:
   std::optional<int> token_to_id(std::string_view token) const;
   //! The token string of `id`, or nullptr when the vocabulary has no `id`.
   const std::string* id_to_token(int id) const;
+  //! Number of tokens in the vocabulary.
+  int size() const { return static_cast<int>(vocab_.size()); }
   //! Largest id in the vocabulary, -1 when empty.
   int max_id() const { return static_cast<int>(id_to_token_.size()) - 1; }
 

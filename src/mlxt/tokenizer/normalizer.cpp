@@ -16,8 +16,8 @@ namespace {
 class UnicodeForm final : public Normalizer {
 public:
   explicit UnicodeForm(NormalForm form) : form_(form) {}
-  std::string normalize(std::string text) const override {
-    return normalize_unicode(text, form_);
+  void normalize(std::string& text, bool&) const override {
+    text = normalize_unicode(text, form_);
   }
 
 private:
@@ -26,8 +26,8 @@ private:
 
 class Lowercase final : public Normalizer {
 public:
-  std::string normalize(std::string text) const override {
-    return lowercase(text);
+  void normalize(std::string& text, bool&) const override {
+    text = lowercase(text);
   }
 };
 
@@ -35,7 +35,7 @@ public:
 class Filter final : public Normalizer {
 public:
   explicit Filter(bool (*drop)(char32_t)) : drop_(drop) {}
-  std::string normalize(std::string text) const override {
+  void normalize(std::string& text, bool& at_start) const override {
     std::string out;
     out.reserve(text.size());
     for (std::size_t pos = 0; pos < text.size();) {
@@ -43,10 +43,12 @@ public:
           std::max<std::size_t>(utf8_sequence_length(text, pos), 1);
       if (!drop_(utf8_decode(text, pos, length))) {
         out.append(text, pos, length);
+      } else if (pos == 0) {
+        at_start = false;
       }
       pos += length;
     }
-    return out;
+    text = std::move(out);
   }
 
 private:
@@ -56,9 +58,11 @@ private:
 class Prepend final : public Normalizer {
 public:
   explicit Prepend(std::string prefix) : prefix_(std::move(prefix)) {}
-  std::string normalize(std::string text) const override {
+  void normalize(std::string& text, bool&) const override {
     // HF prepends to non-empty strings only.
-    return text.empty() ? text : prefix_ + text;
+    if (!text.empty()) {
+      text.insert(0, prefix_);
+    }
   }
 
 private:
@@ -69,8 +73,21 @@ class Replace final : public Normalizer {
 public:
   Replace(RegexSplitter pattern, std::string content)
       : pattern_(std::move(pattern)), content_(std::move(content)) {}
-  std::string normalize(std::string text) const override {
-    return pattern_.replace_all(text, content_);
+  void normalize(std::string& text, bool& at_start) const override {
+    std::string out;
+    out.reserve(text.size());
+    for (const auto& range : pattern_.find_matches(text)) {
+      if (!range.is_match) {
+        out.append(text, range.begin, range.end - range.begin);
+        continue;
+      }
+      out += content_;
+      // Deleting the first character moves the start.
+      if (range.begin == 0 && range.end > 0 && content_.empty()) {
+        at_start = false;
+      }
+    }
+    text = std::move(out);
   }
 
 private:
@@ -81,7 +98,7 @@ private:
 class Strip final : public Normalizer {
 public:
   Strip(bool left, bool right) : left_(left), right_(right) {}
-  std::string normalize(std::string text) const override {
+  void normalize(std::string& text, bool& at_start) const override {
     std::size_t begin = 0;
     std::size_t end = text.size();
     if (left_) {
@@ -106,7 +123,10 @@ public:
         end = start;
       }
     }
-    return text.substr(begin, end - begin);
+    if (begin > 0) {
+      at_start = false;
+    }
+    text = text.substr(begin, end - begin);
   }
 
 private:
@@ -117,11 +137,10 @@ class Sequence final : public Normalizer {
 public:
   explicit Sequence(std::vector<std::unique_ptr<Normalizer>> steps)
       : steps_(std::move(steps)) {}
-  std::string normalize(std::string text) const override {
+  void normalize(std::string& text, bool& at_start) const override {
     for (const auto& step : steps_) {
-      text = step->normalize(std::move(text));
+      step->normalize(text, at_start);
     }
-    return text;
   }
 
 private:

@@ -14,8 +14,17 @@ namespace mlxt::tokenizer::detail {
 class Normalizer {
 public:
   virtual ~Normalizer() = default;
-  //! `text` (valid UTF-8) normalized.
-  virtual std::string normalize(std::string text) const = 0;
+  //! Normalizes `text` (valid UTF-8) in place. Clears `at_start` when the
+  //! result no longer begins with the input's first character (HF's
+  //! alignments: Strip removing leading spaces moves the start), which
+  //! Metaspace's "first" prepend scheme looks at.
+  virtual void normalize(std::string& text, bool& at_start) const = 0;
+  //! `text` normalized.
+  std::string normalize(std::string text) const {
+    bool at_start = true;
+    normalize(text, at_start);
+    return text;
+  }
 };
 
 //! The normalizer `spec` describes, or nullptr for null. `file` and `key`

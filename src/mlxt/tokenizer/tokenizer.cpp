@@ -234,8 +234,13 @@ Tokenizer Tokenizer::from_json(const json& tokenizer_json,
   impl->decoder = detail::make_decoder(section("decoder"), file, "decoder");
   impl->bpe = std::make_unique<detail::BpeModel>(detail::BpeModel::from_json(
       detail::require_field(tokenizer_json, "model", file, "model"), file));
+  const detail::BpeModel& bpe = *impl->bpe;
   impl->added_tokens = detail::AddedTokens::from_json(
-      section("added_tokens"), file, impl->normalizer.get());
+      section("added_tokens"),
+      file,
+      impl->normalizer.get(),
+      {[&](std::string_view token) { return bpe.token_to_id(token); },
+       bpe.size()});
   auto framing = detail::parse_post_processor(section("post_processor"), file);
 
   int max_id = impl->bpe->max_id();
