@@ -330,14 +330,15 @@ void rebuild(const std::vector<std::string>& args) {
   ASSERT_EQ(result.exit_code, 0) << result.output;
 }
 
-#define SKIP_WITHOUT(path)                                                     \
+#define SKIP_WITHOUT(required)                                                 \
   if (!mlxt::testing::have_reference_python()) {                               \
     GTEST_SKIP() << "no reference python at "                                  \
                  << mlxt::testing::reference_python()                          \
                  << " (run scripts/setup --test to create the venv)";          \
   }                                                                            \
-  if (!fs::exists(path)) {                                                     \
-    GTEST_SKIP() << "no fixture at " << fs::path(path).string();               \
+  if (!fs::exists(required)) {                                                 \
+    GTEST_SKIP() << "no fixture at "                                           \
+                 << std::filesystem::path(required).string();                  \
   }
 
 void expect_tokenizer_json_parity(const std::string& name) {
