@@ -330,8 +330,9 @@ TEST(TokenizerErrors, MalformedJson) {
 
 TEST(TokenizerErrors, MissingTokenizerJson) {
   mlxt::testing::TempDir dir;
-  EXPECT_MLXT_ERROR(
-      Tokenizer::load(dir.path()), not_found, "no tokenizer.json");
+  EXPECT_MLXT_ERROR(Tokenizer::load(dir.path()),
+                    not_found,
+                    "no tokenizer.json or tokenizer.model");
 }
 
 TEST(TokenizerErrors, MissingVocab) {
@@ -354,20 +355,23 @@ TEST(TokenizerErrors, UnsupportedModelType) {
 
 TEST(TokenizerErrors, UnsupportedNormalizer) {
   auto tokenizer_json = tiny_tokenizer_json();
-  tokenizer_json["normalizer"] = {{"type", "NFC"}};
+  tokenizer_json["normalizer"] = {
+      {"type", "Sequence"},
+      {"normalizers", {{{"type", "NFC"}}, {{"type", "Precompiled"}}}}};
   EXPECT_MLXT_ERROR(
       Tokenizer::from_json(tokenizer_json, json::object(), "m/tokenizer.json"),
       unsupported,
-      "normalizer: normalizer \"NFC\" is not supported");
+      "m/tokenizer.json: normalizer.normalizers[1].type: normalizer "
+      "\"Precompiled\" is not supported");
 }
 
 TEST(TokenizerErrors, UnsupportedPreTokenizer) {
   auto tokenizer_json = tiny_tokenizer_json();
-  tokenizer_json["pre_tokenizer"] = {{"type", "Whitespace"}};
+  tokenizer_json["pre_tokenizer"] = {{"type", "UnicodeScripts"}};
   EXPECT_MLXT_ERROR(
       Tokenizer::from_json(tokenizer_json, json::object(), "m/tokenizer.json"),
       unsupported,
-      "pre_tokenizer.type: pre-tokenizer \"Whitespace\"");
+      "pre_tokenizer.type: pre-tokenizer \"UnicodeScripts\"");
 }
 
 TEST(TokenizerErrors, UnsupportedDecoder) {

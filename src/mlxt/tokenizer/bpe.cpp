@@ -1,5 +1,6 @@
 #include "mlxt/tokenizer/bpe.h"
 
+#include <algorithm>
 #include <limits>
 #include <mutex>
 #include <queue>
@@ -62,19 +63,13 @@ BpeModel BpeModel::from_json(const json& model, const std::string& file) {
           "suffixes");
     }
   }
-  if (bool_field_or(
-          model, "byte_fallback", false, file, "model.byte_fallback")) {
-    fail_unsupported(
-        file,
-        "model.byte_fallback",
-        "byte_fallback (SentencePiece-style BPE) is not supported");
-  }
-
   BpeModel out;
   out.fuse_unk_ =
       bool_field_or(model, "fuse_unk", false, file, "model.fuse_unk");
   out.ignore_merges_ =
       bool_field_or(model, "ignore_merges", false, file, "model.ignore_merges");
+  out.byte_fallback_ =
+      bool_field_or(model, "byte_fallback", false, file, "model.byte_fallback");
 
   const json& vocab = require_field(model, "vocab", file, "model.vocab");
   if (!vocab.is_object()) {
@@ -163,6 +158,14 @@ BpeModel BpeModel::from_json(const json& model, const std::string& file) {
                    "\"" + unk_token + "\" is not in model.vocab");
     }
   }
+  // SentencePiece-style vocabularies spell byte b as "<0xBB>" (upper-case
+  // hex), the fallback for characters that have no token of their own.
+  for (int byte = 0; byte < 256; ++byte) {
+    static const char* kHex = "0123456789ABCDEF";
+    std::string name =
+        std::string("<0x") + kHex[byte >> 4] + kHex[byte & 15] + ">";
+    out.byte_ids_[byte] = out.token_to_id(name).value_or(-1);
+  }
   return out;
 }
 
@@ -221,27 +224,51 @@ std::vector<int> BpeModel::merge_word(std::string_view word) const {
   };
   std::vector<Symbol> symbols;
   symbols.reserve(word.size());
-  for (std::size_t pos = 0; pos < word.size();) {
-    std::size_t length = utf8_sequence_length(word, pos);
-    if (length == 0) {
-      length = 1; // cannot happen for byte-level symbols; keep going safely
-    }
-    auto id = token_to_id(word.substr(pos, length));
-    pos += length;
-    if (!id) {
-      if (!unk_id_) {
-        continue;
-      }
-      if (fuse_unk_ && !symbols.empty() && symbols.back().id == *unk_id_) {
-        continue;
-      }
-      id = unk_id_;
-    }
+  auto push_symbol = [&](int id) {
     int index = static_cast<int>(symbols.size());
-    symbols.push_back({*id, index - 1, -1, true});
+    symbols.push_back({id, index - 1, -1, true});
     if (index > 0) {
       symbols[index - 1].next = index;
     }
+  };
+  // As HF: unknown characters become the unk token, consecutive ones fused
+  // into one with fuse_unk; the pending unk is written when a known
+  // character follows (byte-fallback bytes do not write it, as in HF).
+  bool unk_pending = false;
+  for (std::size_t pos = 0; pos < word.size();) {
+    std::size_t length = utf8_sequence_length(word, pos);
+    if (length == 0) {
+      length = 1; // the input was validated; keep going safely
+    }
+    std::string_view character = word.substr(pos, length);
+    pos += length;
+    if (auto id = token_to_id(character)) {
+      if (unk_pending) {
+        push_symbol(*unk_id_);
+        unk_pending = false;
+      }
+      push_symbol(*id);
+      continue;
+    }
+    if (byte_fallback_ &&
+        std::all_of(character.begin(), character.end(), [&](char c) {
+          return byte_ids_[static_cast<unsigned char>(c)] >= 0;
+        })) {
+      for (char c : character) {
+        push_symbol(byte_ids_[static_cast<unsigned char>(c)]);
+      }
+      continue;
+    }
+    if (!unk_id_) {
+      continue;
+    }
+    if (unk_pending && !fuse_unk_) {
+      push_symbol(*unk_id_);
+    }
+    unk_pending = true;
+  }
+  if (unk_pending) {
+    push_symbol(*unk_id_);
   }
 
   struct Candidate {

@@ -3,6 +3,7 @@
 // pre-tokenized word into ids.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,17 +31,21 @@ class BpeModel {
 public:
   //! Reads tokenizer.json's "model" value; `file` names the file in errors.
   //! Requires type "BPE"; merges may be "a b" strings or ["a", "b"] pairs.
+  //! Byte-level (GPT-2) and SentencePiece-style (byte_fallback) both work.
   static BpeModel from_json(const nlohmann::json& model,
                             const std::string& file);
 
-  //! Appends the ids of `word` (one pre-tokenized word in byte-level
-  //! symbols) to `ids`. Characters missing from the vocabulary become the
-  //! unk token when there is one, and are dropped otherwise (as HF does).
+  //! Appends the ids of `word` (one pre-tokenized word) to `ids`.
+  //! Characters missing from the vocabulary become their "<0xNN>" byte
+  //! tokens with byte_fallback, else the unk token when there is one, and
+  //! are dropped otherwise (as HF does).
   void encode_word(std::string_view word, std::vector<int>& ids) const;
 
   std::optional<int> token_to_id(std::string_view token) const;
   //! The token string of `id`, or nullptr when the vocabulary has no `id`.
   const std::string* id_to_token(int id) const;
+  //! Number of tokens in the vocabulary.
+  int size() const { return static_cast<int>(vocab_.size()); }
   //! Largest id in the vocabulary, -1 when empty.
   int max_id() const { return static_cast<int>(id_to_token_.size()) - 1; }
 
@@ -68,6 +73,8 @@ private:
   std::optional<int> unk_id_;
   bool fuse_unk_ = false;
   bool ignore_merges_ = false;
+  bool byte_fallback_ = false;
+  std::array<int, 256> byte_ids_{}; // id of "<0xNN>" per byte, -1 if none
   struct WordCache; // word -> ids, shared by threads behind a mutex
   std::unique_ptr<WordCache> cache_;
 };

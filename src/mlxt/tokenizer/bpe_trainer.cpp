@@ -97,12 +97,12 @@ public:
   }
 
   void count_words(const std::vector<std::string>& texts) {
-    auto pre_tokenizer = detail::PreTokenizer::gpt2();
+    auto pre_tokenizer = detail::gpt2_pre_tokenizer();
     std::unordered_map<std::string, std::int64_t> counts;
     for (const std::string& text : texts) {
       for (std::string_view piece :
            cut_special_tokens(text, options_.special_tokens)) {
-        for (std::string& word : pre_tokenizer.split(piece)) {
+        for (std::string& word : pre_tokenizer->words(piece)) {
           ++counts[std::move(word)];
         }
       }

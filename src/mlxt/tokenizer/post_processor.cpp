@@ -79,6 +79,22 @@ void add_processor(const json& processor,
     add_template_processing(processor, file, key, framing);
     return;
   }
+  if (type == "BertProcessing" || type == "RobertaProcessing") {
+    // Both frame a single sequence as cls A sep; the JSON names each as
+    // ["token", id].
+    auto framing_id = [&](const char* name) {
+      const std::string item_key = key + "." + name;
+      const json& item = require_field(processor, name, file, item_key);
+      if (!item.is_array() || item.size() != 2 || !item[0].is_string() ||
+          !item[1].is_number_integer() || item[1].get<long long>() < 0) {
+        fail_invalid(file, item_key, "expected [\"token\", id]");
+      }
+      return item[1].get<int>();
+    };
+    framing.prefix.push_back(framing_id("cls"));
+    framing.suffix.push_back(framing_id("sep"));
+    return;
+  }
   if (type == "Sequence") {
     const json& list =
         require_field(processor, "processors", file, key + ".processors");
@@ -97,7 +113,8 @@ void add_processor(const json& processor,
                    key + ".type",
                    "post-processor \"" + type +
                        "\" is not supported; supported: ByteLevel, "
-                       "TemplateProcessing, Sequence");
+                       "TemplateProcessing, BertProcessing, "
+                       "RobertaProcessing, Sequence");
 }
 
 } // namespace

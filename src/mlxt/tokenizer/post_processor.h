@@ -15,8 +15,9 @@ struct SpecialTokenFraming {
 };
 
 //! Reads tokenizer.json's "post_processor": null and ByteLevel add nothing;
-//! TemplateProcessing adds the special tokens of its "single" template; a
-//! Sequence combines those. Anything else fails with Error(unsupported).
+//! TemplateProcessing adds the special tokens of its "single" template,
+//! Bert/RobertaProcessing their cls and sep; a Sequence combines those.
+//! Anything else fails with Error(unsupported).
 SpecialTokenFraming parse_post_processor(const nlohmann::json& spec,
                                          const std::string& file);
 

@@ -1,166 +1,336 @@
 #include "mlxt/tokenizer/pretokenizer.h"
 
+#include <functional>
+
 #include "mlxt/tokenizer/byte_level.h"
 #include "mlxt/tokenizer/json_fields.h"
+#include "mlxt/tokenizer/regex_splitter.h"
+#include "mlxt/tokenizer/split.h"
+#include "mlxt/tokenizer/unicode.h"
+#include "mlxt/tokenizer/utf8.h"
 
 namespace mlxt::tokenizer::detail {
 
 namespace {
 
-// A literal string as an Oniguruma pattern (Split's {"String": ...} form).
-std::string escape_regex(const std::string& literal) {
-  std::string out;
-  for (char c : literal) {
-    if (std::string_view("\\^$.|?*+()[]{}-/").find(c) !=
-        std::string_view::npos) {
-      out += '\\';
+using Ranges = std::vector<std::pair<std::size_t, std::size_t>>;
+
+// Replaces each piece by the sub-pieces `cut` gives for its text.
+void split_pieces(std::vector<Piece>& pieces,
+                  const std::function<Ranges(const std::string&)>& cut) {
+  std::vector<Piece> out;
+  out.reserve(pieces.size());
+  for (Piece& piece : pieces) {
+    for (auto [begin, end] : cut(piece.text)) {
+      out.push_back({piece.text.substr(begin, end - begin),
+                     piece.at_start && begin == 0});
     }
-    out += c;
+  }
+  pieces = std::move(out);
+}
+
+class ByteLevel final : public PreTokenizer {
+public:
+  ByteLevel(bool add_prefix_space, bool use_regex)
+      : add_prefix_space_(add_prefix_space) {
+    if (use_regex) {
+      regex_ = std::make_unique<RegexSplitter>(kGpt2SplitPattern,
+                                               where("", "gpt2 pattern"));
+    }
+  }
+  void apply(std::vector<Piece>& pieces) const override {
+    // HF adds the prefix space to every piece it receives, not only to the
+    // start of the text.
+    if (add_prefix_space_) {
+      for (Piece& piece : pieces) {
+        if (piece.text.front() != ' ') {
+          piece.text.insert(piece.text.begin(), ' ');
+        }
+      }
+    }
+    if (regex_) {
+      split_pieces(pieces, [&](const std::string& text) {
+        return apply_split_behavior(
+            regex_->find_matches(text), SplitBehavior::isolated, false);
+      });
+    }
+    for (Piece& piece : pieces) {
+      piece.text = bytes_to_symbols(piece.text);
+    }
+  }
+
+private:
+  bool add_prefix_space_;
+  std::unique_ptr<RegexSplitter> regex_;
+};
+
+class Split final : public PreTokenizer {
+public:
+  Split(RegexSplitter regex, SplitBehavior behavior, bool invert)
+      : regex_(std::move(regex)), behavior_(behavior), invert_(invert) {}
+  void apply(std::vector<Piece>& pieces) const override {
+    split_pieces(pieces, [&](const std::string& text) {
+      return apply_split_behavior(
+          regex_.find_matches(text), behavior_, invert_);
+    });
+  }
+
+private:
+  RegexSplitter regex_;
+  SplitBehavior behavior_;
+  bool invert_;
+};
+
+// Cuts at characters for which `pred` holds.
+class CharSplit final : public PreTokenizer {
+public:
+  CharSplit(std::function<bool(char32_t)> pred, SplitBehavior behavior)
+      : pred_(std::move(pred)), behavior_(behavior) {}
+  void apply(std::vector<Piece>& pieces) const override {
+    split_pieces(pieces, [&](const std::string& text) {
+      return apply_split_behavior(char_matches(text, pred_), behavior_, false);
+    });
+  }
+
+private:
+  std::function<bool(char32_t)> pred_;
+  SplitBehavior behavior_;
+};
+
+enum class PrependScheme { always, first, never };
+
+class Metaspace final : public PreTokenizer {
+public:
+  Metaspace(std::string replacement, PrependScheme scheme, bool split)
+      : replacement_(std::move(replacement)), scheme_(scheme), split_(split) {
+    replacement_cp_ =
+        utf8_decode(replacement_, 0, utf8_sequence_length(replacement_, 0));
+  }
+  void apply(std::vector<Piece>& pieces) const override {
+    for (Piece& piece : pieces) {
+      std::string text;
+      text.reserve(piece.text.size() + replacement_.size());
+      for (char c : piece.text) {
+        if (c == ' ') {
+          text += replacement_;
+        } else {
+          text += c;
+        }
+      }
+      bool prepend = !text.starts_with(replacement_) &&
+                     (scheme_ == PrependScheme::always ||
+                      (scheme_ == PrependScheme::first && piece.at_start));
+      piece.text = prepend ? replacement_ + text : std::move(text);
+    }
+    if (split_) {
+      char32_t cp = replacement_cp_;
+      split_pieces(pieces, [&](const std::string& text) {
+        return apply_split_behavior(
+            char_matches(text, [cp](char32_t c) { return c == cp; }),
+            SplitBehavior::merged_with_next,
+            false);
+      });
+    }
+  }
+
+private:
+  std::string replacement_;
+  char32_t replacement_cp_;
+  PrependScheme scheme_;
+  bool split_;
+};
+
+// Runs of word characters and runs of other non-space characters, as HF's
+// Whitespace pre-tokenizer (regex \w+|[^\w\s]+) keeps.
+Ranges whitespace_words(const std::string& text) {
+  Ranges out;
+  int run_class = 0; // 0: whitespace, 1: word, 2: other
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t length =
+        std::max<std::size_t>(utf8_sequence_length(text, pos), 1);
+    char32_t cp = utf8_decode(text, pos, length);
+    int c = is_word_char(cp) ? 1 : is_whitespace(cp) ? 0 : 2;
+    if (c != 0 && c == run_class) {
+      out.back().second = pos + length;
+    } else if (c != 0) {
+      out.emplace_back(pos, pos + length);
+    }
+    run_class = c;
+    pos += length;
   }
   return out;
 }
 
-RegexSplitter parse_split_pattern(const json& step,
-                                  const std::string& file,
-                                  const std::string& key) {
-  const json& pattern = require_field(step, "pattern", file, key + ".pattern");
-  if (const json* regex = optional_field(pattern, "Regex")) {
-    return RegexSplitter(as_string(*regex, file, key + ".pattern.Regex"),
-                         where(file, key + ".pattern.Regex"));
+class Whitespace final : public PreTokenizer {
+public:
+  void apply(std::vector<Piece>& pieces) const override {
+    split_pieces(pieces, whitespace_words);
   }
-  if (const json* literal = optional_field(pattern, "String")) {
-    return RegexSplitter(
-        escape_regex(as_string(*literal, file, key + ".pattern.String")),
-        where(file, key + ".pattern.String"));
+};
+
+class Sequence final : public PreTokenizer {
+public:
+  explicit Sequence(std::vector<std::unique_ptr<PreTokenizer>> steps)
+      : steps_(std::move(steps)) {}
+  void apply(std::vector<Piece>& pieces) const override {
+    for (const auto& step : steps_) {
+      step->apply(pieces);
+    }
   }
-  fail_invalid(
-      file, key + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+
+private:
+  std::vector<std::unique_ptr<PreTokenizer>> steps_;
+};
+
+SplitBehavior behavior_field(const json& spec,
+                             const std::string& file,
+                             const std::string& key,
+                             const char* fallback) {
+  const json* value = optional_field(spec, "behavior");
+  std::string name =
+      value != nullptr ? as_string(*value, file, key + ".behavior") : fallback;
+  SplitBehavior behavior;
+  if (!parse_split_behavior(name, behavior)) {
+    fail_invalid(file,
+                 key + ".behavior",
+                 "unknown split behavior \"" + name +
+                     "\"; expected Removed, Isolated, MergedWithPrevious, "
+                     "MergedWithNext or Contiguous");
+  }
+  return behavior;
+}
+
+std::unique_ptr<PreTokenizer> make_metaspace(const json& spec,
+                                             const std::string& file,
+                                             const std::string& key) {
+  std::string replacement = "\xE2\x96\x81"; // U+2581
+  if (const json* value = optional_field(spec, "replacement")) {
+    replacement = as_string(*value, file, key + ".replacement");
+  }
+  if (replacement.empty() ||
+      utf8_sequence_length(replacement, 0) != replacement.size()) {
+    fail_invalid(file, key + ".replacement", "expected a single character");
+  }
+  // Older files say add_prefix_space instead of prepend_scheme.
+  PrependScheme scheme =
+      bool_field_or(
+          spec, "add_prefix_space", true, file, key + ".add_prefix_space")
+          ? PrependScheme::always
+          : PrependScheme::never;
+  if (const json* value = optional_field(spec, "prepend_scheme")) {
+    const std::string& name = as_string(*value, file, key + ".prepend_scheme");
+    if (name == "always") {
+      scheme = PrependScheme::always;
+    } else if (name == "first") {
+      scheme = PrependScheme::first;
+    } else if (name == "never") {
+      scheme = PrependScheme::never;
+    } else {
+      fail_invalid(file,
+                   key + ".prepend_scheme",
+                   "unknown prepend_scheme \"" + name +
+                       "\"; expected always, first or never");
+    }
+  }
+  return std::make_unique<Metaspace>(
+      replacement,
+      scheme,
+      bool_field_or(spec, "split", true, file, key + ".split"));
 }
 
 } // namespace
 
-PreTokenizer PreTokenizer::gpt2() {
-  PreTokenizer out;
-  out.steps_.push_back(
-      {.splitter = RegexSplitter(kGpt2SplitPattern, where("", "gpt2 pattern")),
-       .add_prefix_space = false});
+std::vector<std::string> PreTokenizer::words(std::string_view text) const {
+  std::vector<Piece> pieces;
+  if (!text.empty()) {
+    pieces.push_back({std::string(text), true});
+  }
+  apply(pieces);
+  std::vector<std::string> out;
+  out.reserve(pieces.size());
+  for (Piece& piece : pieces) {
+    out.push_back(std::move(piece.text));
+  }
   return out;
 }
 
-PreTokenizer PreTokenizer::from_json(const json& spec,
-                                     const std::string& file) {
-  const std::string root = "pre_tokenizer";
+std::unique_ptr<PreTokenizer> gpt2_pre_tokenizer() {
+  return std::make_unique<ByteLevel>(false, true);
+}
+
+std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json& spec,
+                                                 const std::string& file,
+                                                 const std::string& key) {
   if (spec.is_null()) {
-    fail_unsupported(
-        file,
-        root,
-        "a null pre_tokenizer is not supported; this version handles "
-        "byte-level BPE (ByteLevel, or Sequence of Split + ByteLevel)");
+    return nullptr;
   }
-  std::vector<std::pair<const json*, std::string>> parts;
   const std::string& type = as_string(
-      require_field(spec, "type", file, root + ".type"), file, root + ".type");
+      require_field(spec, "type", file, key + ".type"), file, key + ".type");
+  if (type == "ByteLevel") {
+    return std::make_unique<ByteLevel>(
+        bool_field_or(
+            spec, "add_prefix_space", true, file, key + ".add_prefix_space"),
+        bool_field_or(spec, "use_regex", true, file, key + ".use_regex"));
+  }
+  if (type == "Split") {
+    return std::make_unique<Split>(
+        parse_pattern(spec, file, key),
+        behavior_field(spec, file, key, "Isolated"),
+        bool_field_or(spec, "invert", false, file, key + ".invert"));
+  }
+  if (type == "Metaspace") {
+    return make_metaspace(spec, file, key);
+  }
+  if (type == "Digits") {
+    return std::make_unique<CharSplit>(
+        is_numeric,
+        bool_field_or(
+            spec, "individual_digits", false, file, key + ".individual_digits")
+            ? SplitBehavior::isolated
+            : SplitBehavior::contiguous);
+  }
+  if (type == "Punctuation") {
+    return std::make_unique<CharSplit>(
+        is_punctuation, behavior_field(spec, file, key, "Isolated"));
+  }
+  if (type == "Whitespace") {
+    return std::make_unique<Whitespace>();
+  }
+  if (type == "WhitespaceSplit") {
+    return std::make_unique<CharSplit>(is_whitespace, SplitBehavior::removed);
+  }
+  if (type == "BertPreTokenizer") {
+    std::vector<std::unique_ptr<PreTokenizer>> steps;
+    steps.push_back(
+        std::make_unique<CharSplit>(is_whitespace, SplitBehavior::removed));
+    steps.push_back(
+        std::make_unique<CharSplit>(is_punctuation, SplitBehavior::isolated));
+    return std::make_unique<Sequence>(std::move(steps));
+  }
   if (type == "Sequence") {
     const json& list =
-        require_field(spec, "pretokenizers", file, root + ".pretokenizers");
+        require_field(spec, "pretokenizers", file, key + ".pretokenizers");
     if (!list.is_array()) {
-      fail_invalid(file, root + ".pretokenizers", "expected an array");
+      fail_invalid(file,
+                   key + ".pretokenizers",
+                   "expected an array but received " + describe_type(list));
     }
+    std::vector<std::unique_ptr<PreTokenizer>> steps;
     for (std::size_t i = 0; i < list.size(); ++i) {
-      parts.emplace_back(&list[i],
-                         root + ".pretokenizers[" + std::to_string(i) + "]");
+      std::string item_key = key + ".pretokenizers[" + std::to_string(i) + "]";
+      if (list[i].is_null()) {
+        fail_invalid(file, item_key, "expected a pre-tokenizer object");
+      }
+      steps.push_back(make_pre_tokenizer(list[i], file, item_key));
     }
-  } else {
-    parts.emplace_back(&spec, root);
+    return std::make_unique<Sequence>(std::move(steps));
   }
-
-  PreTokenizer out;
-  bool saw_byte_level = false;
-  for (const auto& [step, key] : parts) {
-    const std::string& step_type = as_string(
-        require_field(*step, "type", file, key + ".type"), file, key + ".type");
-    if (saw_byte_level) {
-      fail_unsupported(
-          file,
-          key + ".type",
-          "a \"" + step_type +
-              "\" step after ByteLevel is not supported; ByteLevel must be "
-              "the last pre-tokenizer");
-    }
-    if (step_type == "Split") {
-      const std::string& behavior =
-          as_string(require_field(*step, "behavior", file, key + ".behavior"),
-                    file,
-                    key + ".behavior");
-      if (behavior != "Isolated") {
-        fail_unsupported(file,
-                         key + ".behavior",
-                         "Split behavior \"" + behavior +
-                             "\" is not supported; only \"Isolated\" is");
-      }
-      if (bool_field_or(*step, "invert", false, file, key + ".invert")) {
-        fail_unsupported(
-            file, key + ".invert", "inverted Split is not supported");
-      }
-      out.steps_.push_back({.splitter = parse_split_pattern(*step, file, key)});
-    } else if (step_type == "ByteLevel") {
-      Step byte_level;
-      byte_level.add_prefix_space = bool_field_or(
-          *step, "add_prefix_space", true, file, key + ".add_prefix_space");
-      if (bool_field_or(*step, "use_regex", true, file, key + ".use_regex")) {
-        byte_level.splitter =
-            RegexSplitter(kGpt2SplitPattern, where(file, key));
-      }
-      out.steps_.push_back(std::move(byte_level));
-      saw_byte_level = true;
-    } else {
-      fail_unsupported(
-          file,
-          key + ".type",
-          "pre-tokenizer \"" + step_type +
-              "\" is not supported; supported: ByteLevel, Split, Sequence");
-    }
-  }
-  if (!saw_byte_level) {
-    fail_unsupported(
-        file,
-        root,
-        "pre-tokenizers without a ByteLevel step are not supported; this "
-        "version handles byte-level BPE only");
-  }
-  return out;
-}
-
-std::vector<std::string> PreTokenizer::split(std::string_view text) const {
-  std::vector<std::string> pieces;
-  if (!text.empty()) {
-    pieces.emplace_back(text);
-  }
-  for (std::size_t s = 0; s < steps_.size(); ++s) {
-    const Step& step = steps_[s];
-    bool is_byte_level = s + 1 == steps_.size();
-    std::vector<std::string> next;
-    next.reserve(pieces.size());
-    for (std::string& piece : pieces) {
-      // HF's ByteLevel adds the prefix space to every piece it receives,
-      // not only to the start of the text.
-      if (is_byte_level && step.add_prefix_space && piece.front() != ' ') {
-        piece.insert(piece.begin(), ' ');
-      }
-      if (step.splitter) {
-        for (std::string_view part : step.splitter->split_isolated(piece)) {
-          next.emplace_back(part);
-        }
-      } else {
-        next.push_back(std::move(piece));
-      }
-    }
-    pieces = std::move(next);
-  }
-  for (std::string& piece : pieces) {
-    piece = bytes_to_symbols(piece);
-  }
-  return pieces;
+  fail_unsupported(file,
+                   key + ".type",
+                   "pre-tokenizer \"" + type +
+                       "\" is not supported; supported: ByteLevel, Split, "
+                       "Metaspace, Digits, Punctuation, Whitespace, "
+                       "WhitespaceSplit, BertPreTokenizer, Sequence");
 }
 
 } // namespace mlxt::tokenizer::detail

@@ -1,41 +1,45 @@
-// Pre-tokenization: cutting text into words before BPE, as HF's
-// `pre_tokenizer` section describes. Supported: ByteLevel alone, or a
-// Sequence of Split(regex, Isolated) steps ending in ByteLevel.
+// Pre-tokenizers (tokenizer.json "pre_tokenizer"): cut normalized text into
+// the words the model encodes one at a time. Supported: ByteLevel, Split,
+// Metaspace, Digits, Punctuation, Whitespace, WhitespaceSplit,
+// BertPreTokenizer and Sequence, each as HF `tokenizers` defines it.
 #pragma once
 
-#include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "mlxt/tokenizer/regex_splitter.h"
-
 namespace mlxt::tokenizer::detail {
+
+//! One piece of text on its way to the model.
+struct Piece {
+  std::string text;
+  // Starts at offset 0 of the caller's text (Metaspace's "first" scheme
+  // prepends only there).
+  bool at_start = false;
+};
 
 class PreTokenizer {
 public:
-  //! Reads tokenizer.json's "pre_tokenizer" value; `file` names the file
-  //! in errors. Unsupported types fail with Error(unsupported).
-  static PreTokenizer from_json(const nlohmann::json& spec,
-                                const std::string& file);
-  //! GPT-2's: ByteLevel(add_prefix_space=false, use_regex=true).
-  static PreTokenizer gpt2();
+  virtual ~PreTokenizer() = default;
+  //! Replaces `pieces` by the pieces this step cuts them into, in order;
+  //! empty pieces are dropped.
+  virtual void apply(std::vector<Piece>& pieces) const = 0;
 
-  //! Words of `text` (valid UTF-8), each written in byte-level symbols and
-  //! ready for the BPE model.
-  std::vector<std::string> split(std::string_view text) const;
-
-private:
-  struct Step {
-    // A regex split (Split step, or ByteLevel with use_regex).
-    std::optional<RegexSplitter> splitter;
-    // ByteLevel only: put a space before pieces that do not start with one.
-    bool add_prefix_space = false;
-  };
-  // Split steps in order; ByteLevel is always the last step.
-  std::vector<Step> steps_;
+  //! The words of `text` (valid UTF-8), for callers without a pipeline.
+  std::vector<std::string> words(std::string_view text) const;
 };
+
+//! The pre-tokenizer `spec` describes, or nullptr for null. `file` and
+//! `key` (its JSON path) name the value in errors; unknown types fail with
+//! Error(unsupported).
+std::unique_ptr<PreTokenizer> make_pre_tokenizer(const nlohmann::json& spec,
+                                                 const std::string& file,
+                                                 const std::string& key);
+
+//! GPT-2's: ByteLevel(add_prefix_space=false, use_regex=true).
+std::unique_ptr<PreTokenizer> gpt2_pre_tokenizer();
 
 } // namespace mlxt::tokenizer::detail

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 
+#include "mlxt/tokenizer/json_fields.h"
 #include "mlxt/tokenizer/utf8.h"
 
 namespace mlxt::tokenizer::detail {
@@ -26,6 +28,35 @@ std::string onig_error_text(int code, OnigErrorInfo* info) {
 }
 
 } // namespace
+
+std::string escape_regex(std::string_view literal) {
+  std::string out;
+  for (char c : literal) {
+    if (std::string_view("\\^$.|?*+()[]{}-/#&~").find(c) !=
+        std::string_view::npos) {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out;
+}
+
+RegexSplitter parse_pattern(const json& spec,
+                            const std::string& file,
+                            const std::string& key) {
+  const json& pattern = require_field(spec, "pattern", file, key + ".pattern");
+  if (const json* regex = optional_field(pattern, "Regex")) {
+    return RegexSplitter(as_string(*regex, file, key + ".pattern.Regex"),
+                         where(file, key + ".pattern.Regex"));
+  }
+  if (const json* literal = optional_field(pattern, "String")) {
+    return RegexSplitter(
+        escape_regex(as_string(*literal, file, key + ".pattern.String")),
+        where(file, key + ".pattern.String"));
+  }
+  fail_invalid(
+      file, key + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+}
 
 struct RegexSplitter::Compiled {
   OnigRegex regex = nullptr;
@@ -59,15 +90,19 @@ RegexSplitter::RegexSplitter(std::string_view pattern,
   compiled_ = std::move(compiled);
 }
 
-std::vector<std::string_view>
-RegexSplitter::split_isolated(std::string_view text) const {
-  std::vector<std::string_view> pieces;
+std::vector<SplitRange>
+RegexSplitter::find_matches(std::string_view text) const {
+  std::vector<SplitRange> ranges;
+  if (text.empty()) {
+    return ranges;
+  }
   auto begin = reinterpret_cast<const OnigUChar*>(text.data());
   auto end = begin + text.size();
   std::unique_ptr<OnigRegion, void (*)(OnigRegion*)> region(
       onig_region_new(), [](OnigRegion* r) { onig_region_free(r, 1); });
-  std::size_t emitted = 0; // text before this offset is already in pieces
-  std::size_t search_from = 0;
+  std::size_t previous = 0;    // end of the last range pushed
+  std::size_t search_from = 0; // as the onig crate's FindMatches::last_end
+  std::optional<std::size_t> last_match_end;
   while (search_from <= text.size()) {
     onig_region_clear(region.get());
     int at = onig_search(compiled_->regex,
@@ -89,26 +124,52 @@ RegexSplitter::split_isolated(std::string_view text) const {
     }
     auto match_begin = static_cast<std::size_t>(region->beg[0]);
     auto match_end = static_cast<std::size_t>(region->end[0]);
-    if (match_end == match_begin) {
-      // An empty match cuts nothing; step over one character and go on.
-      if (match_begin >= text.size()) {
-        break;
-      }
-      std::size_t step = utf8_sequence_length(text, match_begin);
-      search_from = match_begin + std::max<std::size_t>(step, 1);
+    if (match_begin == match_end && last_match_end == match_end) {
+      // The onig crate refuses an empty match right after the previous
+      // match and steps over one character.
+      search_from += search_from < text.size()
+                         ? std::max<std::size_t>(
+                               utf8_sequence_length(text, search_from), 1)
+                         : 1;
       continue;
     }
-    if (match_begin > emitted) {
-      pieces.push_back(text.substr(emitted, match_begin - emitted));
-    }
-    pieces.push_back(text.substr(match_begin, match_end - match_begin));
-    emitted = match_end;
     search_from = match_end;
+    last_match_end = match_end;
+    if (previous != match_begin) {
+      ranges.push_back({previous, match_begin, false});
+    }
+    ranges.push_back({match_begin, match_end, true});
+    previous = match_end;
   }
-  if (emitted < text.size()) {
-    pieces.push_back(text.substr(emitted));
+  if (previous != text.size()) {
+    ranges.push_back({previous, text.size(), false});
+  }
+  return ranges;
+}
+
+std::vector<std::string_view>
+RegexSplitter::split_isolated(std::string_view text) const {
+  std::vector<std::string_view> pieces;
+  for (const auto& range : find_matches(text)) {
+    if (range.begin < range.end) {
+      pieces.push_back(text.substr(range.begin, range.end - range.begin));
+    }
   }
   return pieces;
+}
+
+std::string RegexSplitter::replace_all(std::string_view text,
+                                       std::string_view content) const {
+  std::string out;
+  out.reserve(text.size());
+  for (const auto& range : find_matches(text)) {
+    if (range.is_match) {
+      out += content;
+    } else {
+      out += text.substr(range.begin, range.end - range.begin);
+    }
+  }
+  return out;
 }
 
 } // namespace mlxt::tokenizer::detail

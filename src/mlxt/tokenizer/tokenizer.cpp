@@ -1,20 +1,27 @@
 // Tokenizer: wires the pieces of tokenizer.json together (added tokens ->
-// pre-tokenizer -> BPE -> special-token framing) and reads the model folder.
+// normalizer -> pre-tokenizer -> model -> special-token framing; decoder for
+// the way back) and reads the model folder: tokenizer.json, else a
+// tokenizer.model (tiktoken ranks or SentencePiece).
 #include "mlxt/tokenizer/tokenizer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "mlxt/core/error.h"
 #include "mlxt/core/json_file.h"
 #include "mlxt/tokenizer/added_tokens.h"
 #include "mlxt/tokenizer/bpe.h"
-#include "mlxt/tokenizer/byte_level.h"
 #include "mlxt/tokenizer/chat_format.h"
+#include "mlxt/tokenizer/decoder.h"
 #include "mlxt/tokenizer/json_fields.h"
+#include "mlxt/tokenizer/normalizer.h"
 #include "mlxt/tokenizer/post_processor.h"
 #include "mlxt/tokenizer/pretokenizer.h"
+#include "mlxt/tokenizer/sentencepiece_model.h"
+#include "mlxt/tokenizer/tiktoken.h"
 #include "mlxt/tokenizer/tokenizer_config.h"
 #include "mlxt/tokenizer/utf8.h"
 
@@ -25,11 +32,12 @@ using detail::json;
 using detail::where;
 
 struct Tokenizer::Impl {
-  Impl(detail::BpeModel model_, detail::PreTokenizer pre_tokenizer_)
-      : model(std::move(model_)), pre_tokenizer(std::move(pre_tokenizer_)) {}
-
-  detail::BpeModel model;
-  detail::PreTokenizer pre_tokenizer;
+  // tokenizer.json pipeline (bpe set), or a SentencePiece model.
+  std::unique_ptr<detail::Normalizer> normalizer;
+  std::unique_ptr<detail::PreTokenizer> pre_tokenizer;
+  std::unique_ptr<detail::BpeModel> bpe;
+  std::unique_ptr<detail::Decoder> decoder;
+  std::unique_ptr<detail::SentencePieceModel> sentencepiece;
   detail::AddedTokens added_tokens;
   std::vector<int> prefix_ids; // added by encode(add_special_tokens=true)
   std::vector<int> suffix_ids;
@@ -44,52 +52,37 @@ struct Tokenizer::Impl {
     if (const auto* added = added_tokens.find_by_content(token)) {
       return added->id;
     }
-    return model.token_to_id(token);
+    if (sentencepiece) {
+      return sentencepiece->piece_to_id(token);
+    }
+    return bpe->token_to_id(token);
+  }
+
+  std::vector<int> encode_text(std::string_view text) const {
+    if (sentencepiece) {
+      return sentencepiece->encode(text);
+    }
+    std::vector<int> ids;
+    for (auto& segment :
+         added_tokens.extract_and_normalize(text, normalizer.get())) {
+      if (segment.id) {
+        ids.push_back(*segment.id);
+        continue;
+      }
+      std::vector<detail::Piece> pieces;
+      pieces.push_back({std::move(segment.text), segment.at_start});
+      if (pre_tokenizer) {
+        pre_tokenizer->apply(pieces);
+      }
+      for (const auto& piece : pieces) {
+        bpe->encode_word(piece.text, ids);
+      }
+    }
+    return ids;
   }
 };
 
 namespace {
-
-// Normalizers change the text before matching; none is implemented yet, so
-// only "no normalizer" (null or an empty Sequence) is accepted.
-void check_normalizer(const json& tokenizer_json, const std::string& file) {
-  const json* normalizer = detail::optional_field(tokenizer_json, "normalizer");
-  if (normalizer == nullptr) {
-    return;
-  }
-  const json* type = detail::optional_field(*normalizer, "type");
-  const json* list = detail::optional_field(*normalizer, "normalizers");
-  if (type != nullptr && *type == "Sequence" && list != nullptr &&
-      list->is_array() && list->empty()) {
-    return;
-  }
-  std::string name = type != nullptr && type->is_string()
-                         ? type->get<std::string>()
-                         : normalizer->dump();
-  detail::fail_unsupported(
-      file,
-      "normalizer",
-      "normalizer \"" + name +
-          "\" is not supported by this version; only byte-level BPE without "
-          "a normalizer is");
-}
-
-void check_decoder(const json& tokenizer_json, const std::string& file) {
-  const json* decoder = detail::optional_field(tokenizer_json, "decoder");
-  std::string type = "null";
-  if (decoder != nullptr) {
-    type = detail::as_string(
-        detail::require_field(*decoder, "type", file, "decoder.type"),
-        file,
-        "decoder.type");
-  }
-  if (type != "ByteLevel") {
-    detail::fail_unsupported(file,
-                             "decoder.type",
-                             "decoder \"" + type +
-                                 "\" is not supported; only \"ByteLevel\" is");
-  }
-}
 
 // Id of the special token the config names at `key` (e.g. "bos_token").
 template <typename Lookup>
@@ -109,57 +102,24 @@ std::optional<int> resolve_special(const Lookup& token_to_id,
   return id;
 }
 
-} // namespace
-
-Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Tokenizer::~Tokenizer() = default;
-Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
-Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
-
-Tokenizer Tokenizer::from_json(const json& tokenizer_json,
-                               const json& tokenizer_config,
-                               const std::string& source) {
-  const std::string& file = source;
-  if (!tokenizer_json.is_object()) {
-    detail::fail_invalid(file,
-                         "",
-                         "expected a JSON object but received " +
-                             detail::describe_type(tokenizer_json));
-  }
-  check_normalizer(tokenizer_json, file);
-  check_decoder(tokenizer_json, file);
-  auto model = detail::BpeModel::from_json(
-      detail::require_field(tokenizer_json, "model", file, "model"), file);
-  auto pre_tokenizer = detail::PreTokenizer::from_json(
-      tokenizer_json.value("pre_tokenizer", json()), file);
-  auto impl =
-      std::make_unique<Impl>(std::move(model), std::move(pre_tokenizer));
-  impl->added_tokens = detail::AddedTokens::from_json(
-      tokenizer_json.value("added_tokens", json()), file);
-  auto framing = detail::parse_post_processor(
-      tokenizer_json.value("post_processor", json()), file);
-
-  // Config errors name tokenizer_config.json next to the tokenizer.json.
-  std::string config_file =
-      (fs::path(file).parent_path() / "tokenizer_config.json").string();
+// Reads the special-token names, BOS/EOS framing and chat template of
+// `tokenizer_config` into `impl`; `framing` is what the tokenizer file
+// itself asks for.
+void apply_config(Tokenizer::Impl& impl,
+                  const json& tokenizer_config,
+                  const std::string& config_file,
+                  const detail::SpecialTokenFraming& framing,
+                  const std::string& file) {
   auto config = detail::parse_tokenizer_config(tokenizer_config, config_file);
-  impl->config_file = config_file;
-  auto lookup = [&](std::string_view token) {
-    return impl->token_to_id(token);
-  };
-  impl->bos_id =
+  impl.config_file = config_file;
+  auto lookup = [&](std::string_view token) { return impl.token_to_id(token); };
+  impl.bos_id =
       resolve_special(lookup, config.bos_token, config_file, "bos_token");
-  impl->eos_id =
+  impl.eos_id =
       resolve_special(lookup, config.eos_token, config_file, "eos_token");
-  impl->pad_id =
+  impl.pad_id =
       resolve_special(lookup, config.pad_token, config_file, "pad_token");
-  impl->chat_template = config.chat_template;
-
-  int max_id = impl->model.max_id();
-  for (const auto& token : impl->added_tokens.tokens()) {
-    max_id = std::max(max_id, token.id);
-  }
-  impl->vocab_size = max_id + 1;
+  impl.chat_template = config.chat_template;
 
   // transformers rebuilds the post-processor from add_bos_token /
   // add_eos_token when the config sets them, so they win over the template.
@@ -177,36 +137,27 @@ Tokenizer Tokenizer::from_json(const json& tokenizer_json,
       }
       return {*id};
     };
-    impl->prefix_ids = framing_id(
-        config.add_bos_token.value_or(false), impl->bos_id, "add_bos_token");
-    impl->suffix_ids = framing_id(
-        config.add_eos_token.value_or(false), impl->eos_id, "add_eos_token");
-  } else {
-    for (const auto* ids : {&framing.prefix, &framing.suffix}) {
-      for (int id : *ids) {
-        if (id >= impl->vocab_size) {
-          detail::fail_invalid(file,
-                               "post_processor",
-                               "special id " + std::to_string(id) +
-                                   " is outside the vocabulary");
-        }
+    impl.prefix_ids = framing_id(
+        config.add_bos_token.value_or(false), impl.bos_id, "add_bos_token");
+    impl.suffix_ids = framing_id(
+        config.add_eos_token.value_or(false), impl.eos_id, "add_eos_token");
+    return;
+  }
+  for (const auto* ids : {&framing.prefix, &framing.suffix}) {
+    for (int id : *ids) {
+      if (id >= impl.vocab_size) {
+        detail::fail_invalid(file,
+                             "post_processor",
+                             "special id " + std::to_string(id) +
+                                 " is outside the vocabulary");
       }
     }
-    impl->prefix_ids = framing.prefix;
-    impl->suffix_ids = framing.suffix;
   }
-  return Tokenizer(std::move(impl));
+  impl.prefix_ids = framing.prefix;
+  impl.suffix_ids = framing.suffix;
 }
 
-Tokenizer Tokenizer::load(const fs::path& model_dir) {
-  const fs::path tokenizer_file = model_dir / "tokenizer.json";
-  if (!fs::exists(tokenizer_file)) {
-    fail(ErrorCode::not_found,
-         "no tokenizer.json in the model folder; this version reads HF "
-         "tokenizer.json files only",
-         where(tokenizer_file.string()));
-  }
-  json tokenizer_json = read_json_file(tokenizer_file);
+json read_config(const fs::path& model_dir) {
   const fs::path config_file = model_dir / "tokenizer_config.json";
   json config =
       fs::exists(config_file) ? read_json_file(config_file) : json::object();
@@ -219,7 +170,117 @@ Tokenizer Tokenizer::load(const fs::path& model_dir) {
     text << in.rdbuf();
     config["chat_template"] = text.str();
   }
-  return from_json(tokenizer_json, config, tokenizer_file.string());
+  return config;
+}
+
+std::string read_text_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    fail(ErrorCode::io, "cannot open the file", where(file.string()));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A folder with only a SentencePiece tokenizer.model: encode and decode go
+// through libsentencepiece; BOS is added unless the config says otherwise
+// (LlamaTokenizer's default).
+Tokenizer::Impl load_sentencepiece(const fs::path& model_file,
+                                   const json& config_json,
+                                   const std::string& config_file) {
+  Tokenizer::Impl impl;
+  impl.sentencepiece = std::make_unique<detail::SentencePieceModel>(model_file);
+  impl.vocab_size = impl.sentencepiece->vocab_size();
+  impl.bos_id = impl.sentencepiece->bos_id();
+  impl.eos_id = impl.sentencepiece->eos_id();
+  impl.pad_id = impl.sentencepiece->pad_id();
+  detail::SpecialTokenFraming framing;
+  if (impl.bos_id) {
+    framing.prefix.push_back(*impl.bos_id);
+  }
+  apply_config(impl, config_json, config_file, framing, model_file.string());
+  impl.bos_id = impl.bos_id ? impl.bos_id : impl.sentencepiece->bos_id();
+  impl.eos_id = impl.eos_id ? impl.eos_id : impl.sentencepiece->eos_id();
+  impl.pad_id = impl.pad_id ? impl.pad_id : impl.sentencepiece->pad_id();
+  return impl;
+}
+
+} // namespace
+
+Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Tokenizer::~Tokenizer() = default;
+Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
+Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
+
+Tokenizer Tokenizer::from_json(const json& tokenizer_json,
+                               const json& tokenizer_config,
+                               const std::string& source) {
+  const std::string& file = source;
+  if (!tokenizer_json.is_object()) {
+    detail::fail_invalid(file,
+                         "",
+                         "expected a JSON object but received " +
+                             detail::describe_type(tokenizer_json));
+  }
+  auto impl = std::make_unique<Impl>();
+  auto section = [&](const char* key) {
+    return tokenizer_json.value(key, json());
+  };
+  impl->normalizer =
+      detail::make_normalizer(section("normalizer"), file, "normalizer");
+  impl->pre_tokenizer = detail::make_pre_tokenizer(
+      section("pre_tokenizer"), file, "pre_tokenizer");
+  impl->decoder = detail::make_decoder(section("decoder"), file, "decoder");
+  impl->bpe = std::make_unique<detail::BpeModel>(detail::BpeModel::from_json(
+      detail::require_field(tokenizer_json, "model", file, "model"), file));
+  const detail::BpeModel& bpe = *impl->bpe;
+  impl->added_tokens = detail::AddedTokens::from_json(
+      section("added_tokens"),
+      file,
+      impl->normalizer.get(),
+      {[&](std::string_view token) { return bpe.token_to_id(token); },
+       bpe.size()});
+  auto framing = detail::parse_post_processor(section("post_processor"), file);
+
+  int max_id = impl->bpe->max_id();
+  for (const auto& token : impl->added_tokens.tokens()) {
+    max_id = std::max(max_id, token.id);
+  }
+  impl->vocab_size = max_id + 1;
+  // Config errors name tokenizer_config.json next to the tokenizer.json.
+  std::string config_file =
+      (fs::path(file).parent_path() / "tokenizer_config.json").string();
+  apply_config(*impl, tokenizer_config, config_file, framing, file);
+  return Tokenizer(std::move(impl));
+}
+
+Tokenizer Tokenizer::load(const fs::path& model_dir) {
+  const fs::path tokenizer_file = model_dir / "tokenizer.json";
+  const fs::path model_file = model_dir / "tokenizer.model";
+  if (fs::exists(tokenizer_file)) {
+    return from_json(read_json_file(tokenizer_file),
+                     read_config(model_dir),
+                     tokenizer_file.string());
+  }
+  if (!fs::exists(model_file)) {
+    fail(ErrorCode::not_found,
+         "no tokenizer.json or tokenizer.model in the model folder",
+         where(tokenizer_file.string()));
+  }
+  json config = read_config(model_dir);
+  std::string config_file = (model_dir / "tokenizer_config.json").string();
+  std::string contents = read_text_file(model_file);
+  if (detail::looks_like_tiktoken(contents)) {
+    // The rank file's tokenizer.json equivalent takes the usual path; its
+    // errors still name tokenizer.model.
+    return from_json(detail::tiktoken_to_tokenizer_json(
+                         contents, config, model_file.string()),
+                     config,
+                     (model_dir / "tokenizer.json").string());
+  }
+  return Tokenizer(std::make_unique<Impl>(
+      load_sentencepiece(model_file, config, config_file)));
 }
 
 std::vector<int> Tokenizer::encode(std::string_view text,
@@ -233,43 +294,91 @@ std::vector<int> Tokenizer::encode(std::string_view text,
   if (add_special_tokens) {
     ids = impl_->prefix_ids;
   }
-  for (const auto& segment : impl_->added_tokens.split(text)) {
-    if (segment.id) {
-      ids.push_back(*segment.id);
-      continue;
-    }
-    for (const std::string& word : impl_->pre_tokenizer.split(segment.text)) {
-      impl_->model.encode_word(word, ids);
-    }
-  }
+  std::vector<int> body = impl_->encode_text(text);
+  ids.insert(ids.end(), body.begin(), body.end());
   if (add_special_tokens) {
     ids.insert(ids.end(), impl_->suffix_ids.begin(), impl_->suffix_ids.end());
   }
   return ids;
 }
 
+std::vector<std::vector<int>>
+Tokenizer::encode_batch(const std::vector<std::string>& texts,
+                        bool add_special_tokens,
+                        int threads) const {
+  std::vector<std::vector<int>> out(texts.size());
+  if (threads <= 0) {
+    threads =
+        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  threads = std::min<int>(threads, static_cast<int>(texts.size()));
+  // Workers take the next unclaimed text; each result goes to its own slot,
+  // so the order is the input order whatever the scheduling.
+  std::atomic<std::size_t> next{0};
+  std::vector<std::exception_ptr> errors(texts.size());
+  auto work = [&] {
+    for (std::size_t i = next++; i < texts.size(); i = next++) {
+      try {
+        out[i] = encode(texts[i], add_special_tokens);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) {
+    pool.emplace_back(work);
+  }
+  work();
+  for (auto& thread : pool) {
+    thread.join();
+  }
+  for (const auto& error : errors) {
+    if (error) {
+      std::rethrow_exception(error);
+    }
+  }
+  return out;
+}
+
 std::string Tokenizer::decode(const std::vector<int>& ids,
                               bool skip_special_tokens) const {
-  std::string bytes;
+  if (impl_->sentencepiece) {
+    return impl_->sentencepiece->decode(ids, skip_special_tokens);
+  }
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
   for (int id : ids) {
     if (const auto* added = impl_->added_tokens.find_by_id(id)) {
-      if (!(skip_special_tokens && added->special)) {
-        bytes += detail::token_to_bytes(added->content);
+      if (!(skip_special_tokens &&
+            impl_->added_tokens.skipped_as_special(*added))) {
+        tokens.push_back(added->decoded);
       }
       continue;
     }
-    const std::string* token = impl_->model.id_to_token(id);
+    const std::string* token = impl_->bpe->id_to_token(id);
     if (token == nullptr) {
       fail(ErrorCode::invalid_data,
            "decode: id " + std::to_string(id) +
                " is not in the vocabulary (size " +
                std::to_string(impl_->vocab_size) + ")");
     }
-    bytes += detail::token_to_bytes(*token);
+    tokens.push_back(*token);
   }
-  // Token boundaries can split a UTF-8 character; HF replaces the broken
-  // bytes with U+FFFD, and so do we.
-  return detail::utf8_lossy(bytes);
+  if (!impl_->decoder) {
+    // HF joins the tokens with spaces when there is no decoder.
+    std::string text;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      text += (i > 0 ? " " : "") + tokens[i];
+    }
+    return text;
+  }
+  impl_->decoder->decode_chain(tokens);
+  std::string text;
+  for (const auto& token : tokens) {
+    text += token;
+  }
+  return text;
 }
 
 int Tokenizer::vocab_size() const {

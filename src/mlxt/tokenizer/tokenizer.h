@@ -1,11 +1,13 @@
 // Tokenizer: text <-> token ids for a model folder, plus chat formatting.
 //
-// Reads Hugging Face `tokenizer.json` (+ `tokenizer_config.json`). This version
-// covers byte-level BPE (GPT-2 / Llama 3 / Qwen2 style: ByteLevel
-// pre-tokenizer, optionally preceded by a Split with a regex, BPE model with
-// merges, ByteLevel decoder) and added/special tokens, which is what
-// `mlxt init-model` writes. Anything else fails with Error(unsupported) naming
-// the file and the JSON key.
+// Reads Hugging Face `tokenizer.json` (+ `tokenizer_config.json`) with BPE
+// models of both families, byte-level (GPT-2 / Llama 3 / Qwen2) and
+// SentencePiece-style (Llama 2 / Mistral / Phi-3: Metaspace, byte_fallback),
+// with the normalizers, pre-tokenizers, post-processors and decoders those
+// use, giving the ids HF `tokenizers` gives. Without a tokenizer.json it
+// reads `tokenizer.model`: a tiktoken rank file (Llama 3) or a SentencePiece
+// model. Anything else fails with Error(unsupported) naming the file and the
+// JSON key.
 #pragma once
 
 #include <filesystem>
@@ -38,6 +40,12 @@ public:
   //! With add_special_tokens, prepends BOS when the config says add_bos_token.
   std::vector<int> encode(std::string_view text,
                           bool add_special_tokens = true) const;
+  //! encode() of each text, spread over `threads` threads (0: one per
+  //! core); results are in input order.
+  std::vector<std::vector<int>>
+  encode_batch(const std::vector<std::string>& texts,
+               bool add_special_tokens = true,
+               int threads = 0) const;
   //! Text of `ids`; special tokens are left out when skip_special_tokens.
   std::string decode(const std::vector<int>& ids,
                      bool skip_special_tokens = true) const;
@@ -61,8 +69,9 @@ public:
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;
 
+  struct Impl; // defined in tokenizer.cpp
+
 private:
-  struct Impl;
   explicit Tokenizer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,222 @@
+#include "mlxt/tokenizer/normalizer.h"
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "mlxt/tokenizer/json_fields.h"
+#include "mlxt/tokenizer/regex_splitter.h"
+#include "mlxt/tokenizer/unicode.h"
+#include "mlxt/tokenizer/utf8.h"
+
+namespace mlxt::tokenizer::detail {
+
+namespace {
+
+class UnicodeForm final : public Normalizer {
+public:
+  explicit UnicodeForm(NormalForm form) : form_(form) {}
+  void normalize(std::string& text, bool&) const override {
+    text = normalize_unicode(text, form_);
+  }
+
+private:
+  NormalForm form_;
+};
+
+class Lowercase final : public Normalizer {
+public:
+  void normalize(std::string& text, bool&) const override {
+    text = lowercase(text);
+  }
+};
+
+// Removes characters for which `drop` holds.
+class Filter final : public Normalizer {
+public:
+  explicit Filter(bool (*drop)(char32_t)) : drop_(drop) {}
+  void normalize(std::string& text, bool& at_start) const override {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t pos = 0; pos < text.size();) {
+      std::size_t length =
+          std::max<std::size_t>(utf8_sequence_length(text, pos), 1);
+      if (!drop_(utf8_decode(text, pos, length))) {
+        out.append(text, pos, length);
+      } else if (pos == 0) {
+        at_start = false;
+      }
+      pos += length;
+    }
+    text = std::move(out);
+  }
+
+private:
+  bool (*drop_)(char32_t);
+};
+
+class Prepend final : public Normalizer {
+public:
+  explicit Prepend(std::string prefix) : prefix_(std::move(prefix)) {}
+  void normalize(std::string& text, bool&) const override {
+    // HF prepends to non-empty strings only.
+    if (!text.empty()) {
+      text.insert(0, prefix_);
+    }
+  }
+
+private:
+  std::string prefix_;
+};
+
+class Replace final : public Normalizer {
+public:
+  Replace(RegexSplitter pattern, std::string content)
+      : pattern_(std::move(pattern)), content_(std::move(content)) {}
+  void normalize(std::string& text, bool& at_start) const override {
+    std::string out;
+    out.reserve(text.size());
+    for (const auto& range : pattern_.find_matches(text)) {
+      if (!range.is_match) {
+        out.append(text, range.begin, range.end - range.begin);
+        continue;
+      }
+      out += content_;
+      // Deleting the first character moves the start.
+      if (range.begin == 0 && range.end > 0 && content_.empty()) {
+        at_start = false;
+      }
+    }
+    text = std::move(out);
+  }
+
+private:
+  RegexSplitter pattern_;
+  std::string content_;
+};
+
+class Strip final : public Normalizer {
+public:
+  Strip(bool left, bool right) : left_(left), right_(right) {}
+  void normalize(std::string& text, bool& at_start) const override {
+    std::size_t begin = 0;
+    std::size_t end = text.size();
+    if (left_) {
+      while (begin < end) {
+        std::size_t length =
+            std::max<std::size_t>(utf8_sequence_length(text, begin), 1);
+        if (!is_whitespace(utf8_decode(text, begin, length))) {
+          break;
+        }
+        begin += length;
+      }
+    }
+    if (right_) {
+      while (end > begin) {
+        std::size_t start = end - 1;
+        while (start > begin && (text[start] & 0xC0) == 0x80) {
+          --start;
+        }
+        if (!is_whitespace(utf8_decode(text, start, end - start))) {
+          break;
+        }
+        end = start;
+      }
+    }
+    if (begin > 0) {
+      at_start = false;
+    }
+    text = text.substr(begin, end - begin);
+  }
+
+private:
+  bool left_, right_;
+};
+
+class Sequence final : public Normalizer {
+public:
+  explicit Sequence(std::vector<std::unique_ptr<Normalizer>> steps)
+      : steps_(std::move(steps)) {}
+  void normalize(std::string& text, bool& at_start) const override {
+    for (const auto& step : steps_) {
+      step->normalize(text, at_start);
+    }
+  }
+
+private:
+  std::vector<std::unique_ptr<Normalizer>> steps_;
+};
+
+} // namespace
+
+std::unique_ptr<Normalizer> make_normalizer(const json& spec,
+                                            const std::string& file,
+                                            const std::string& key) {
+  if (spec.is_null()) {
+    return nullptr;
+  }
+  const std::string& type = as_string(
+      require_field(spec, "type", file, key + ".type"), file, key + ".type");
+  if (type == "NFC") {
+    return std::make_unique<UnicodeForm>(NormalForm::nfc);
+  }
+  if (type == "NFD") {
+    return std::make_unique<UnicodeForm>(NormalForm::nfd);
+  }
+  if (type == "NFKC") {
+    return std::make_unique<UnicodeForm>(NormalForm::nfkc);
+  }
+  if (type == "NFKD") {
+    return std::make_unique<UnicodeForm>(NormalForm::nfkd);
+  }
+  if (type == "Lowercase") {
+    return std::make_unique<Lowercase>();
+  }
+  if (type == "StripAccents") {
+    return std::make_unique<Filter>(&is_combining_mark);
+  }
+  if (type == "Prepend") {
+    return std::make_unique<Prepend>(
+        as_string(require_field(spec, "prepend", file, key + ".prepend"),
+                  file,
+                  key + ".prepend"));
+  }
+  if (type == "Replace") {
+    return std::make_unique<Replace>(
+        parse_pattern(spec, file, key),
+        as_string(require_field(spec, "content", file, key + ".content"),
+                  file,
+                  key + ".content"));
+  }
+  if (type == "Strip") {
+    return std::make_unique<Strip>(
+        bool_field_or(spec, "strip_left", true, file, key + ".strip_left"),
+        bool_field_or(spec, "strip_right", true, file, key + ".strip_right"));
+  }
+  if (type == "Sequence") {
+    const json& list =
+        require_field(spec, "normalizers", file, key + ".normalizers");
+    if (!list.is_array()) {
+      fail_invalid(file,
+                   key + ".normalizers",
+                   "expected an array but received " + describe_type(list));
+    }
+    std::vector<std::unique_ptr<Normalizer>> steps;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      std::string item_key = key + ".normalizers[" + std::to_string(i) + "]";
+      if (list[i].is_null()) {
+        fail_invalid(file, item_key, "expected a normalizer object");
+      }
+      steps.push_back(make_normalizer(list[i], file, item_key));
+    }
+    return std::make_unique<Sequence>(std::move(steps));
+  }
+  fail_unsupported(file,
+                   key + ".type",
+                   "normalizer \"" + type +
+                       "\" is not supported; supported: NFC, NFD, NFKC, "
+                       "NFKD, Lowercase, StripAccents, Prepend, Replace, "
+                       "Strip, Sequence");
+}
+
+} // namespace mlxt::tokenizer::detail
