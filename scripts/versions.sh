@@ -1,3 +1,5 @@
 # Pinned versions of everything scripts/setup installs from PyPI.
 MLX_VERSION=0.32.4
 MLX_LM_VERSION=0.32.2
+# llama.cpp's GGUF reader/dequantizer, the oracle for GGUF import tests.
+GGUF_PY_VERSION=0.19.0

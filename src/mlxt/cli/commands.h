@@ -10,5 +10,6 @@ void add_train_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_init_model_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_convert_command(CLI::App& app);
 
 } // namespace mlxt::cli

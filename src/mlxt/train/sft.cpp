@@ -10,6 +10,7 @@
 #include "mlxt/core/blas.h"
 #include "mlxt/core/error.h"
 #include "mlxt/data/sft_jsonl.h"
+#include "mlxt/gguf/model_source.h"
 #include "mlxt/models/model.h"
 #include "mlxt/optim/optimizer.h"
 #include "mlxt/train/artifacts.h"
@@ -95,8 +96,9 @@ double peak_memory_gb() {
 SftResult run_sft(const TrainConfig& c, std::ostream& out) {
   const auto started = Clock::now();
   const fs::path model_dir = c.model;
-  models::Model model = models::load_model(model_dir);
-  tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(model_dir);
+  gguf::ModelWithTokenizer opened = gguf::open_model(model_dir);
+  models::Model& model = opened.model;
+  tokenizer::Tokenizer& tok = opened.tokenizer;
   data::EncodedDataset dataset = data::load_sft_jsonl(
       c.data,
       tok,
