@@ -261,7 +261,7 @@ def spread(runs):
     return f"{min(values):.4f}–{max(values):.4f}"
 
 
-def smollm2_models(work):
+def smollm2_models(work, labels):
     """Converts the cached SmolLM2 GGUF into the two benchmarked folders and
     writes the text dataset; returns {label: folder}, the data folder and the
     commands."""
@@ -271,8 +271,9 @@ def smollm2_models(work):
     if not gguf.exists():
         sys.exit(f"{gguf} not found: run scripts/fetch-smollm2 first")
     commands = []
-    folders = {"smollm2-q4": ["--dtype", "f32"],
-               "smollm2-f32": ["--dequantize", "--dtype", "f32"]}
+    all_flags = {"smollm2-q4": ["--dtype", "f32"],
+                 "smollm2-f32": ["--dequantize", "--dtype", "f32"]}
+    folders = {label: all_flags[label] for label in labels}
     for label, flags in folders.items():
         out = work / label
         if not out.exists():
@@ -309,6 +310,14 @@ def main():
         help="benchmark SmolLM2-135M-Instruct (QLoRA and dequantized LoRA) "
         "instead of the random presets",
     )
+    parser.add_argument(
+        "--smollm2-models", nargs="+", default=["smollm2-q4", "smollm2-f32"],
+        help="with --smollm2: which converted folders to benchmark",
+    )
+    parser.add_argument(
+        "--no-netlib", action="store_true",
+        help="skip the (slow) mlx-lm runs with the wheel's own BLAS",
+    )
     parser.add_argument("--work", default=str(ROOT / "build" / "bench-cpu-lora"))
     parser.add_argument("--results", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args()
@@ -321,7 +330,7 @@ def main():
     data = DATA
     commands = []
     if args.smollm2:
-        args.presets, data, commands = smollm2_models(work)
+        args.presets, data, commands = smollm2_models(work, args.smollm2_models)
     rows = [(p, "lora") for p in args.presets]
     if args.full:
         rows.append(("small", "full"))
@@ -350,7 +359,9 @@ def main():
                 shared_config(model_dir, mode, args.netlib_iters, data),
                 netlib_config,
             )
-        runs = {"ours": [], "mlx-lm openblas": [], "mlx-lm netlib": []}
+        runs = {"ours": [], "mlx-lm openblas": []}
+        if not args.no_netlib:
+            runs["mlx-lm netlib"] = []
         for repeat in range(args.repeats):
             tag = f"{preset}-{mode}-{repeat}"
             print(f"{preset} {mode}, repeat {repeat + 1}/{args.repeats}")
@@ -358,6 +369,8 @@ def main():
             runs["mlx-lm openblas"].append(
                 measure_mlx_lm(config, work, tag, preload=True)
             )
+            if args.no_netlib:
+                continue
             runs["mlx-lm netlib"].append(
                 measure_mlx_lm(netlib_config, work, tag, preload=False)
             )

@@ -11,6 +11,7 @@
 #include "mlxt/models/transformer.h"
 #include "mlxt/nn/layers.h"
 #include "mlxt/tokenizer/byte_level.h"
+#include "mlxt/tokenizer/tokenizer.h"
 #include "support/test_support.h"
 
 namespace {
@@ -46,7 +47,7 @@ TinyGguf write_tiny_gguf(const fs::path& file,
   nlohmann::json config = models::preset_config(init);
   config["vocab_size"] = vocab;
   config["tie_word_embeddings"] = true;
-  models::Model model = models::init_model_from_config(config, 3, mx::float32);
+  models::Model model = models::init_model_from_config(config, 3, 0.02f);
   // Norm weights of 1 would hide a mix-up between norms.
   for (auto& [name, w] : model.weights) {
     if (name.ends_with("norm.weight")) {
@@ -214,6 +215,35 @@ TEST(GgufFileCheck, TruncatedAndCorruptFilesGiveNamedErrors) {
       gguf::check_gguf_file(dir / "len.gguf"), invalid_model, "truncated");
   EXPECT_MLXT_ERROR(
       gguf::import_gguf(dir / "missing.gguf"), not_found, "missing.gguf");
+}
+
+TEST(Quantization, ReadsMlxLmEntriesAndRejectsWhatItCannotRun) {
+  auto q = models::parse_quantization(
+      nlohmann::json::parse(R"({"quantization": {"group_size": 32, "bits": 4,
+        "model.embed_tokens": {"group_size": 32, "bits": 8},
+        "lm_head": false}})"),
+      "config.json");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->bits_for("model.layers.0.mlp.up_proj"), 4);
+  EXPECT_EQ(q->bits_for("model.embed_tokens"), 8);
+  EXPECT_EQ(q->bits_for("lm_head"), 0);
+  // to_json writes what parse_quantization reads.
+  const nlohmann::json again = {{"quantization", q->to_json()}};
+  EXPECT_EQ(models::parse_quantization(again, "x")->layer_bits, q->layer_bits);
+  EXPECT_MLXT_ERROR(
+      models::parse_quantization(
+          nlohmann::json::parse(R"({"quantization": {"group_size": 32,
+            "bits": 4, "model.embed_tokens": {"group_size": 64, "bits": 8}}})"),
+          "config.json"),
+      unsupported,
+      "quantization.model.embed_tokens.group_size");
+  EXPECT_MLXT_ERROR(
+      models::parse_quantization(
+          nlohmann::json::parse(
+              R"({"quantization": {"group_size": 32, "bits": 7}})"),
+          "config.json"),
+      invalid_model,
+      "quantization.bits");
 }
 
 // A quantized linear and embedding run through quantized_matmul / row

@@ -199,7 +199,8 @@ Params llama_weights(std::unordered_map<std::string, mx::array> arrays,
     const bool is_q = layer.ends_with("self_attn.q_proj");
     if (is_q || layer.ends_with("self_attn.k_proj")) {
       const mx::array& rows = is_q ? q_rows : k_rows;
-      if (value.ndim() != 2 || value.shape(0) != rows.size()) {
+      if (value.ndim() != 2 ||
+          value.shape(0) != static_cast<int>(rows.size())) {
         fail(ErrorCode::invalid_model,
              "expected " + std::to_string(rows.size()) +
                  " rows (heads x head_dim) in a 2-D tensor",

@@ -106,7 +106,8 @@ std::vector<int> Metadata::require_ints(const std::string& key) const {
   }
   mx::array values = mx::astype(*a, mx::int32);
   mx::eval(values);
-  return {values.data<int>(), values.data<int>() + values.size()};
+  return std::vector<int>(values.data<int>(),
+                          values.data<int>() + values.size());
 }
 
 } // namespace mlxt::gguf
