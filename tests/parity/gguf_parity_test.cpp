@@ -13,6 +13,7 @@
 #include "mlxt/generate/generate.h"
 #include "mlxt/gguf/import.h"
 #include "mlxt/models/transformer.h"
+#include "mlxt/tokenizer/tokenizer.h"
 #include "support/test_support.h"
 
 namespace {
