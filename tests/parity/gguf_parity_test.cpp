@@ -132,7 +132,9 @@ protected:
     mx::array ours = models::forward(m.args, m.weights, tokens, ctx);
     mx::array ref = param(
         load_safetensors_file(dir_->path() / "logits.safetensors"), "logits");
-    return mx::max(mx::abs(mx::subtract(ours, ref))).item<float>();
+    const float gap = mx::max(mx::abs(mx::subtract(ours, ref))).item<float>();
+    ::testing::Test::RecordProperty("max_abs_logit_gap", std::to_string(gap));
+    return gap;
   }
 
   static inline fs::path file_;
