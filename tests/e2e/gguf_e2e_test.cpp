@@ -110,7 +110,7 @@ TEST(GgufQloraE2E, LossFallsAndMlxLmGeneratesTheSameWithTheAdapters) {
   }
   write_file(dir / "data/train.jsonl", train);
   write_file(dir / "data/valid.jsonl", train);
-  // Small: MLX's CPU quantized matmul is much slower than fp32 BLAS; 8
+  // Small: MLX's CPU quantized matmul is much slower than fp32 BLAS; 6
   // steps over the last 2 blocks show the loss falling.
   auto r = run_command({mlxt_binary(),
                         "train",
@@ -129,7 +129,7 @@ TEST(GgufQloraE2E, LossFallsAndMlxLmGeneratesTheSameWithTheAdapters) {
                         "--num_layers",
                         "2",
                         "--iters",
-                        "8",
+                        "6",
                         "--batch_size",
                         "2",
                         "--learning_rate",
@@ -146,7 +146,7 @@ TEST(GgufQloraE2E, LossFallsAndMlxLmGeneratesTheSameWithTheAdapters) {
                         "true"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto reports = metric_events(dir / "runs/qlora/metrics.jsonl", "train");
-  ASSERT_EQ(reports.size(), 4u) << r.output;
+  ASSERT_EQ(reports.size(), 3u) << r.output;
   EXPECT_LT(reports.back()["loss"].get<double>(),
             0.7 * reports.front()["loss"].get<double>());
   ASSERT_TRUE(fs::exists(dir / "adapters/adapters.safetensors"));
@@ -189,7 +189,10 @@ TEST(GgufQloraE2E, LossFallsAndMlxLmGeneratesTheSameWithTheAdapters) {
                              "--temp",
                              "0"});
   ASSERT_EQ(theirs.exit_code, 0) << theirs.output;
-  EXPECT_EQ(ours.output, mlx_lm_text(theirs.output) + "\n");
+  // mlx-lm's streaming detokenizer drops the first token's leading space.
+  std::string text = ours.output;
+  text.erase(0, text.find_first_not_of(' '));
+  EXPECT_EQ(text, mlx_lm_text(theirs.output) + "\n");
 }
 
 TEST(GgufErrorsE2E, DamagedGgufFailsWithANamedErrorAndWritesNothing) {

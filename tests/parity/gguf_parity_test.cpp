@@ -70,6 +70,8 @@ protected:
     }
     dir_ = new mlxt::testing::TempDir;
     model_ = new gguf::ImportedModel(gguf::import_gguf(file_));
+    dense_ = new gguf::ImportedModel(
+        gguf::import_gguf(file_, {.dequantize = true, .dtype = mx::float32}));
     tok_ = new tokenizer::Tokenizer(
         tokenizer::Tokenizer::from_json(model_->tokenizer.tokenizer,
                                         model_->tokenizer.tokenizer_config,
@@ -106,6 +108,7 @@ protected:
   static void TearDownTestSuite() {
     delete tok_;
     delete model_;
+    delete dense_;
     delete dir_;
   }
 
@@ -139,7 +142,8 @@ protected:
 
   static inline fs::path file_;
   static inline mlxt::testing::TempDir* dir_ = nullptr;
-  static inline gguf::ImportedModel* model_ = nullptr;
+  static inline gguf::ImportedModel* model_ = nullptr; // as stored
+  static inline gguf::ImportedModel* dense_ = nullptr; // dequantized, fp32
   static inline tokenizer::Tokenizer* tok_ = nullptr;
   static inline std::vector<std::vector<int>> rows_;
   static inline json oracle_;
@@ -166,10 +170,8 @@ TEST_F(SmolLM2Parity, QuantizedLogitsMatchTheOracle) {
 }
 
 TEST_F(SmolLM2Parity, DequantizedLogitsMatchTheOracle) {
-  gguf::ImportedModel dense =
-      gguf::import_gguf(file_, {.dequantize = true, .dtype = mx::float32});
-  EXPECT_FALSE(dense.model.args.quantization);
-  EXPECT_LT(logits_gap(dense.model), 1e-3f);
+  EXPECT_FALSE(dense_->model.args.quantization);
+  EXPECT_LT(logits_gap(dense_->model), 1e-3f);
 }
 
 TEST_F(SmolLM2Parity, TokenIdsMatchOnFixtureTexts) {
