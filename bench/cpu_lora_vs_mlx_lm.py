@@ -15,10 +15,18 @@ the median seconds per step over its other windows, and a configuration's the
 median over its repeats. The ratio (mlx-lm s/step / ours) is taken from
 seconds per step, so it does not depend on how each program counts tokens.
 
+With --smollm2, the model is the real SmolLM2-135M-Instruct instead: the
+cached GGUF (scripts/fetch-smollm2) converted once by `mlxt convert
+--from-gguf` into an MLX-quantized folder (QLoRA over the 4-bit base, both
+programs) and a dequantized fp32 folder (LoRA), trained on text rows made
+from datasets/smollm2-json (plain text, so both programs encode the same
+tokens whatever chat template support they have).
+
 Run from the repository root, after building build/mlxt:
-    python3 bench/cpu_lora_vs_mlx_lm.py
-Writes bench/results/<date>-cpu-lora-vs-mlx-lm.md (and the raw per-run JSON
-beside the scratch files in build/bench-cpu-lora/).
+    python3 bench/cpu_lora_vs_mlx_lm.py [--smollm2]
+Writes bench/results/<date>-cpu-lora-vs-mlx-lm.md (with --smollm2:
+<date>-cpu-smollm2-lora-vs-mlx-lm.md) and the raw per-run JSON beside the
+scratch files in build/bench-cpu-lora/.
 """
 
 import argparse
@@ -45,11 +53,11 @@ MODEL_DIRS = {}  # preset -> its model folder
 BATCH_SIZE = 8
 
 
-def shared_config(model_dir, fine_tune_type, iters):
+def shared_config(model_dir, fine_tune_type, iters, data=DATA):
     """The settings both programs train with (mlx-lm key names)."""
     return {
         "model": str(model_dir),
-        "data": DATA,
+        "data": str(data),
         "train": True,
         "fine_tune_type": fine_tune_type,
         "num_layers": -1,  # every block
@@ -253,6 +261,37 @@ def spread(runs):
     return f"{min(values):.4f}–{max(values):.4f}"
 
 
+def smollm2_models(work, labels):
+    """Converts the cached SmolLM2 GGUF into the two benchmarked folders and
+    writes the text dataset; returns {label: folder}, the data folder and the
+    commands."""
+    cache = Path(os.environ.get("MLXT_HOME") or Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mlxt")
+    gguf = cache / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not gguf.exists():
+        sys.exit(f"{gguf} not found: run scripts/fetch-smollm2 first")
+    commands = []
+    all_flags = {"smollm2-q4": ["--dtype", "f32"],
+                 "smollm2-f32": ["--dequantize", "--dtype", "f32"]}
+    folders = {label: all_flags[label] for label in labels}
+    for label, flags in folders.items():
+        out = work / label
+        if not out.exists():
+            commands.append(run([MLXT, "convert", "--from-gguf", gguf,
+                                 "--out", out, *flags],
+                                log=work / f"convert-{label}.log"))
+        MODEL_DIRS[label] = out
+    data = work / "smollm2-text"
+    data.mkdir(exist_ok=True)
+    for split in ("train", "valid"):
+        rows = [json.loads(line) for line in
+                (ROOT / "datasets" / "smollm2-json" / f"{split}.jsonl").open()]
+        (data / f"{split}.jsonl").write_text("".join(
+            json.dumps({"text": r["prompt"] + "\n" + r["completion"]}) + "\n"
+            for r in rows))
+    return list(folders), data, commands
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--presets", nargs="+", default=["tiny", "small"])
@@ -266,6 +305,19 @@ def main():
         "--netlib-iters", type=int, default=None,
         help="iterations for the (slow) wheel-BLAS mlx-lm runs; default --iters",
     )
+    parser.add_argument(
+        "--smollm2", action="store_true",
+        help="benchmark SmolLM2-135M-Instruct (QLoRA and dequantized LoRA) "
+        "instead of the random presets",
+    )
+    parser.add_argument(
+        "--smollm2-models", nargs="+", default=["smollm2-q4", "smollm2-f32"],
+        help="with --smollm2: which converted folders to benchmark",
+    )
+    parser.add_argument(
+        "--no-netlib", action="store_true",
+        help="skip the (slow) mlx-lm runs with the wheel's own BLAS",
+    )
     parser.add_argument("--work", default=str(ROOT / "build" / "bench-cpu-lora"))
     parser.add_argument("--results", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args()
@@ -275,12 +327,17 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     began = time.time()
 
+    data = DATA
+    commands = []
+    if args.smollm2:
+        args.presets, data, commands = smollm2_models(work, args.smollm2_models)
     rows = [(p, "lora") for p in args.presets]
     if args.full:
         rows.append(("small", "full"))
     results = {}
-    commands = []
     for preset in sorted({p for p, _ in rows}, key=args.presets.index):
+        if args.smollm2:
+            continue
         model_dir = work / f"model-{preset}"
         MODEL_DIRS[preset] = model_dir
         commands.append(run(
@@ -292,16 +349,19 @@ def main():
             log=work / f"init-{preset}.log",
         ))
     for preset, mode in rows:
-        model_dir = work / f"model-{preset}"
+        model_dir = MODEL_DIRS[preset]
         config = work / f"{preset}-{mode}.yaml"
-        write_yaml(shared_config(model_dir, mode, args.iters), config)
+        write_yaml(shared_config(model_dir, mode, args.iters, data), config)
         netlib_config = config
         if args.netlib_iters and args.netlib_iters != args.iters:
             netlib_config = work / f"{preset}-{mode}-netlib.yaml"
             write_yaml(
-                shared_config(model_dir, mode, args.netlib_iters), netlib_config
+                shared_config(model_dir, mode, args.netlib_iters, data),
+                netlib_config,
             )
-        runs = {"ours": [], "mlx-lm openblas": [], "mlx-lm netlib": []}
+        runs = {"ours": [], "mlx-lm openblas": []}
+        if not args.no_netlib:
+            runs["mlx-lm netlib"] = []
         for repeat in range(args.repeats):
             tag = f"{preset}-{mode}-{repeat}"
             print(f"{preset} {mode}, repeat {repeat + 1}/{args.repeats}")
@@ -309,6 +369,8 @@ def main():
             runs["mlx-lm openblas"].append(
                 measure_mlx_lm(config, work, tag, preload=True)
             )
+            if args.no_netlib:
+                continue
             runs["mlx-lm netlib"].append(
                 measure_mlx_lm(netlib_config, work, tag, preload=False)
             )
@@ -321,7 +383,8 @@ def main():
     print(report)
     out = Path(args.results)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{datetime.date.today().isoformat()}-cpu-lora-vs-mlx-lm.md"
+    name = "cpu-smollm2-lora-vs-mlx-lm" if args.smollm2 else "cpu-lora-vs-mlx-lm"
+    path = out / f"{datetime.date.today().isoformat()}-{name}.md"
     path.write_text(report)
     print(f"wrote {path}")
 
@@ -339,10 +402,18 @@ def render(results, args, commands, elapsed):
             capture_output=True, text=True,
         ).stdout.strip(),
         f"- mlxt links {ours_mlx()}",
-        f"- Settings (one shared YAML): llama arch, init-model --vocab-size 1024 "
-        f"(vocabulary learnt from the quickstart corpus: {model_vocab(results)}), "
-        f"datasets/quickstart "
-        f"(chat rows, mask_prompt false), num_layers -1, LoRA rank 8 scale 20 "
+        (
+            "- Settings (one shared YAML): SmolLM2-135M-Instruct (Q4_1 GGUF) "
+            "converted by mlxt convert --from-gguf: smollm2-q4 = MLX-quantized "
+            "(4-bit linears, 8-bit tied embedding, group 32, fp32 scales; "
+            "QLoRA), smollm2-f32 = dequantized fp32; text rows from "
+            "datasets/smollm2-json (prompt + newline + completion), "
+            if args.smollm2 else
+            f"- Settings (one shared YAML): llama arch, init-model --vocab-size 1024 "
+            f"(vocabulary learnt from the quickstart corpus: {model_vocab(results)}), "
+            f"datasets/quickstart (chat rows), "
+        ) +
+        f"mask_prompt false, num_layers -1, LoRA rank 8 scale 20 "
         f"dropout 0, batch 8, max_seq_length 128, adam lr 1e-4, "
         f"{args.iters} iters (wheel-BLAS mlx-lm: {args.netlib_iters or args.iters}), "
         f"report every {STEPS_PER_REPORT}, first window dropped, "

@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -13,6 +14,19 @@
 namespace mlxt::testing {
 
 namespace fs = std::filesystem;
+
+fs::path smollm2_gguf() {
+  fs::path home;
+  if (const char* env = std::getenv("MLXT_HOME"); env && *env) {
+    home = env;
+  } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
+    home = fs::path(xdg) / "mlxt";
+  } else if (const char* user = std::getenv("HOME"); user && *user) {
+    home = fs::path(user) / ".cache" / "mlxt";
+  }
+  const fs::path file = home / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf";
+  return !home.empty() && fs::is_regular_file(file) ? file : fs::path();
+}
 
 TempDir::TempDir() {
   std::random_device rd;

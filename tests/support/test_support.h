@@ -46,6 +46,11 @@ bool have_reference_python();
 //! The repository root.
 std::filesystem::path source_dir();
 
+//! The SmolLM2-135M-Instruct GGUF that scripts/fetch-smollm2 puts in the
+//! model cache ($MLXT_HOME/models, default ~/.cache/mlxt/models), or an
+//! empty path when it is not there.
+std::filesystem::path smollm2_gguf();
+
 //! Writes `text` to `file` (creating parent folders).
 void write_file(const std::filesystem::path& file, const std::string& text);
 std::string read_file(const std::filesystem::path& file);

@@ -13,5 +13,6 @@ void add_eval_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_jobs_command(CLI::App& app); // jobs and pipelines
 void add_data_command(CLI::App& app);
+void add_convert_command(CLI::App& app);
 
 } // namespace mlxt::cli

@@ -18,7 +18,8 @@ void add_eval_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "eval", "Loss and perplexity of a model on a dataset split");
-  cmd->add_option("-m,--model", o->model, "Model folder")->required();
+  cmd->add_option("-m,--model", o->model, "Model folder or .gguf file")
+      ->required();
   cmd->add_option("-a,--adapter", o->adapter, "LoRA adapter folder");
   cmd->add_option("--data", o->data, "Data folder or .jsonl file")->required();
   cmd->add_option("--split", o->split, "train | valid | test")

@@ -17,7 +17,8 @@ void add_generate_command(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("generate", "Generate text from a prompt");
-  cmd->add_option("-m,--model", o->model, "Model folder")->required();
+  cmd->add_option("-m,--model", o->model, "Model folder or .gguf file")
+      ->required();
   cmd->add_option(
       "-a,--adapter", o->adapter, "LoRA adapter folder (adapters.safetensors)");
   cmd->add_option("-p,--prompt", o->prompt, "Prompt text")->required();

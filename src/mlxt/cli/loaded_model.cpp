@@ -1,13 +1,14 @@
 #include "mlxt/cli/loaded_model.h"
 
+#include "mlxt/gguf/model_source.h"
 #include "mlxt/train/lora.h"
 
 namespace mlxt::cli {
 
 LoadedModel load_for_inference(const std::string& model_dir,
                                const std::string& adapter_dir) {
-  LoadedModel m{
-      models::load_model(model_dir), tokenizer::Tokenizer::load(model_dir), {}};
+  auto [model, tokenizer] = gguf::open_model(model_dir);
+  LoadedModel m{std::move(model), std::move(tokenizer), {}};
   if (!adapter_dir.empty()) {
     train::LoraSpec spec = train::read_adapter_config(adapter_dir);
     for (auto& [name, value] :

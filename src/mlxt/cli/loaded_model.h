@@ -17,8 +17,8 @@ struct LoadedModel {
   nn::ForwardContext ctx;
 };
 
-//! Loads `model_dir`, its tokenizer and, when `adapter_dir` is not empty,
-//! the LoRA adapters saved there.
+//! Loads `model_dir` (a folder or a .gguf file), its tokenizer and, when
+//! `adapter_dir` is not empty, the LoRA adapters saved there.
 LoadedModel load_for_inference(const std::string& model_dir,
                                const std::string& adapter_dir);
 

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   mlxt::cli::add_serve_command(app);
   mlxt::cli::add_jobs_command(app);
   mlxt::cli::add_data_command(app);
+  mlxt::cli::add_convert_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -193,6 +193,7 @@ ModelArgs parse_model_args(const json& config, const std::string& source) {
   args.rope_scaling = parse_rope_scaling(config, source);
   args.tie_word_embeddings =
       read_bool(config, "tie_word_embeddings", source, true);
+  args.quantization = parse_quantization(config, source);
   arch->apply(config, args);
   args.config = config;
   return args;

@@ -6,9 +6,12 @@
 // defaults).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "mlxt/models/quantization.h"
 
 namespace mlxt::models {
 
@@ -40,6 +43,8 @@ struct ModelArgs {
   bool o_proj_bias = false; // bias on the attention output projection
   bool mlp_bias = false;    // biases on gate/up/down projections
   bool qk_norm = false;     // RMSNorm on each head's queries and keys (qwen3)
+  //! Set when the linears and the embedding are affine-quantized.
+  std::optional<Quantization> quantization;
 
   //! The config.json object as read; saving writes it back unchanged, so
   //! keys this struct does not model survive a round trip.

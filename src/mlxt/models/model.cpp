@@ -28,13 +28,26 @@ std::map<std::string, mx::Shape> expected_weight_shapes(const ModelArgs& a) {
   std::map<std::string, mx::Shape> shapes;
   const int q_out = a.num_attention_heads * a.head_dim;
   const int kv_out = a.num_key_value_heads * a.head_dim;
+  // A quantized (out, in) matrix: packed uint32 weight plus per-group
+  // scales and biases.
+  auto add_matrix = [&](const std::string& name, int out, int in) {
+    const int bits = a.quantization ? a.quantization->bits_for(name) : 0;
+    if (bits == 0) {
+      shapes[name + ".weight"] = {out, in};
+      return;
+    }
+    const int groups = in / a.quantization->group_size;
+    shapes[name + ".weight"] = {out, in * bits / 32};
+    shapes[name + ".scales"] = {out, groups};
+    shapes[name + ".biases"] = {out, groups};
+  };
   auto add_linear = [&](const std::string& name, int out, int in, bool bias) {
-    shapes[name + ".weight"] = {out, in};
+    add_matrix(name, out, in);
     if (bias) {
       shapes[name + ".bias"] = {out};
     }
   };
-  shapes["model.embed_tokens.weight"] = {a.vocab_size, a.hidden_size};
+  add_matrix("model.embed_tokens", a.vocab_size, a.hidden_size);
   for (int i = 0; i < a.num_hidden_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i);
     shapes[p + ".input_layernorm.weight"] = {a.hidden_size};
@@ -56,7 +69,7 @@ std::map<std::string, mx::Shape> expected_weight_shapes(const ModelArgs& a) {
   }
   shapes["model.norm.weight"] = {a.hidden_size};
   if (!a.tie_word_embeddings) {
-    shapes["lm_head.weight"] = {a.vocab_size, a.hidden_size};
+    add_matrix("lm_head", a.vocab_size, a.hidden_size);
   }
   return shapes;
 }
@@ -67,7 +80,7 @@ Params check_weights(const ModelArgs& args,
   std::erase_if(weights, [&](const auto& item) {
     const std::string& name = item.first;
     return name.ends_with(".rotary_emb.inv_freq") ||
-           (args.tie_word_embeddings && name == "lm_head.weight");
+           (args.tie_word_embeddings && name.starts_with("lm_head."));
   });
   const auto expected = expected_weight_shapes(args);
   std::vector<std::string> problems;

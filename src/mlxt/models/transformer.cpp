@@ -7,6 +7,13 @@ namespace mlxt::models {
 
 namespace {
 
+// Quantized weights take their group size from the model's config.
+void use_quantization(const ModelArgs& args, nn::ForwardContext& ctx) {
+  if (args.quantization) {
+    ctx.quant_group_size = args.quantization->group_size;
+  }
+}
+
 std::string layer_prefix(int i) {
   return "model.layers." + std::to_string(i);
 }
@@ -251,6 +258,7 @@ mx::array forward_hidden(const ModelArgs& args,
                          nn::ForwardContext& ctx,
                          KVCache* cache) {
   const std::optional<mx::array> freqs = rope_frequencies(args);
+  use_quantization(args, ctx);
   mx::array h = nn::embedding(weights, "model.embed_tokens", tokens, ctx);
   for (int i = 0; i < args.num_hidden_layers; ++i) {
     h = ctx.checkpoint_blocks && cache == nullptr
@@ -267,10 +275,9 @@ mx::array lm_head(const ModelArgs& args,
                   const Params& weights,
                   const mx::array& hidden,
                   nn::ForwardContext& ctx) {
+  use_quantization(args, ctx);
   if (args.tie_word_embeddings) {
-    const mx::array& table = param(weights, "model.embed_tokens.weight");
-    return mx::matmul(hidden,
-                      mx::transpose(mx::astype(table, ctx.compute_dtype)));
+    return nn::project(weights, "model.embed_tokens", hidden, ctx);
   }
   return nn::linear(weights, "lm_head", hidden, ctx);
 }

@@ -13,18 +13,66 @@ mx::array ForwardContext::next_key() {
   return sub;
 }
 
+namespace {
+
+// Bits per element of a quantized matrix: the packed width is in * bits / 32
+// and there are in / group_size scales per row.
+int quantized_bits(const mx::array& weight,
+                   const mx::array& scales,
+                   int group_size) {
+  return weight.shape(-1) * 32 / (scales.shape(-1) * group_size);
+}
+
+} // namespace
+
+bool is_quantized(const Params& w, const std::string& prefix) {
+  return w.contains(prefix + ".scales");
+}
+
+std::pair<int, int>
+matrix_dims(const Params& w, const std::string& prefix, int group_size) {
+  const mx::array& weight = param(w, prefix + ".weight");
+  if (!is_quantized(w, prefix)) {
+    return {weight.shape(0), weight.shape(1)};
+  }
+  return {weight.shape(0), param(w, prefix + ".scales").shape(-1) * group_size};
+}
+
+mx::array project(const Params& w,
+                  const std::string& prefix,
+                  const mx::array& x,
+                  const ForwardContext& ctx) {
+  const mx::array& weight = param(w, prefix + ".weight");
+  if (!is_quantized(w, prefix)) {
+    return mx::matmul(x, mx::transpose(mx::astype(weight, ctx.compute_dtype)));
+  }
+  const mx::array& scales = param(w, prefix + ".scales");
+  // quantized_matmul wants scales/biases in the dtype of x.
+  return mx::quantized_matmul(
+      x,
+      weight,
+      mx::astype(scales, ctx.compute_dtype),
+      mx::astype(param(w, prefix + ".biases"), ctx.compute_dtype),
+      true,
+      ctx.quant_group_size,
+      quantized_bits(weight, scales, ctx.quant_group_size));
+}
+
 mx::array linear(const Params& w,
                  const std::string& prefix,
                  const mx::array& x,
                  ForwardContext& ctx) {
-  const mx::array& weight = param(w, prefix + ".weight");
   auto bias = w.find(prefix + ".bias");
   mx::array y =
-      bias == w.end()
-          ? mx::matmul(x, mx::transpose(mx::astype(weight, ctx.compute_dtype)))
+      bias == w.end() || is_quantized(w, prefix)
+          ? project(w, prefix, x, ctx)
           : mx::addmm(mx::astype(bias->second, ctx.compute_dtype),
                       x,
-                      mx::transpose(mx::astype(weight, ctx.compute_dtype)));
+                      mx::transpose(mx::astype(param(w, prefix + ".weight"),
+                                               ctx.compute_dtype)));
+  if (bias != w.end() && is_quantized(w, prefix)) {
+    y = mx::add(y, mx::astype(bias->second, ctx.compute_dtype));
+  }
   auto lora_a = w.find(prefix + ".lora_a");
   if (lora_a == w.end()) {
     return y;
@@ -49,8 +97,19 @@ mx::array embedding(const Params& w,
                     const std::string& prefix,
                     const mx::array& ids,
                     const ForwardContext& ctx) {
-  return mx::astype(mx::take(param(w, prefix + ".weight"), ids, 0),
-                    ctx.compute_dtype);
+  const mx::array& weight = param(w, prefix + ".weight");
+  if (!is_quantized(w, prefix)) {
+    return mx::astype(mx::take(weight, ids, 0), ctx.compute_dtype);
+  }
+  // Only the looked-up rows are dequantized, in the compute dtype.
+  const mx::array& scales = param(w, prefix + ".scales");
+  return mx::dequantize(
+      mx::take(weight, ids, 0),
+      mx::astype(mx::take(scales, ids, 0), ctx.compute_dtype),
+      mx::astype(mx::take(param(w, prefix + ".biases"), ids, 0),
+                 ctx.compute_dtype),
+      ctx.quant_group_size,
+      quantized_bits(weight, scales, ctx.quant_group_size));
 }
 
 mx::array rms_norm(const Params& w,

@@ -3,11 +3,15 @@
 // A layer is named by its prefix ("model.layers.3.self_attn.q_proj") and reads
 // its arrays from the map: `weight` (out, in), optional `bias` (out,), and,
 // when present, LoRA adapters `lora_a` (in, r) and `lora_b` (r, out). Adapters
-// are therefore just extra map entries: no module tree to rewrite.
+// are therefore just extra map entries: no module tree to rewrite. A weight
+// may be affine-quantized (MLX/mlx-lm layout): a packed uint32 `weight`
+// (out, in * bits / 32) with `scales` and `biases` (out, in / group_size);
+// it is then multiplied through MLX's quantized_matmul, never dequantized.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <mlx/mlx.h>
 
@@ -34,10 +38,27 @@ struct ForwardContext {
   //! (B, T) int32 RoPE positions, restarting at 0 for each packed document;
   //! unset = 0..T-1.
   std::optional<mx::array> positions;
+  //! Group size of quantized weights (the model's quantization.group_size).
+  int quant_group_size = 64;
 
   //! A fresh key for one dropout draw (advances dropout_key).
   mx::array next_key();
 };
+
+//! True when `prefix`.weight is quantized (has `prefix`.scales).
+bool is_quantized(const Params& w, const std::string& prefix);
+
+//! {out, in} of the matrix `prefix`.weight, dense or quantized with
+//! `group_size`.
+std::pair<int, int>
+matrix_dims(const Params& w, const std::string& prefix, int group_size);
+
+//! x (..., in) -> (..., out): x W^T with `prefix`.weight, dense or
+//! quantized, in the compute dtype. No bias, no adapters (a tied LM head).
+mx::array project(const Params& w,
+                  const std::string& prefix,
+                  const mx::array& x,
+                  const ForwardContext& ctx);
 
 //! x (..., in) -> (..., out): x W^T + b, plus the LoRA path when adapters
 //! exist under `prefix`.

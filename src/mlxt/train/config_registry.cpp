@@ -348,7 +348,8 @@ std::vector<KeySpec> build_keys() {
   add(field("model",
             T::string,
             MLXT_FIELD(model),
-            "model folder (config.json, *.safetensors, tokenizer files)")
+            "model folder (config.json, *.safetensors, tokenizer files) "
+            "or a .gguf file")
           .not_empty()
           .mandatory());
   add(field("data",

@@ -6,6 +6,7 @@
 #include "mlxt/core/error.h"
 #include "mlxt/core/json_file.h"
 #include "mlxt/core/safetensors.h"
+#include "mlxt/nn/layers.h"
 
 namespace mlxt::train {
 
@@ -48,9 +49,8 @@ Params init_lora_adapters(const models::ModelArgs& args,
   for (int i = first; i < layers; ++i) {
     for (const auto& k : keys) {
       const std::string name = "model.layers." + std::to_string(i) + "." + k;
-      const mx::array& w = param(weights, name + ".weight");
-      const int out = w.shape(0);
-      const int in = w.shape(1);
+      const auto [out, in] = nn::matrix_dims(
+          weights, name, args.quantization ? args.quantization->group_size : 0);
       const float bound = 1.0f / std::sqrt(static_cast<float>(in));
       auto [next, sub] = mx::random::split(key);
       key = next;

@@ -15,6 +15,7 @@
 #include "mlxt/core/failpoint.h"
 #include "mlxt/data/packing.h"
 #include "mlxt/data/sft_data.h"
+#include "mlxt/gguf/model_source.h"
 #include "mlxt/models/model.h"
 #include "mlxt/optim/optimizer.h"
 #include "mlxt/train/artifacts.h"
@@ -71,8 +72,9 @@ SftResult
 run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
   const auto started = Clock::now();
   const fs::path model_dir = c.model;
-  models::Model model = models::load_model(model_dir);
-  tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(model_dir);
+  gguf::ModelWithTokenizer opened = gguf::open_model(model_dir);
+  models::Model& model = opened.model;
+  tokenizer::Tokenizer& tok = opened.tokenizer;
   data::EncodedDataset dataset = data::load_sft_data(
       c.data,
       tok,

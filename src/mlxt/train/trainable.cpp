@@ -1,11 +1,20 @@
 #include "mlxt/train/trainable.h"
 
+#include "mlxt/core/error.h"
+
 namespace mlxt::train {
 
 ParamSplit split_trainable(const models::Model& model,
                            const TrainableOptions& options) {
   ParamSplit split;
   if (options.fine_tune_type == "full") {
+    if (model.args.quantization) {
+      fail(ErrorCode::unsupported,
+           "full fine-tuning of a quantized model is not supported: train "
+           "LoRA adapters over it, or dequantize it first (mlxt convert "
+           "--from-gguf FILE --out DIR --dequantize)",
+           {.key = "fine_tune_type"});
+    }
     // Layers cast weights to the compute dtype on use, so fp32 masters get
     // bf16/fp16 compute and fp32 updates.
     mx::Dtype master =
@@ -16,7 +25,12 @@ ParamSplit split_trainable(const models::Model& model,
     return split;
   }
   for (const auto& [name, w] : model.weights) {
-    split.frozen.insert_or_assign(name, mx::astype(w, options.compute_dtype));
+    // Packed quantized weights stay as they are; their scales and biases
+    // follow the compute dtype, as quantized_matmul needs.
+    split.frozen.insert_or_assign(name,
+                                  mx::issubdtype(w.dtype(), mx::floating)
+                                      ? mx::astype(w, options.compute_dtype)
+                                      : w);
   }
   split.trainable =
       init_lora_adapters(model.args, model.weights, options.lora, options.seed);
