@@ -3,6 +3,7 @@
 // for conversations with and without a system message, single and multi
 // turn, with tools, and with add_generation_prompt on and off. A template
 // that raises in jinja2 for a conversation must raise here too.
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -54,8 +55,8 @@ std::vector<FixtureTemplate> collect_templates(const fs::path& fixtures) {
       out.push_back({name, mlxt::testing::read_file(file), plain});
       continue;
     }
-    if (file.extension() != ".json" || file.string().find("tokenizer.json") !=
-                                           std::string::npos) {
+    if (file.extension() != ".json" ||
+        file.string().find("tokenizer.json") != std::string::npos) {
       continue;
     }
     nlohmann::json config =
@@ -112,23 +113,25 @@ std::vector<Conversation> conversations() {
                  {message("user", "Hi"),
                   message("assistant", "Hello, how can I help?"),
                   message("user", "Tell me a joke.\nA short one."),
-                  message("assistant", "  Why did the chicken cross the "
-                                       "road? To get to the other side.  ")}});
+                  message("assistant",
+                          "  Why did the chicken cross the "
+                          "road? To get to the other side.  ")}});
   out.push_back({"unicode_and_markup",
-                 {message("user", "日本語で？ 😀 <b>\"quoted\" & 'single'</b>\n"
-                                  "\tindented {{ not jinja }} {% nor this %}")}});
-  out.push_back({"tools",
-                 {message("system", "You can call tools."),
-                  message("user", "What's the weather in Paris?"),
-                  message("assistant", "", call),
-                  message("tool", "{\"temperature\": 22, \"unit\": \"celsius\"}",
-                          {{"tool_call_id", "call_1"},
-                           {"name", "get_weather"}}),
-                  message("assistant", "It is 22 °C in Paris.")},
-                 tools});
-  out.push_back({"tools_no_system",
-                 {message("user", "Weather in Paris?")},
-                 tools});
+                 {message("user",
+                          "日本語で？ 😀 <b>\"quoted\" & 'single'</b>\n"
+                          "\tindented {{ not jinja }} {% nor this %}")}});
+  out.push_back(
+      {"tools",
+       {message("system", "You can call tools."),
+        message("user", "What's the weather in Paris?"),
+        message("assistant", "", call),
+        message("tool",
+                "{\"temperature\": 22, \"unit\": \"celsius\"}",
+                {{"tool_call_id", "call_1"}, {"name", "get_weather"}}),
+        message("assistant", "It is 22 °C in Paris.")},
+       tools});
+  out.push_back(
+      {"tools_no_system", {message("user", "Weather in Paris?")}, tools});
   out.push_back({"variables",
                  {message("user", "Think about 17 * 3.")},
                  nullptr,
@@ -163,10 +166,10 @@ TEST(ChatTemplateParity, EveryFixtureTemplateMatchesJinja2) {
       for (bool prompt : {false, true}) {
         ojson variables = mlxt::tokenizer::detail::chat_template_variables(
             c.messages, prompt, c.variables, c.tools, t.config);
-        cases.push_back({t.name + " / " + c.name +
-                             (prompt ? " / generation prompt" : ""),
-                         &t,
-                         variables});
+        cases.push_back(
+            {t.name + " / " + c.name + (prompt ? " / generation prompt" : ""),
+             &t,
+             variables});
         request["cases"].push_back(
             {{"template", t.text}, {"variables", variables}});
       }

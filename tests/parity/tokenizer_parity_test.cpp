@@ -424,7 +424,7 @@ TEST(TokenizerParity, Qwen25VocabWithSplitPreTokenizerMatchesHf) {
   mlxt::testing::write_file(dir / "tokenizer_config.json", config.dump());
   auto tokenizer = Tokenizer::load(dir.path());
   EXPECT_EQ(tokenizer.eos_id(), tokenizer.token_to_id("<|im_end|>"));
-  EXPECT_FALSE(tokenizer.has_chat_template()); // Qwen's own template
+  EXPECT_TRUE(tokenizer.has_chat_template()); // Qwen's own template
   expect_parity(tokenizer, dir.path(), make_probe_strings());
 }
 

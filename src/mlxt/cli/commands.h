@@ -10,5 +10,7 @@ void add_train_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_init_model_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_chat_template_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
 
 } // namespace mlxt::cli

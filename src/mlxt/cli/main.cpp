@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   mlxt::cli::add_generate_command(app);
   mlxt::cli::add_init_model_command(app);
   mlxt::cli::add_eval_command(app);
+  mlxt::cli::add_chat_template_command(app);
+  mlxt::cli::add_tokenize_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,10 +4,8 @@
 
 namespace mlxt::tokenizer::detail {
 
-const std::pair<std::string, std::string>&
-select_chat_template(const NamedTemplates& templates,
-                     bool with_tools,
-                     const std::string& file) {
+const std::pair<std::string, std::string>& select_chat_template(
+    const NamedTemplates& templates, bool with_tools, const std::string& file) {
   if (templates.empty()) {
     fail(ErrorCode::invalid_model,
          "the tokenizer has no chat_template; add one to tokenizer_config.json "
@@ -45,8 +43,7 @@ chat_template_variables(const std::vector<ChatMessage>& messages,
                         const TokenizerConfig& config) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const ChatMessage& m : messages) {
-    nlohmann::ordered_json message = {{"role", m.role},
-                                      {"content", m.content}};
+    nlohmann::ordered_json message = {{"role", m.role}, {"content", m.content}};
     if (m.extra.is_object()) {
       for (const auto& [key, value] : m.extra.items()) {
         message[key] = value;
@@ -54,15 +51,15 @@ chat_template_variables(const std::vector<ChatMessage>& messages,
     }
     list.push_back(std::move(message));
   }
-  nlohmann::ordered_json out = {{"messages", std::move(list)},
-                                {"tools", tools},
-                                {"documents", nullptr},
-                                {"add_generation_prompt",
-                                 add_generation_prompt}};
-  const std::pair<const char*, const std::optional<std::string>*> specials[] =
-      {{"bos_token", &config.bos_token},
-       {"eos_token", &config.eos_token},
-       {"pad_token", &config.pad_token}};
+  nlohmann::ordered_json out = {
+      {"messages", std::move(list)},
+      {"tools", tools},
+      {"documents", nullptr},
+      {"add_generation_prompt", add_generation_prompt}};
+  const std::pair<const char*, const std::optional<std::string>*> specials[] = {
+      {"bos_token", &config.bos_token},
+      {"eos_token", &config.eos_token},
+      {"pad_token", &config.pad_token}};
   for (const auto& [name, token] : specials) {
     if (*token) {
       out[name] = **token;

@@ -27,10 +27,8 @@ using NamedTemplates = std::vector<std::pair<std::string, std::string>>;
 //! The template HF picks from `templates`: the only one, else "tool_use"
 //! when `with_tools` and it exists, else "default". Throws
 //! Error(invalid_model) naming `file` when there is none to pick.
-const std::pair<std::string, std::string>&
-select_chat_template(const NamedTemplates& templates,
-                     bool with_tools,
-                     const std::string& file);
+const std::pair<std::string, std::string>& select_chat_template(
+    const NamedTemplates& templates, bool with_tools, const std::string& file);
 
 //! What HF's apply_chat_template puts in scope: `messages` (role, content,
 //! then each message's `extra` members, which may override those two),

@@ -61,12 +61,12 @@ public:
   //! null for none) is passed as `tools` and picks a "tool_use" template.
   //! Throws mlxt::Error naming the template line when it does not parse,
   //! uses Jinja this version lacks, or fails (e.g. raise_exception).
-  std::string apply_chat_template(
-      const std::vector<ChatMessage>& messages,
-      bool add_generation_prompt,
-      const nlohmann::ordered_json& variables =
-          nlohmann::ordered_json::object(),
-      const nlohmann::ordered_json& tools = nullptr) const;
+  std::string
+  apply_chat_template(const std::vector<ChatMessage>& messages,
+                      bool add_generation_prompt,
+                      const nlohmann::ordered_json& variables =
+                          nlohmann::ordered_json::object(),
+                      const nlohmann::ordered_json& tools = nullptr) const;
 
   ~Tokenizer();
   Tokenizer(Tokenizer&&) noexcept;

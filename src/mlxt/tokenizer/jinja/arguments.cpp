@@ -5,8 +5,8 @@
 namespace mlxt::tokenizer::jinja {
 
 std::vector<Value> bind_args(const std::string& callee,
-                        CallArgs& args,
-                        const std::vector<Param>& params) {
+                             CallArgs& args,
+                             const std::vector<Param>& params) {
   if (args.positional.size() > params.size()) {
     fault(FaultKind::runtime,
           callee + "() takes at most " + std::to_string(params.size()) +
@@ -39,8 +39,7 @@ std::vector<Value> bind_args(const std::string& callee,
     if (!given[i]) {
       if (params[i].required) {
         fault(FaultKind::runtime,
-              callee + "() missing required argument '" + params[i].name +
-                  "'");
+              callee + "() missing required argument '" + params[i].name + "'");
       }
       out[i] = params[i].fallback;
     }

@@ -19,7 +19,7 @@ struct Param {
 //! The arguments of `callee` in parameter order; throws Fault(runtime) for
 //! a missing required, an unknown keyword or too many positional arguments.
 std::vector<Value> bind_args(const std::string& callee,
-                        CallArgs& args,
-                        const std::vector<Param>& params);
+                             CallArgs& args,
+                             const std::vector<Param>& params);
 
 } // namespace mlxt::tokenizer::jinja

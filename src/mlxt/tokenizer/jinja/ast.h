@@ -48,14 +48,14 @@ struct Expr {
 };
 
 enum class StmtKind {
-  text,       // text
-  output,     // {{ expr }}
-  if_,        // if expr: body, else: else_body (an elif is a nested if_)
-  for_,       // for targets in expr [if condition]: body, else: else_body
-  set,        // set targets = expr, or set targets[0].attribute = expr
-  set_block,  // set targets[0]: body
-  macro,      // macro name(params): body
-  call_block, // call(params) expr: body (the body is `caller`)
+  text,         // text
+  output,       // {{ expr }}
+  if_,          // if expr: body, else: else_body (an elif is a nested if_)
+  for_,         // for targets in expr [if condition]: body, else: else_body
+  set,          // set targets = expr, or set targets[0].attribute = expr
+  set_block,    // set targets[0]: body
+  macro,        // macro name(params): body
+  call_block,   // call(params) expr: body (the body is `caller`)
   filter_block, // filter expr (children[0] null): body
   break_,
   continue_,

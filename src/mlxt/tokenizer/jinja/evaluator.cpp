@@ -120,10 +120,11 @@ private:
   // A `{% filter %}` or `{% set x | f %}` chain whose innermost operand is
   // null: apply it to `value`.
   Value apply_filter_chain(const Expr& e, const Value& value) {
-    Value operand = e.children[0] ? apply_filter_chain(*e.children[0], value)
-                                  : value;
+    Value operand =
+        e.children[0] ? apply_filter_chain(*e.children[0], value) : value;
     CallArgs args = eval_args(e);
-    return at(e.line, [&] { return apply_filter(e.name, operand, args, budget_); });
+    return at(e.line,
+              [&] { return apply_filter(e.name, operand, args, budget_); });
   }
 
   void exec_set(const Stmt& s, const Value& value) {
@@ -137,7 +138,8 @@ private:
       if (s.attribute[0] == '_') {
         fault(FaultKind::runtime,
               "Chat templates cannot store underscore-prefixed attributes on "
-              "a namespace, but got '" + s.attribute + "'");
+              "a namespace, but got '" +
+                  s.attribute + "'");
       }
       target.as_dict().set(s.attribute, value);
       return;
@@ -197,8 +199,8 @@ private:
       budget_.step();
       auto frame = std::make_shared<Frame>();
       frame->parent = saved;
-      assign_targets(s.targets, items[static_cast<std::size_t>(i)],
-                     frame->vars);
+      assign_targets(
+          s.targets, items[static_cast<std::size_t>(i)], frame->vars);
       frame->vars.set("loop", loop_object(items, i));
       frame_ = frame;
       Flow flow;
@@ -229,10 +231,12 @@ private:
     d.set("length", Value(n));
     d.set("depth", Value(1));
     d.set("depth0", Value(0));
-    d.set("previtem", i > 0 ? items[static_cast<std::size_t>(i - 1)]
-                            : Value(Undefined{"there is no previous item"}));
-    d.set("nextitem", i + 1 < n ? items[static_cast<std::size_t>(i + 1)]
-                                : Value(Undefined{"there is no next item"}));
+    d.set("previtem",
+          i > 0 ? items[static_cast<std::size_t>(i - 1)]
+                : Value(Undefined{"there is no previous item"}));
+    d.set("nextitem",
+          i + 1 < n ? items[static_cast<std::size_t>(i + 1)]
+                    : Value(Undefined{"there is no next item"}));
     d.set("cycle", Value::function("cycle", [i](CallArgs& args) {
             if (args.positional.empty()) {
               fault(FaultKind::runtime, "no items for cycling given");
@@ -271,9 +275,10 @@ private:
                   given = &value;
                 }
               }
-              frame->vars.set(name, given    ? *given
-                                    : fallback ? eval(*fallback)
-                                               : Value(Undefined{name}));
+              frame->vars.set(name,
+                              given      ? *given
+                              : fallback ? eval(*fallback)
+                                         : Value(Undefined{name}));
             }
             for (const auto& [key, value] : args.keyword) {
               bool known = key == "caller";
@@ -281,9 +286,9 @@ private:
                 known = known || p.first == key;
               }
               if (!known) {
-                fault(FaultKind::runtime, "macro '" + macro->name +
-                                              "' takes no keyword argument '" +
-                                              key + "'");
+                fault(FaultKind::runtime,
+                      "macro '" + macro->name +
+                          "' takes no keyword argument '" + key + "'");
               }
               if (key == "caller") {
                 frame->vars.set("caller", value);
@@ -315,8 +320,8 @@ private:
     if (e.star_kwargs) {
       Value kwargs = eval(*e.star_kwargs);
       if (!kwargs.is_dict()) {
-        fault(FaultKind::runtime, "argument after ** must be a mapping, not " +
-                                      kwargs.type_name());
+        fault(FaultKind::runtime,
+              "argument after ** must be a mapping, not " + kwargs.type_name());
       }
       for (const auto& item : kwargs.as_dict().items) {
         args.keyword.push_back(item);
@@ -407,8 +412,9 @@ private:
         return Value(e.name == "-" ? -v.as_double() : v.as_double());
       }
       require_defined(v);
-      fault(FaultKind::runtime, "bad operand type for unary " + e.name +
-                                    ": '" + v.type_name() + "'");
+      fault(FaultKind::runtime,
+            "bad operand type for unary " + e.name + ": '" + v.type_name() +
+                "'");
     }
     case ExprKind::binary: {
       Value left = eval(*e.children[0]);

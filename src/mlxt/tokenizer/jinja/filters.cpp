@@ -15,21 +15,21 @@ namespace mlxt::tokenizer::jinja {
 namespace {
 
 const char* const kFilters[] = {
-    "abs",       "attr",     "capitalize", "center",  "count",  "d",
-    "default",   "dictsort", "e",          "escape",  "first",  "float",
-    "format",    "indent",   "int",        "items",   "join",   "last",
-    "length",    "list",     "lower",      "map",     "max",    "min",
-    "reject",    "rejectattr", "replace",  "reverse", "round",  "safe",
-    "select",    "selectattr", "sort",     "string",  "sum",    "title",
-    "tojson",    "trim",     "unique",     "upper",   "wordcount"};
+    "abs",     "attr",       "capitalize", "center",  "count",    "d",
+    "default", "dictsort",   "e",          "escape",  "first",    "float",
+    "format",  "indent",     "int",        "items",   "join",     "last",
+    "length",  "list",       "lower",      "map",     "max",      "min",
+    "reject",  "rejectattr", "replace",    "reverse", "round",    "safe",
+    "select",  "selectattr", "sort",       "string",  "sum",      "title",
+    "tojson",  "trim",       "unique",     "upper",   "wordcount"};
 
 const char* const kTests[] = {
-    "defined", "undefined", "none",     "boolean",  "true",      "false",
-    "integer", "float",     "number",   "string",   "mapping",   "iterable",
-    "sequence", "callable", "even",     "odd",      "divisibleby", "eq",
-    "equalto", "==",        "ne",       "!=",       "lt",        "lessthan",
-    "<",       "le",        "<=",       "gt",       "greaterthan", ">",
-    "ge",      ">=",        "in",       "sameas",   "lower",     "upper"};
+    "defined",  "undefined", "none",   "boolean", "true",        "false",
+    "integer",  "float",     "number", "string",  "mapping",     "iterable",
+    "sequence", "callable",  "even",   "odd",     "divisibleby", "eq",
+    "equalto",  "==",        "ne",     "!=",      "lt",          "lessthan",
+    "<",        "le",        "<=",     "gt",      "greaterthan", ">",
+    "ge",       ">=",        "in",     "sameas",  "lower",       "upper"};
 
 template <std::size_t N>
 bool listed(const char* const (&names)[N], const std::string& name) {
@@ -41,8 +41,8 @@ bool listed(const char* const (&names)[N], const std::string& name) {
 const std::string& need_string(const Value& v, const std::string& filter) {
   if (!v.is_string()) {
     require_defined(v);
-    fault(FaultKind::runtime, "the '" + filter + "' filter needs a string, not " +
-                                  v.type_name());
+    fault(FaultKind::runtime,
+          "the '" + filter + "' filter needs a string, not " + v.type_name());
   }
   return v.as_string();
 }
@@ -58,12 +58,13 @@ Value lookup_path(const Value& item, const Value& path) {
   while (true) {
     std::size_t dot = p.find('.', start);
     std::string part = p.substr(start, dot - start);
-    bool digits = !part.empty() &&
-                  std::all_of(part.begin(), part.end(), [](char c) {
-                    return std::isdigit(static_cast<unsigned char>(c)) != 0;
-                  });
-    out = digits ? get_item(out, Value(static_cast<std::int64_t>(
-                                     std::strtoll(part.c_str(), nullptr, 10))))
+    bool digits =
+        !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) != 0;
+        });
+    out = digits ? get_item(out,
+                            Value(static_cast<std::int64_t>(
+                                std::strtoll(part.c_str(), nullptr, 10))))
                  : get_item(out, Value(part));
     if (dot == std::string::npos) {
       return out;
@@ -89,29 +90,33 @@ Value key_of(const Value& item, const Value& attribute, bool case_sensitive) {
 }
 
 Value do_sort(const Value& value, CallArgs& args) {
-  auto v = bind_args("sort", args,
-                {{"reverse", Value(false)},
-                 {"case_sensitive", Value(false)},
-                 {"attribute", Value(None{})}});
+  auto v = bind_args("sort",
+                     args,
+                     {{"reverse", Value(false)},
+                      {"case_sensitive", Value(false)},
+                      {"attribute", Value(None{})}});
   std::vector<Value> items = iterate(value);
   bool reverse = v[0].truthy();
   bool cs = v[1].truthy();
-  std::stable_sort(items.begin(), items.end(), [&](const Value& a, const Value& b) {
-    Value ka = key_of(a, v[2], cs);
-    Value kb = key_of(b, v[2], cs);
-    return reverse ? less_than(kb, ka) : less_than(ka, kb);
-  });
+  std::stable_sort(
+      items.begin(), items.end(), [&](const Value& a, const Value& b) {
+        Value ka = key_of(a, v[2], cs);
+        Value kb = key_of(b, v[2], cs);
+        return reverse ? less_than(kb, ka) : less_than(ka, kb);
+      });
   return Value::list(std::move(items));
 }
 
 Value do_dictsort(const Value& value, CallArgs& args) {
-  auto v = bind_args("dictsort", args,
-                {{"case_sensitive", Value(false)},
-                 {"by", Value("key")},
-                 {"reverse", Value(false)}});
+  auto v = bind_args("dictsort",
+                     args,
+                     {{"case_sensitive", Value(false)},
+                      {"by", Value("key")},
+                      {"reverse", Value(false)}});
   if (!value.is_dict()) {
     require_defined(value);
-    fault(FaultKind::runtime, "dictsort needs a dict, not " + value.type_name());
+    fault(FaultKind::runtime,
+          "dictsort needs a dict, not " + value.type_name());
   }
   int pos = v[1].str() == "key" ? 0 : v[1].str() == "value" ? 1 : -1;
   if (pos < 0) {
@@ -123,23 +128,27 @@ Value do_dictsort(const Value& value, CallArgs& args) {
   }
   bool cs = v[0].truthy();
   bool reverse = v[2].truthy();
-  std::stable_sort(items.begin(), items.end(), [&](const Value& a, const Value& b) {
-    const Value& ka = a.as_list().items[static_cast<std::size_t>(pos)];
-    const Value& kb = b.as_list().items[static_cast<std::size_t>(pos)];
-    return reverse ? sort_less(kb, ka, cs) : sort_less(ka, kb, cs);
-  });
+  std::stable_sort(
+      items.begin(), items.end(), [&](const Value& a, const Value& b) {
+        const Value& ka = a.as_list().items[static_cast<std::size_t>(pos)];
+        const Value& kb = b.as_list().items[static_cast<std::size_t>(pos)];
+        return reverse ? sort_less(kb, ka, cs) : sort_less(ka, kb, cs);
+      });
   return Value::list(std::move(items));
 }
 
 Value do_unique(const Value& value, CallArgs& args) {
-  auto v = bind_args("unique", args,
-                {{"case_sensitive", Value(false)}, {"attribute", Value(None{})}});
+  auto v = bind_args(
+      "unique",
+      args,
+      {{"case_sensitive", Value(false)}, {"attribute", Value(None{})}});
   std::vector<Value> seen;
   std::vector<Value> out;
   for (const Value& item : iterate(value)) {
     Value key = key_of(item, v[1], v[0].truthy());
-    if (std::none_of(seen.begin(), seen.end(),
-                     [&](const Value& s) { return s.equals(key); })) {
+    if (std::none_of(seen.begin(), seen.end(), [&](const Value& s) {
+          return s.equals(key);
+        })) {
       seen.push_back(key);
       out.push_back(item);
     }
@@ -148,8 +157,10 @@ Value do_unique(const Value& value, CallArgs& args) {
 }
 
 Value do_min_max(const std::string& name, const Value& value, CallArgs& args) {
-  auto v = bind_args(name, args,
-                {{"case_sensitive", Value(false)}, {"attribute", Value(None{})}});
+  auto v = bind_args(
+      name,
+      args,
+      {{"case_sensitive", Value(false)}, {"attribute", Value(None{})}});
   std::vector<Value> items = iterate(value);
   if (items.empty()) {
     return Value(Undefined{"No aggregated item, sequence was empty."});
@@ -215,7 +226,7 @@ Value do_map(const Value& value, CallArgs& args, Budget& budget) {
     for (const Value& item : iterate(value)) {
       Value got = lookup_path(item, *attribute);
       out.push_back(got.is_undefined() && !fallback.is_undefined() ? fallback
-                                                                    : got);
+                                                                   : got);
     }
     return Value::list(std::move(out));
   }
@@ -234,11 +245,12 @@ Value do_map(const Value& value, CallArgs& args, Budget& budget) {
 }
 
 Value do_tojson(const Value& value, CallArgs& args) {
-  auto v = bind_args("tojson", args,
-                {{"ensure_ascii", Value(false)},
-                 {"indent", Value(None{})},
-                 {"separators", Value(None{})},
-                 {"sort_keys", Value(false)}});
+  auto v = bind_args("tojson",
+                     args,
+                     {{"ensure_ascii", Value(false)},
+                      {"indent", Value(None{})},
+                      {"separators", Value(None{})},
+                      {"sort_keys", Value(false)}});
   JsonOptions options;
   options.ensure_ascii = v[0].truthy();
   if (v[1].is_int()) {
@@ -264,8 +276,10 @@ Value do_tojson(const Value& value, CallArgs& args) {
 }
 
 Value do_indent(const Value& value, CallArgs& args, Budget& budget) {
-  auto v = bind_args("indent", args,
-                {{"width", Value(4)}, {"first", Value(false)}, {"blank", Value(false)}});
+  auto v = bind_args(
+      "indent",
+      args,
+      {{"width", Value(4)}, {"first", Value(false)}, {"blank", Value(false)}});
   std::string indention;
   if (v[0].is_string()) {
     indention = v[0].as_string();
@@ -295,7 +309,8 @@ Value do_indent(const Value& value, CallArgs& args, Budget& budget) {
 }
 
 Value do_round(const Value& value, CallArgs& args) {
-  auto v = bind_args("round", args, {{"precision", Value(0)}, {"method", Value("common")}});
+  auto v = bind_args(
+      "round", args, {{"precision", Value(0)}, {"method", Value("common")}});
   std::string method = v[1].str();
   if (method != "common" && method != "ceil" && method != "floor") {
     fault(FaultKind::runtime, "method must be common, ceil or floor");
@@ -304,11 +319,13 @@ Value do_round(const Value& value, CallArgs& args) {
     require_defined(value);
     fault(FaultKind::runtime, "round needs a number, not " + value.type_name());
   }
-  double scale = std::pow(10.0, static_cast<double>(v[0].is_int() ? v[0].as_int() : 0));
+  double scale =
+      std::pow(10.0, static_cast<double>(v[0].is_int() ? v[0].as_int() : 0));
   double x = value.as_double() * scale;
-  double r = method == "ceil"    ? std::ceil(x)
-             : method == "floor" ? std::floor(x)
-                                 : std::nearbyint(x); // Python rounds half to even
+  double r = method == "ceil" ? std::ceil(x)
+             : method == "floor"
+                 ? std::floor(x)
+                 : std::nearbyint(x); // Python rounds half to even
   return Value(r / scale);
 }
 
@@ -425,8 +442,8 @@ std::int64_t length_of(const Value& value) {
   if (value.is_undefined()) {
     return 0;
   }
-  fault(FaultKind::runtime, "object of type '" + value.type_name() +
-                                "' has no len()");
+  fault(FaultKind::runtime,
+        "object of type '" + value.type_name() + "' has no len()");
 }
 
 } // namespace
@@ -445,8 +462,10 @@ Value apply_filter(const std::string& name,
                    Budget& budget) {
   auto no_args = [&] { bind_args(name, args, {}); };
   if (name == "default" || name == "d") {
-    auto v = bind_args(name, args, {{"default_value", Value("")}, {"boolean", Value(false)}});
-    bool use_default = value.is_undefined() || (v[1].truthy() && !value.truthy());
+    auto v = bind_args(
+        name, args, {{"default_value", Value("")}, {"boolean", Value(false)}});
+    bool use_default =
+        value.is_undefined() || (v[1].truthy() && !value.truthy());
     return use_default ? v[0] : value;
   }
   if (name == "length" || name == "count") {
@@ -482,15 +501,19 @@ Value apply_filter(const std::string& name,
     return do_tojson(value, args);
   }
   if (name == "replace") {
-    auto v = bind_args(name, args, {{"old", {}, true}, {"new", {}, true}, {"count", Value(None{})}});
+    auto v = bind_args(
+        name,
+        args,
+        {{"old", {}, true}, {"new", {}, true}, {"count", Value(None{})}});
     std::int64_t count = v[2].is_int() ? v[2].as_int() : -1;
-    std::string out = python_replace(value.str(), need_string(v[0], name),
-                                     need_string(v[1], name), count);
+    std::string out = python_replace(
+        value.str(), need_string(v[0], name), need_string(v[1], name), count);
     budget.check_size(out.size());
     return Value(std::move(out));
   }
   if (name == "join") {
-    auto v = bind_args(name, args, {{"d", Value("")}, {"attribute", Value(None{})}});
+    auto v =
+        bind_args(name, args, {{"d", Value("")}, {"attribute", Value(None{})}});
     std::string sep = v[0].str();
     std::string out;
     std::vector<Value> items = iterate(value);
@@ -519,7 +542,8 @@ Value apply_filter(const std::string& name,
       return Value::list({});
     }
     if (!value.is_dict()) {
-      fault(FaultKind::runtime, "items needs a mapping, not " + value.type_name());
+      fault(FaultKind::runtime,
+            "items needs a mapping, not " + value.type_name());
     }
     std::vector<Value> out;
     for (const auto& [key, item] : value.as_dict().items) {
@@ -542,7 +566,8 @@ Value apply_filter(const std::string& name,
     return Value::list(std::move(items));
   }
   if (name == "int") {
-    auto v = bind_args(name, args, {{"default", Value(0)}, {"base", Value(10)}});
+    auto v =
+        bind_args(name, args, {{"default", Value(0)}, {"base", Value(10)}});
     return to_int(value, v[0]);
   }
   if (name == "float") {
@@ -561,8 +586,8 @@ Value apply_filter(const std::string& name,
       return Value(std::fabs(value.as_double()));
     }
     require_defined(value);
-    fault(FaultKind::runtime, "bad operand type for abs(): '" +
-                                  value.type_name() + "'");
+    fault(FaultKind::runtime,
+          "bad operand type for abs(): '" + value.type_name() + "'");
   }
   if (name == "round") {
     return do_round(value, args);
@@ -577,7 +602,8 @@ Value apply_filter(const std::string& name,
   if (name == "center") {
     auto v = bind_args(name, args, {{"width", Value(80)}});
     std::string s = value.str();
-    std::int64_t width = v[0].is_int() ? std::min<std::int64_t>(v[0].as_int(), 1 << 20) : 80;
+    std::int64_t width =
+        v[0].is_int() ? std::min<std::int64_t>(v[0].as_int(), 1 << 20) : 80;
     std::int64_t len = static_cast<std::int64_t>(characters(s).size());
     if (width <= len) {
       return Value(s);
@@ -601,11 +627,12 @@ Value apply_filter(const std::string& name,
     return do_min_max(name, value, args);
   }
   if (name == "sum") {
-    auto v = bind_args(name, args, {{"attribute", Value(None{})}, {"start", Value(0)}});
+    auto v = bind_args(
+        name, args, {{"attribute", Value(None{})}, {"start", Value(0)}});
     Value total = v[1];
     for (const Value& item : iterate(value)) {
-      total = binary_op("+", total,
-                        v[0].is_none() ? item : lookup_path(item, v[0]), budget);
+      total = binary_op(
+          "+", total, v[0].is_none() ? item : lookup_path(item, v[0]), budget);
     }
     return total;
   }

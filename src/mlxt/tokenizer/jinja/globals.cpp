@@ -65,8 +65,8 @@ Value range(CallArgs& args) {
 Value make_mapping(CallArgs& args, bool is_namespace) {
   const char* name = is_namespace ? "namespace" : "dict";
   if (args.positional.size() > 1) {
-    fault(FaultKind::runtime, std::string(name) +
-                                  "() takes at most one positional argument");
+    fault(FaultKind::runtime,
+          std::string(name) + "() takes at most one positional argument");
   }
   Value out = Value::dict();
   out.as_dict().is_namespace = is_namespace;
@@ -83,7 +83,8 @@ Value make_mapping(CallArgs& args, bool is_namespace) {
     if (is_namespace && !key.empty() && key[0] == '_') {
       fault(FaultKind::runtime,
             "Chat templates cannot store underscore-prefixed attributes on a "
-            "namespace, but got '" + key + "'");
+            "namespace, but got '" +
+                key + "'");
     }
     out.as_dict().set(key, value);
   }
@@ -99,7 +100,8 @@ Value strftime_now(CallArgs& args) {
   std::tm local{};
   localtime_r(&now, &local);
   char buf[512];
-  std::size_t n = std::strftime(buf, sizeof buf, v[0].as_string().c_str(), &local);
+  std::size_t n =
+      std::strftime(buf, sizeof buf, v[0].as_string().c_str(), &local);
   return Value(std::string(buf, n));
 }
 
@@ -118,7 +120,8 @@ Value make_globals(Budget& budget) {
   d.set("dict", Value::function("dict", [](CallArgs& args) {
           return make_mapping(args, false);
         }));
-  d.set("raise_exception", Value::function("raise_exception", [](CallArgs& args) -> Value {
+  d.set("raise_exception",
+        Value::function("raise_exception", [](CallArgs& args) -> Value {
           auto v = bind_args("raise_exception", args, {{"message", {}, true}});
           fault(FaultKind::raised, v[0].str());
         }));

@@ -60,19 +60,19 @@ std::string unescape(std::string_view body, long line) {
     char e = body[++i];
     auto hex = [&](int digits) {
       if (i + static_cast<std::size_t>(digits) >= body.size()) {
-        throw Fault(FaultKind::syntax, "truncated \\x/\\u escape in a string",
-                    line);
+        throw Fault(
+            FaultKind::syntax, "truncated \\x/\\u escape in a string", line);
       }
       char32_t cp = 0;
       for (int k = 0; k < digits; ++k) {
         char h = body[i + 1 + k];
-        int v = is_digit(h)                ? h - '0'
-                : (h >= 'a' && h <= 'f')   ? h - 'a' + 10
-                : (h >= 'A' && h <= 'F')   ? h - 'A' + 10
-                                           : -1;
+        int v = is_digit(h)              ? h - '0'
+                : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                         : -1;
         if (v < 0) {
-          throw Fault(FaultKind::syntax, "bad \\x/\\u escape in a string",
-                      line);
+          throw Fault(
+              FaultKind::syntax, "bad \\x/\\u escape in a string", line);
         }
         cp = cp * 16 + static_cast<char32_t>(v);
       }
@@ -412,7 +412,8 @@ private:
     if (p >= src_.size()) {
       throw Fault(FaultKind::syntax, "unterminated string literal", line_);
     }
-    std::string_view body = std::string_view(src_).substr(pos_ + 1, p - pos_ - 1);
+    std::string_view body =
+        std::string_view(src_).substr(pos_ + 1, p - pos_ - 1);
     line_ += count_newlines(body);
     tokens_.push_back(
         {TokenType::string, unescape(body, start_line), start_line});
@@ -428,7 +429,8 @@ private:
         } else if (len == 1 && std::strchr(")]}", op[0])) {
           if (balance == 0) {
             throw Fault(FaultKind::syntax,
-                        std::string("unexpected '") + op + "'", line_);
+                        std::string("unexpected '") + op + "'",
+                        line_);
           }
           --balance;
         }

@@ -22,8 +22,8 @@ bool is_alpha(unsigned char c) {
 const std::string& string_arg(const Value& v, const std::string& callee) {
   if (!v.is_string()) {
     require_defined(v);
-    fault(FaultKind::runtime, callee + "() argument must be str, not " +
-                                  v.type_name());
+    fault(FaultKind::runtime,
+          callee + "() argument must be str, not " + v.type_name());
   }
   return v.as_string();
 }
@@ -68,7 +68,7 @@ std::string format_method(const std::string& fmt, CallArgs& args) {
   std::size_t auto_index = 0;
   for (std::size_t i = 0; i < fmt.size(); ++i) {
     char c = fmt[i];
-    if (c == '}' ) {
+    if (c == '}') {
       if (i + 1 < fmt.size() && fmt[i + 1] == '}') {
         ++i;
       }
@@ -91,16 +91,17 @@ std::string format_method(const std::string& fmt, CallArgs& args) {
     std::string field = fmt.substr(i + 1, close - i - 1);
     if (field.find_first_of(":!.[") != std::string::npos) {
       fault(FaultKind::unsupported,
-            "str.format() field '{" + field + "}' (format specs, conversions "
-            "and lookups are not supported)");
+            "str.format() field '{" + field +
+                "}' (format specs, conversions "
+                "and lookups are not supported)");
     }
     const Value* value = nullptr;
     if (field.empty() || std::isdigit(static_cast<unsigned char>(field[0]))) {
       std::size_t index = field.empty() ? auto_index++ : std::stoul(field);
       if (index >= args.positional.size()) {
-        fault(FaultKind::runtime, "Replacement index " +
-                                      std::to_string(index) +
-                                      " out of range for positional args");
+        fault(FaultKind::runtime,
+              "Replacement index " + std::to_string(index) +
+                  " out of range for positional args");
       }
       value = &args.positional[index];
     } else {
@@ -139,8 +140,8 @@ bool affix_match(const std::string& s, const Value& affix, bool prefix) {
                    : s.compare(s.size() - a.size(), a.size(), a) == 0);
   };
   if (affix.is_list() && affix.as_list().is_tuple) {
-    return std::any_of(affix.as_list().items.begin(),
-                       affix.as_list().items.end(), one);
+    return std::any_of(
+        affix.as_list().items.begin(), affix.as_list().items.end(), one);
   }
   return one(affix);
 }
@@ -152,9 +153,12 @@ bool all_chars(const std::string& s, Pred pred) {
   });
 }
 
-Value string_method(const std::string& s, const std::string& name,
+Value string_method(const std::string& s,
+                    const std::string& name,
                     CallArgs& args) {
-  auto a = [&](std::vector<Param> params) { return bind_args(name, args, params); };
+  auto a = [&](std::vector<Param> params) {
+    return bind_args(name, args, params);
+  };
   if (name == "strip" || name == "lstrip" || name == "rstrip") {
     auto v = a({{"chars", Value(None{})}});
     return Value(python_strip(s, v[0], name != "rstrip", name != "lstrip"));
@@ -172,7 +176,8 @@ Value string_method(const std::string& s, const std::string& name,
     return string_list(python_splitlines(s));
   }
   if (name == "startswith" || name == "endswith") {
-    auto v = a({{"prefix", {}, true}, {"start", Value(None{})},
+    auto v = a({{"prefix", {}, true},
+                {"start", Value(None{})},
                 {"end", Value(None{})}});
     auto [lo, hi] = char_range(s, v[1], v[2]);
     std::string part = lo < hi ? s.substr(lo, hi - lo) : "";
@@ -188,13 +193,15 @@ Value string_method(const std::string& s, const std::string& name,
   }
   if (name == "replace") {
     auto v = a({{"old", {}, true}, {"new", {}, true}, {"count", Value(-1)}});
-    return Value(python_replace(s, string_arg(v[0], name),
-                                string_arg(v[1], name), int_arg(v[2], name)));
+    return Value(python_replace(s,
+                                string_arg(v[0], name),
+                                string_arg(v[1], name),
+                                int_arg(v[2], name)));
   }
   if (name == "find" || name == "rfind" || name == "index" ||
       name == "rindex" || name == "count") {
-    auto v = a({{"sub", {}, true}, {"start", Value(None{})},
-                {"end", Value(None{})}});
+    auto v = a(
+        {{"sub", {}, true}, {"start", Value(None{})}, {"end", Value(None{})}});
     const std::string& sub = string_arg(v[0], name);
     auto [lo, hi] = char_range(s, v[1], v[2]);
     std::string part = lo < hi ? s.substr(lo, hi - lo) : "";
@@ -209,8 +216,8 @@ Value string_method(const std::string& s, const std::string& name,
       return Value(-1);
     }
     // Report a character offset, as Python does.
-    return Value(static_cast<std::int64_t>(
-        characters(s.substr(0, lo + p)).size()));
+    return Value(
+        static_cast<std::int64_t>(characters(s.substr(0, lo + p)).size()));
   }
   if (name == "join") {
     auto v = a({{"iterable", {}, true}});
@@ -228,13 +235,15 @@ Value string_method(const std::string& s, const std::string& name,
       name == "isspace" || name == "isupper" || name == "islower") {
     a({});
     if (name == "isdigit") {
-      return Value(all_chars(s, [](unsigned char c) { return std::isdigit(c) != 0; }));
+      return Value(
+          all_chars(s, [](unsigned char c) { return std::isdigit(c) != 0; }));
     }
     if (name == "isalpha") {
       return Value(all_chars(s, is_alpha));
     }
     if (name == "isalnum") {
-      return Value(all_chars(s, [](unsigned char c) { return std::isalnum(c) != 0; }));
+      return Value(
+          all_chars(s, [](unsigned char c) { return std::isalnum(c) != 0; }));
     }
     if (name == "isspace") {
       return Value(all_chars(s, is_py_space));
@@ -255,17 +264,17 @@ Value string_method(const std::string& s, const std::string& name,
 }
 
 const char* const kStringMethods[] = {
-    "strip",   "lstrip", "rstrip", "split",      "rsplit",  "splitlines",
-    "startswith", "endswith", "upper", "lower", "title", "capitalize",
-    "replace", "find",   "rfind",  "index",      "rindex",  "count",
-    "join",    "format", "isdigit", "isalpha",   "isalnum", "isspace",
-    "isupper", "islower"};
+    "strip",      "lstrip",   "rstrip",  "split",   "rsplit",  "splitlines",
+    "startswith", "endswith", "upper",   "lower",   "title",   "capitalize",
+    "replace",    "find",     "rfind",   "index",   "rindex",  "count",
+    "join",       "format",   "isdigit", "isalpha", "isalnum", "isspace",
+    "isupper",    "islower"};
 
 // Methods that mutate; ImmutableSandboxedEnvironment refuses them.
-const char* const kListMutators[] = {"append", "extend", "insert", "pop",
-                                     "remove", "clear",  "sort",   "reverse"};
-const char* const kDictMutators[] = {"pop", "popitem", "setdefault", "update",
-                                     "clear"};
+const char* const kListMutators[] = {
+    "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"};
+const char* const kDictMutators[] = {
+    "pop", "popitem", "setdefault", "update", "clear"};
 
 template <std::size_t N>
 bool listed(const char* const (&names)[N], const std::string& name) {
@@ -277,8 +286,9 @@ bool listed(const char* const (&names)[N], const std::string& name) {
 Value unsafe(const Value& object, const std::string& name) {
   std::string type = object.type_name();
   return Value::function(name, [name, type](CallArgs&) -> Value {
-    fault(FaultKind::runtime, "access to attribute '" + name + "' of '" +
-                                  type + "' object is unsafe");
+    fault(FaultKind::runtime,
+          "access to attribute '" + name + "' of '" + type +
+              "' object is unsafe");
   });
 }
 
@@ -300,7 +310,8 @@ Value bound_method(const Value& object, const std::string& name) {
     }
     if (name == "get") {
       return Value::function(name, [object](CallArgs& args) {
-        auto v = bind_args("get", args, {{"key", {}, true}, {"default", Value(None{})}});
+        auto v = bind_args(
+            "get", args, {{"key", {}, true}, {"default", Value(None{})}});
         const Value* found = v[0].is_string()
                                  ? object.as_dict().find(v[0].as_string())
                                  : nullptr;
@@ -356,10 +367,8 @@ Value bound_method(const Value& object, const std::string& name) {
   return Value(Undefined{name});
 }
 
-std::string python_strip(const std::string& s,
-                         const Value& chars,
-                         bool left,
-                         bool right) {
+std::string
+python_strip(const std::string& s, const Value& chars, bool left, bool right) {
   std::vector<std::string> set;
   bool whitespace = chars.is_undefined() || chars.is_none();
   if (!whitespace) {
@@ -419,7 +428,8 @@ std::string python_title(const std::string& s) {
 std::string python_capitalize(const std::string& s) {
   std::string out = python_lower(s);
   if (!out.empty()) {
-    out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+    out[0] =
+        static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
   }
   return out;
 }
@@ -551,8 +561,9 @@ Value percent_format(const std::string& format, const Value& args) {
     }
     if (conv != 's' && conv != 'd' && conv != 'i' && conv != 'r') {
       fault(FaultKind::unsupported,
-            std::string("'%") + conv + "' in string formatting (only %s, %d, "
-            "%i, %r and %% are supported)");
+            std::string("'%") + conv +
+                "' in string formatting (only %s, %d, "
+                "%i, %r and %% are supported)");
     }
     if (next >= values.size()) {
       fault(FaultKind::runtime, "not enough arguments for format string");
@@ -567,8 +578,8 @@ Value percent_format(const std::string& format, const Value& args) {
     } else if (v.is_float()) {
       out += std::to_string(static_cast<std::int64_t>(v.as_double()));
     } else {
-      fault(FaultKind::runtime, "%d format: a real number is required, not " +
-                                    v.type_name());
+      fault(FaultKind::runtime,
+            "%d format: a real number is required, not " + v.type_name());
     }
   }
   if (next < values.size()) {

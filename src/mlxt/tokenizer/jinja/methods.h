@@ -16,10 +16,8 @@ namespace mlxt::tokenizer::jinja {
 Value bound_method(const Value& object, const std::string& name);
 
 //! Python's str.strip / lstrip / rstrip; `chars` undefined/none: whitespace.
-std::string python_strip(const std::string& s,
-                         const Value& chars,
-                         bool left,
-                         bool right);
+std::string
+python_strip(const std::string& s, const Value& chars, bool left, bool right);
 std::string python_upper(std::string s);
 std::string python_lower(std::string s);
 //! Python's str.title() and str.capitalize().

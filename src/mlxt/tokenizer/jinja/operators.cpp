@@ -22,9 +22,8 @@ bool is_numeric(const Value& v) {
   return v.is_number() || v.is_bool();
 }
 
-[[noreturn]] void type_error(const std::string& op,
-                             const Value& a,
-                             const Value& b) {
+[[noreturn]] void
+type_error(const std::string& op, const Value& a, const Value& b) {
   fault(FaultKind::runtime,
         "unsupported operand type(s) for " + op + ": '" + a.type_name() +
             "' and '" + b.type_name() + "'");
@@ -32,7 +31,8 @@ bool is_numeric(const Value& v) {
 
 [[noreturn]] void overflow(const std::string& op) {
   fault(FaultKind::unsupported,
-        "integer overflow in '" + op + "' (only 64-bit integers are supported)");
+        "integer overflow in '" + op +
+            "' (only 64-bit integers are supported)");
 }
 
 Value repeat(const Value& seq, std::int64_t times, Budget& budget) {
@@ -71,7 +71,8 @@ void require_defined(const Value& v) {
   if (v.is_undefined()) {
     const std::string& name = v.as_undefined().name;
     fault(FaultKind::runtime,
-          name.empty() ? "a value is undefined" : "'" + name + "' is undefined");
+          name.empty() ? "a value is undefined"
+                       : "'" + name + "' is undefined");
   }
 }
 
@@ -176,8 +177,8 @@ Value binary_op(const std::string& op,
         a.as_list().is_tuple == b.as_list().is_tuple) {
       std::vector<Value> items = a.as_list().items;
       budget.check_items(items.size() + b.as_list().items.size());
-      items.insert(items.end(), b.as_list().items.begin(),
-                   b.as_list().items.end());
+      items.insert(
+          items.end(), b.as_list().items.begin(), b.as_list().items.end());
       return Value::list(std::move(items), a.as_list().is_tuple);
     }
   }
@@ -218,8 +219,8 @@ bool less_than(const Value& a, const Value& b) {
   require_defined(a);
   require_defined(b);
   fault(FaultKind::runtime,
-        "'<' not supported between instances of '" + a.type_name() +
-            "' and '" + b.type_name() + "'");
+        "'<' not supported between instances of '" + a.type_name() + "' and '" +
+            b.type_name() + "'");
 }
 
 bool contains(const Value& container, const Value& item) {
@@ -229,8 +230,10 @@ bool contains(const Value& container, const Value& item) {
   if (container.is_string()) {
     if (!item.is_string()) {
       require_defined(item);
-      fault(FaultKind::runtime, "'in <string>' requires string as left "
-                                "operand, not " + item.type_name());
+      fault(FaultKind::runtime,
+            "'in <string>' requires string as left "
+            "operand, not " +
+                item.type_name());
     }
     return container.as_string().find(item.as_string()) != std::string::npos;
   }
@@ -336,13 +339,14 @@ Value get_slice(const Value& object,
                 const Value& stop,
                 const Value& step) {
   require_defined(object);
-  auto index = [](const Value& v, const char* what) -> std::optional<std::int64_t> {
+  auto index = [](const Value& v,
+                  const char* what) -> std::optional<std::int64_t> {
     if (v.is_undefined() || v.is_none()) {
       return std::nullopt;
     }
     if (!is_intlike(v)) {
-      fault(FaultKind::runtime, std::string("slice ") + what +
-                                    " must be an integer or None");
+      fault(FaultKind::runtime,
+            std::string("slice ") + what + " must be an integer or None");
     }
     return to_int(v);
   };

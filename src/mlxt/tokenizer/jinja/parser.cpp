@@ -92,7 +92,8 @@ private:
                           ? "'" + tok.value + "'"
                           : describe(tok.type);
     throw Fault(FaultKind::syntax,
-                "expected " + expected + " but found " + got, tok.line);
+                "expected " + expected + " but found " + got,
+                tok.line);
   }
   void expect_op(const char* op) {
     if (!skip_op(op)) {
@@ -267,7 +268,8 @@ private:
       s.condition = parse_expression(true);
     }
     if (is_name("recursive")) {
-      throw Fault(FaultKind::unsupported, "recursive for loops are not supported",
+      throw Fault(FaultKind::unsupported,
+                  "recursive for loops are not supported",
                   peek().line);
     }
     expect_block_end();
@@ -662,7 +664,8 @@ private:
       }
       parts[part] = parse_expression(true);
       if (!is_slice && is_op(",")) {
-        throw Fault(FaultKind::unsupported, "tuple subscripts are not supported",
+        throw Fault(FaultKind::unsupported,
+                    "tuple subscripts are not supported",
                     tok.line);
       }
     }
@@ -741,7 +744,8 @@ private:
       auto e = make(ExprKind::filter, peek().line);
       e->name = dotted_name();
       if (!is_known_filter(e->name)) {
-        throw Fault(FaultKind::unsupported, "no filter named '" + e->name + "'",
+        throw Fault(FaultKind::unsupported,
+                    "no filter named '" + e->name + "'",
                     e->line);
       }
       e->children.push_back(std::move(node));
@@ -758,8 +762,8 @@ private:
     e->negated = skip_name("not");
     e->name = dotted_name();
     if (!is_known_test(e->name)) {
-      throw Fault(FaultKind::unsupported, "no test named '" + e->name + "'",
-                  e->line);
+      throw Fault(
+          FaultKind::unsupported, "no test named '" + e->name + "'", e->line);
     }
     e->children.push_back(std::move(node));
     const Token& tok = peek();

@@ -50,7 +50,8 @@ Template::Template(
 
 Template Template::parse(std::string_view source, TemplateOrigin origin) {
   try {
-    auto body = std::make_shared<std::vector<StmtPtr>>(jinja::parse(tokenize(source)));
+    auto body =
+        std::make_shared<std::vector<StmtPtr>>(jinja::parse(tokenize(source)));
     return Template(std::move(body), std::move(origin));
   } catch (const Fault& f) {
     rethrow(f, origin);

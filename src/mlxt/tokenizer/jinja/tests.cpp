@@ -19,8 +19,8 @@ std::int64_t int_of(const Value& v, const std::string& test) {
     return v.is_int() ? v.as_int() : v.as_bool();
   }
   require_defined(v);
-  fault(FaultKind::runtime, "the '" + test + "' test needs an integer, not " +
-                                v.type_name());
+  fault(FaultKind::runtime,
+        "the '" + test + "' test needs an integer, not " + v.type_name());
 }
 
 bool same_object(const Value& a, const Value& b) {

@@ -120,8 +120,8 @@ std::string python_float_repr(double value) {
   // Shortest round-trip digits, then Python's layout: fixed notation for
   // exponents in [-4, 16), scientific ("1e+16", "1.5e-05") otherwise.
   char buf[64];
-  auto res =
-      std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+  auto res = std::to_chars(
+      buf, buf + sizeof buf, value, std::chars_format::scientific);
   std::string sci(buf, res.ptr);
   std::size_t e = sci.find('e');
   std::string mantissa = sci.substr(0, e);
@@ -152,8 +152,8 @@ std::string python_float_repr(double value) {
     out += "." + digits.substr(1);
   }
   char exp[16];
-  std::snprintf(exp, sizeof exp, "e%c%02d", exponent < 0 ? '-' : '+',
-                std::abs(exponent));
+  std::snprintf(
+      exp, sizeof exp, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
   return out + exp;
 }
 
@@ -239,9 +239,15 @@ std::string Value::repr() const {
 }
 
 std::string Value::type_name() const {
-  static const char* names[] = {
-      "Undefined", "NoneType", "bool", "int", "float", "str", "list", "dict",
-      "function"};
+  static const char* names[] = {"Undefined",
+                                "NoneType",
+                                "bool",
+                                "int",
+                                "float",
+                                "str",
+                                "list",
+                                "dict",
+                                "function"};
   if (is_list() && as_list().is_tuple) {
     return "tuple";
   }
@@ -252,8 +258,8 @@ std::string Value::type_name() const {
 }
 
 bool Value::equals(const Value& other) const {
-  bool numeric = (is_number() || is_bool()) && (other.is_number() ||
-                                                other.is_bool());
+  bool numeric =
+      (is_number() || is_bool()) && (other.is_number() || other.is_bool());
   if (numeric) {
     if ((is_int() || is_bool()) && (other.is_int() || other.is_bool())) {
       std::int64_t a = is_int() ? as_int() : as_bool();
@@ -339,7 +345,9 @@ void json_string(const std::string& s, bool ensure_ascii, std::string& out) {
       char32_t cp = detail::utf8_decode(s, i, len);
       if (cp >= 0x10000) {
         cp -= 0x10000;
-        std::snprintf(buf, sizeof buf, "\\u%04x\\u%04x",
+        std::snprintf(buf,
+                      sizeof buf,
+                      "\\u%04x\\u%04x",
                       0xD800 + static_cast<unsigned>(cp >> 10),
                       0xDC00 + static_cast<unsigned>(cp & 0x3FF));
       } else {

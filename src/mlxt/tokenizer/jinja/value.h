@@ -77,8 +77,7 @@ public:
 
   static Value list(std::vector<Value> items, bool is_tuple = false);
   static Value dict();
-  static Value function(std::string name,
-                        std::function<Value(CallArgs&)> call);
+  static Value function(std::string name, std::function<Value(CallArgs&)> call);
   //! Converts parsed JSON (objects keep their key order).
   static Value from_json(const nlohmann::ordered_json& json);
 
@@ -124,9 +123,9 @@ private:
 std::string python_float_repr(double value);
 
 struct JsonOptions {
-  int indent = -1; // < 0: one line
-  std::string item_separator;  // empty: Python's default for the indent
-  std::string key_separator;   // empty: ": "
+  int indent = -1;            // < 0: one line
+  std::string item_separator; // empty: Python's default for the indent
+  std::string key_separator;  // empty: ": "
   bool sort_keys = false;
   bool ensure_ascii = false;
 };
