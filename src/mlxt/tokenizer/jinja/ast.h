@@ -45,6 +45,7 @@ struct Expr {
   ExprPtr star_args;            // call, filter, test: *list, or null
   ExprPtr star_kwargs;          // call, filter, test: **dict, or null
   bool negated = false;         // test: `is not`
+  int depth = 1;                // height of this subtree
 };
 
 enum class StmtKind {

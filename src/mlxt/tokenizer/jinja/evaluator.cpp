@@ -19,6 +19,10 @@ using FramePtr = std::shared_ptr<Frame>;
 
 enum class Flow { normal, break_, continue_ };
 
+// Macro calls in progress; jinja2 stops runaway recursion with Python's
+// recursion limit.
+constexpr int kMaxCallDepth = 100;
+
 class Evaluator {
 public:
   Evaluator(Budget& budget, FramePtr root) : budget_(budget), frame_(root) {}
@@ -134,6 +138,12 @@ private:
         fault(FaultKind::runtime,
               "cannot assign attribute on non-namespace object '" +
                   s.targets[0] + "'");
+      }
+      // Namespaces are the only mutable values: refusing to nest them rules
+      // out reference cycles.
+      if (value.holds_namespace()) {
+        fault(FaultKind::unsupported,
+              "storing a namespace inside a namespace attribute");
       }
       if (s.attribute[0] == '_') {
         fault(FaultKind::runtime,
@@ -258,10 +268,16 @@ private:
                   "macro '" + macro->name + "' takes not more than " +
                       std::to_string(params.size()) + " argument(s)");
           }
+          if (call_depth_ >= kMaxCallDepth) {
+            fault(FaultKind::budget,
+                  "macro calls nested deeper than " +
+                      std::to_string(kMaxCallDepth) + " levels");
+          }
           auto frame = std::make_shared<Frame>();
           frame->parent = defined_in;
           FramePtr saved = frame_;
           frame_ = frame;
+          ++call_depth_;
           std::string out;
           try {
             for (std::size_t i = 0; i < params.size(); ++i) {
@@ -297,9 +313,11 @@ private:
             exec_body(macro->body, out);
           } catch (...) {
             frame_ = saved;
+            --call_depth_;
             throw;
           }
           frame_ = saved;
+          --call_depth_;
           return Value(std::move(out));
         });
   }
@@ -456,6 +474,7 @@ private:
 
   Budget& budget_;
   FramePtr frame_;
+  int call_depth_ = 0;
 };
 
 } // namespace

@@ -77,7 +77,8 @@ Value make_mapping(CallArgs& args, bool is_namespace) {
             std::string(name) + "() from a " + init.type_name() +
                 " (only a mapping or keyword arguments)");
     }
-    out.as_dict().items = init.as_dict().items;
+    out.as_dict() = init.as_dict();
+    out.as_dict().is_namespace = is_namespace;
   }
   for (auto& [key, value] : args.keyword) {
     if (is_namespace && !key.empty() && key[0] == '_') {

@@ -324,7 +324,7 @@ Value bound_method(const Value& object, const std::string& name) {
         bind_args(name, args, {});
         if (name == "copy") {
           Value out = Value::dict();
-          out.as_dict().items = object.as_dict().items;
+          out.as_dict() = object.as_dict();
           return out;
         }
         std::vector<Value> out;

@@ -56,6 +56,45 @@ public:
   }
 
 private:
+  // Deep nesting would exhaust the stack when parsing, evaluating or freeing
+  // the tree; jinja2 fails on it too (Python's recursion limit).
+  static constexpr int kMaxNesting = 200;
+
+  struct Nesting {
+    explicit Nesting(Parser& p) : parser(p) {
+      if (++parser.nesting_ > kMaxNesting) {
+        throw Fault(FaultKind::unsupported,
+                    "the template nests deeper than " +
+                        std::to_string(kMaxNesting) + " levels",
+                    parser.peek().line);
+      }
+    }
+    ~Nesting() { --parser.nesting_; }
+    Parser& parser;
+  };
+
+  // Records the height of a finished node; fails past kMaxNesting.
+  ExprPtr done(ExprPtr e) {
+    int depth = 0;
+    for (const ExprPtr& c : e->children) {
+      depth = c ? std::max(depth, c->depth) : depth;
+    }
+    for (const auto& kw : e->kwargs) {
+      depth = std::max(depth, kw.second->depth);
+    }
+    for (const ExprPtr* c : {&e->star_args, &e->star_kwargs}) {
+      depth = *c ? std::max(depth, (*c)->depth) : depth;
+    }
+    e->depth = depth + 1;
+    if (e->depth > kMaxNesting) {
+      throw Fault(FaultKind::unsupported,
+                  "an expression nests deeper than " +
+                      std::to_string(kMaxNesting) + " levels",
+                  e->line);
+    }
+    return e;
+  }
+
   const Token& peek(std::size_t ahead = 0) const {
     return t_[std::min(i_ + ahead, t_.size() - 1)];
   }
@@ -173,6 +212,7 @@ private:
   }
 
   StmtPtr parse_statement() {
+    Nesting guard(*this);
     const Token& head = peek();
     if (head.type != TokenType::name) {
       unexpected("a statement name");
@@ -371,10 +411,11 @@ private:
       }
       tuple->children.push_back(parse_expression(with_condition));
     }
-    return tuple;
+    return done(std::move(tuple));
   }
 
   ExprPtr parse_expression(bool with_condition) {
+    Nesting guard(*this);
     return with_condition ? parse_condition() : parse_or();
   }
 
@@ -391,7 +432,7 @@ private:
       cond->children.push_back(std::move(expr));
       cond->children.push_back(std::move(test));
       cond->children.push_back(std::move(otherwise));
-      expr = std::move(cond);
+      expr = done(std::move(cond));
     }
     return expr;
   }
@@ -401,7 +442,7 @@ private:
     e->name = op;
     e->children.push_back(std::move(left));
     e->children.push_back(std::move(right));
-    return e;
+    return done(std::move(e));
   }
 
   ExprPtr parse_or() {
@@ -421,11 +462,12 @@ private:
   }
 
   ExprPtr parse_not() {
+    Nesting guard(*this);
     if (is_name("not")) {
       auto e = make(ExprKind::unary, next().line);
       e->name = "not";
       e->children.push_back(parse_not());
-      return e;
+      return done(std::move(e));
     }
     return parse_compare();
   }
@@ -455,7 +497,7 @@ private:
       cmp->ops.push_back(op);
       cmp->children.push_back(parse_math1());
     }
-    return cmp ? std::move(cmp) : std::move(first);
+    return cmp ? done(std::move(cmp)) : std::move(first);
   }
 
   ExprPtr parse_math1() {
@@ -477,7 +519,7 @@ private:
     while (skip_op("~")) {
       e->children.push_back(parse_math2());
     }
-    return e;
+    return done(std::move(e));
   }
 
   ExprPtr parse_math2() {
@@ -498,11 +540,13 @@ private:
   }
 
   ExprPtr parse_unary(bool with_filter) {
+    Nesting guard(*this);
     ExprPtr node;
     if (is_op("-") || is_op("+")) {
       node = make(ExprKind::unary, peek().line);
       node->name = next().value;
       node->children.push_back(parse_unary(false));
+      node = done(std::move(node));
     } else {
       node = parse_postfix(parse_primary());
     }
@@ -525,7 +569,7 @@ private:
         e->kind = ExprKind::name;
         e->name = name;
       }
-      return e;
+      return done(std::move(e));
     }
     if (tok.type == TokenType::string) {
       std::string text;
@@ -534,7 +578,7 @@ private:
       }
       auto e = make(ExprKind::literal, line);
       e->value = Value(std::move(text));
-      return e;
+      return done(std::move(e));
     }
     if (tok.type == TokenType::integer || tok.type == TokenType::floating) {
       auto e = make(ExprKind::literal, line);
@@ -551,12 +595,12 @@ private:
         }
         e->value = Value(v);
       }
-      return e;
+      return done(std::move(e));
     }
     if (skip_op("(")) {
       if (skip_op(")")) {
         auto e = make(ExprKind::tuple, line);
-        return e;
+        return done(std::move(e));
       }
       ExprPtr first = parse_expression(true);
       if (is_op(",")) {
@@ -565,7 +609,7 @@ private:
         while (skip_op(",") && !is_op(")")) {
           e->children.push_back(parse_expression(true));
         }
-        first = std::move(e);
+        first = done(std::move(e));
       }
       expect_op(")");
       return first;
@@ -582,7 +626,7 @@ private:
         e->children.push_back(parse_expression(true));
       }
       expect_op("]");
-      return e;
+      return done(std::move(e));
     }
     if (skip_op("{")) {
       auto e = make(ExprKind::dict, line);
@@ -598,7 +642,7 @@ private:
         e->children.push_back(parse_expression(true));
       }
       expect_op("}");
-      return e;
+      return done(std::move(e));
     }
     unexpected("an expression");
   }
@@ -639,12 +683,12 @@ private:
         index->value = Value(static_cast<std::int64_t>(
             std::strtoll(next().value.c_str(), nullptr, 10)));
         e->children.push_back(std::move(index));
-        return e;
+        return done(std::move(e));
       }
       auto e = make(ExprKind::attribute, tok.line);
       e->name = expect_name();
       e->children.push_back(std::move(node));
-      return e;
+      return done(std::move(e));
     }
     // '[': an index, or a slice with optional start, stop and step.
     ExprPtr parts[3];
@@ -677,14 +721,14 @@ private:
       auto e = make(ExprKind::item, tok.line);
       e->children.push_back(std::move(node));
       e->children.push_back(std::move(parts[0]));
-      return e;
+      return done(std::move(e));
     }
     auto e = make(ExprKind::slice, tok.line);
     e->children.push_back(std::move(node));
     for (auto& p : parts) {
       e->children.push_back(std::move(p));
     }
-    return e;
+    return done(std::move(e));
   }
 
   // Arguments after '(' into `e` (children after the first, kwargs, and
@@ -724,7 +768,7 @@ private:
     auto e = make(ExprKind::call, node->line);
     e->children.push_back(std::move(node));
     parse_args(*e);
-    return e;
+    return done(std::move(e));
   }
 
   std::string dotted_name() {
@@ -752,7 +796,7 @@ private:
       if (is_op("(")) {
         parse_args(*e);
       }
-      node = std::move(e);
+      node = done(std::move(e));
     }
     return node;
   }
@@ -776,11 +820,12 @@ private:
                tok.type == TokenType::floating || is_op("[") || is_op("{")) {
       e->children.push_back(parse_postfix(parse_primary()));
     }
-    return e;
+    return done(std::move(e));
   }
 
   const std::vector<Token>& t_;
   std::size_t i_ = 0;
+  int nesting_ = 0;
 };
 
 } // namespace

@@ -6,9 +6,25 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "mlxt/tokenizer/jinja/fault.h"
 #include "mlxt/tokenizer/utf8.h"
 
 namespace mlxt::tokenizer::jinja {
+
+namespace {
+
+// Printing, comparing and freeing values recurse once per level.
+constexpr int kMaxValueDepth = 256;
+
+void check_depth(int depth) {
+  if (depth > kMaxValueDepth) {
+    fault(FaultKind::budget,
+          "a value nested deeper than " + std::to_string(kMaxValueDepth) +
+              " levels");
+  }
+}
+
+} // namespace
 
 const Value* Dict::find(std::string_view key) const {
   for (const auto& [k, v] : items) {
@@ -20,6 +36,9 @@ const Value* Dict::find(std::string_view key) const {
 }
 
 void Dict::set(const std::string& key, Value value) {
+  depth = std::max(depth, value.depth() + 1);
+  check_depth(depth);
+  holds_namespace = holds_namespace || value.holds_namespace();
   for (auto& [k, v] : items) {
     if (k == key) {
       v = std::move(value);
@@ -33,6 +52,11 @@ Value Value::list(std::vector<Value> items, bool is_tuple) {
   auto l = std::make_shared<List>();
   l->items = std::move(items);
   l->is_tuple = is_tuple;
+  for (const Value& item : l->items) {
+    l->depth = std::max(l->depth, item.depth() + 1);
+    l->holds_namespace = l->holds_namespace || item.holds_namespace();
+  }
+  check_depth(l->depth);
   return Value(std::move(l));
 }
 
@@ -68,14 +92,38 @@ Value Value::from_json(const nlohmann::ordered_json& json) {
   }
   case nlohmann::ordered_json::value_t::object: {
     Value out = dict();
+    Dict& d = out.as_dict();
     for (const auto& [key, item] : json.items()) {
-      out.as_dict().items.emplace_back(key, from_json(item));
+      Value v = from_json(item);
+      d.depth = std::max(d.depth, v.depth() + 1);
+      check_depth(d.depth);
+      d.items.emplace_back(key, std::move(v));
     }
     return out;
   }
   default:
     return Value(None{});
   }
+}
+
+int Value::depth() const {
+  if (is_list()) {
+    return as_list().depth;
+  }
+  if (is_dict()) {
+    return as_dict().depth;
+  }
+  return 0;
+}
+
+bool Value::holds_namespace() const {
+  if (is_list()) {
+    return as_list().holds_namespace;
+  }
+  if (is_dict()) {
+    return as_dict().is_namespace || as_dict().holds_namespace;
+  }
+  return false;
 }
 
 double Value::as_double() const {

@@ -27,7 +27,9 @@ struct None {};
 
 struct List {
   std::vector<Value> items;
-  bool is_tuple = false; // only changes how it prints: (1, 2) vs [1, 2]
+  bool is_tuple = false;        // only changes how it prints: (1, 2) vs [1, 2]
+  int depth = 1;                // nesting height, kept by Value::list
+  bool holds_namespace = false; // a namespace somewhere inside
 };
 
 //! A Python dict with string keys in insertion order; also a jinja2
@@ -35,8 +37,11 @@ struct List {
 struct Dict {
   std::vector<std::pair<std::string, Value>> items;
   bool is_namespace = false;
+  int depth = 1;                // nesting height, kept by set()
+  bool holds_namespace = false; // a namespace somewhere inside
 
   const Value* find(std::string_view key) const;
+  //! Sets `key` (appending a new key) and updates depth.
   void set(const std::string& key, Value value);
 };
 
@@ -114,6 +119,10 @@ public:
   std::string type_name() const;
   //! Python's ==: numbers compare by value, containers element-wise.
   bool equals(const Value& other) const;
+  //! Nesting height: 0 for scalars, 1 + the deepest item for containers.
+  int depth() const;
+  //! True for a namespace or a container holding one.
+  bool holds_namespace() const;
 
 private:
   Storage v_;
