@@ -48,6 +48,8 @@ else
 fi
 
 cd "$out"
+# libFuzzer's default error exit code is 77, which ctest would read as a skip.
 exec "$binary" -max_total_time="$seconds" -max_len=16384 -timeout=20 \
+  -error_exitcode=1 -timeout_exitcode=1 \
   -rss_limit_mb=2048 -dict="$root/tests/fuzz/jinja.dict" \
   -print_final_stats=1 "$out/corpus" "$out/seeds"

@@ -300,4 +300,29 @@ TEST(JinjaErrors, OutputLimitStopsHugeText) {
                     "the output limit");
 }
 
+TEST(JinjaErrors, DeepNestingAndCyclesAreRefused) {
+  EXPECT_MLXT_ERROR(render("{{ " + std::string(300, '(') + "1" +
+                           std::string(300, ')') + " }}"),
+                    unsupported,
+                    "nests deeper than 200 levels");
+  std::string sum = "{{ 1";
+  for (int i = 0; i < 1000; ++i) {
+    sum += " + 1";
+  }
+  EXPECT_MLXT_ERROR(render(sum + " }}"),
+                    unsupported,
+                    "an expression nests deeper than 200 levels");
+  EXPECT_MLXT_ERROR(
+      render("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"),
+      invalid_model,
+      "macro calls nested deeper than 100 levels");
+  EXPECT_MLXT_ERROR(render("{% set ns = namespace(x=1) %}{% for i in "
+                           "range(1000) %}{% set ns.x = [ns.x] %}{% endfor %}"),
+                    invalid_model,
+                    "a value nested deeper than 256 levels");
+  EXPECT_MLXT_ERROR(render("{% set ns = namespace() %}{% set ns.me = [ns] %}"),
+                    unsupported,
+                    "storing a namespace inside a namespace attribute");
+}
+
 } // namespace

@@ -257,11 +257,20 @@ private:
     return loop;
   }
 
-  Value make_macro(const Stmt& s, FramePtr defined_in) {
+  // The macro holds its defining scope weakly: that scope holds the macro,
+  // and a strong reference both ways would never be freed.
+  Value make_macro(const Stmt& s, const FramePtr& scope) {
     const Stmt* macro = &s;
+    std::weak_ptr<Frame> weak_scope = scope;
     return Value::function(
         s.kind == StmtKind::macro ? s.name : "caller",
-        [this, macro, defined_in](CallArgs& args) {
+        [this, macro, weak_scope](CallArgs& args) {
+          FramePtr defined_in = weak_scope.lock();
+          if (!defined_in) {
+            fault(FaultKind::unsupported,
+                  "calling macro '" + macro->name +
+                      "' after the scope that defined it has ended");
+          }
           const auto& params = macro->params;
           if (args.positional.size() > params.size()) {
             fault(FaultKind::runtime,
