@@ -11,7 +11,7 @@
 namespace mlxt::tokenizer::jinja {
 
 struct Limits {
-  std::size_t max_steps = 2'000'000; // expression and loop steps
+  std::size_t max_steps = 2'000'000;  // expression and loop steps
   std::size_t max_output = 64u << 20; // bytes of any string or the output
   std::size_t max_items = 1'000'000;  // elements of any list
 };
