@@ -415,16 +415,56 @@ TEST(TokenizerErrors, UnknownSpecialTokenInConfig) {
                     "m/tokenizer_config.json: eos_token: \"</s>\" is neither");
 }
 
-TEST(TokenizerErrors, UnsupportedChatTemplate) {
-  json config = {{"chat_template",
-                  "{% for m in messages %}{{ m['content'] }}{% endfor %}"}};
+TEST(Tokenizer, RendersTheConfigsOwnJinjaTemplate) {
+  json config = {{"bos_token", "<x>"},
+                 {"chat_template",
+                  "{{ bos_token }}{% for m in messages %}[{{ m.role }}]"
+                  "{{ m['content'] | trim }}{% if m.name is defined %}"
+                  "({{ m.name }}){% endif %}{% endfor %}{% if tools %}"
+                  "{{ tools | tojson }}{% endif %}{% if add_generation_prompt "
+                  "%}[assistant]{% endif %}{{ greeting | default('') }}"}};
   auto tokenizer =
       Tokenizer::from_json(tiny_tokenizer_json(), config, "m/tokenizer.json");
-  EXPECT_FALSE(tokenizer.has_chat_template());
+  EXPECT_TRUE(tokenizer.has_chat_template());
+  ChatMessage tool_result{"tool", " 42 "};
+  tool_result.extra = {{"name", "calc"}};
+  EXPECT_EQ(tokenizer.apply_chat_template(
+                {{"user", " hi "}, tool_result},
+                true,
+                {{"greeting", "!"}},
+                nlohmann::ordered_json::array({{{"z", 1}, {"a", 2}}})),
+            "<x>[user]hi[tool]42(calc)[{\"z\": 1, \"a\": 2}][assistant]!");
+}
+
+TEST(TokenizerErrors, ChatTemplateErrorsNameTheKeyAndLine) {
+  json config = {{"chat_template", "line one\n{% for m in messages %}"}};
+  auto tokenizer =
+      Tokenizer::from_json(tiny_tokenizer_json(), config, "m/tokenizer.json");
+  EXPECT_TRUE(tokenizer.has_chat_template());
+  EXPECT_MLXT_ERROR(tokenizer.apply_chat_template({{"user", "hi"}}, true),
+                    invalid_model,
+                    "m/tokenizer_config.json: chat_template: template line 2: "
+                    "syntax error");
+  json raising = {
+      {"chat_template", "{{ raise_exception('roles must alternate') }}"}};
   EXPECT_MLXT_ERROR(
-      tokenizer.apply_chat_template({{"user", "hi"}}, true),
-      unsupported,
-      "chat template is not supported by this version's renderer");
+      Tokenizer::from_json(tiny_tokenizer_json(), raising, "m/tokenizer.json")
+          .apply_chat_template({{"user", "hi"}}, true),
+      invalid_data,
+      "the template raised an error: roles must alternate");
+}
+
+TEST(Tokenizer, PicksTheToolUseTemplateWhenToolsAreGiven) {
+  json config = {
+      {"chat_template",
+       json::array({{{"name", "default"}, {"template", "plain"}},
+                    {{"name", "tool_use"}, {"template", "tools"}}})}};
+  auto tokenizer =
+      Tokenizer::from_json(tiny_tokenizer_json(), config, "m/tokenizer.json");
+  EXPECT_EQ(tokenizer.apply_chat_template({{"user", "hi"}}, false), "plain");
+  EXPECT_EQ(tokenizer.apply_chat_template(
+                {{"user", "hi"}}, false, {}, nlohmann::ordered_json::array()),
+            "tools");
 }
 
 TEST(TokenizerErrors, MissingChatTemplate) {

@@ -14,5 +14,7 @@ void add_serve_command(CLI::App& app);
 void add_jobs_command(CLI::App& app); // jobs and pipelines
 void add_data_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
+void add_chat_template_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
 
 } // namespace mlxt::cli

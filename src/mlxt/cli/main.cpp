@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   mlxt::cli::add_jobs_command(app);
   mlxt::cli::add_data_command(app);
   mlxt::cli::add_convert_command(app);
+  mlxt::cli::add_chat_template_command(app);
+  mlxt::cli::add_tokenize_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -16,6 +18,7 @@
 #include "mlxt/tokenizer/bpe.h"
 #include "mlxt/tokenizer/chat_format.h"
 #include "mlxt/tokenizer/decoder.h"
+#include "mlxt/tokenizer/jinja/template.h"
 #include "mlxt/tokenizer/json_fields.h"
 #include "mlxt/tokenizer/normalizer.h"
 #include "mlxt/tokenizer/post_processor.h"
@@ -44,9 +47,13 @@ struct Tokenizer::Impl {
   std::optional<int> bos_id;
   std::optional<int> eos_id;
   std::optional<int> pad_id;
-  std::optional<std::string> chat_template;
+  detail::TokenizerConfig config;
   int vocab_size = 0;
   std::string config_file; // for chat-template errors
+  // Templates are parsed on first use, so a tokenizer whose template this
+  // version cannot parse still encodes.
+  mutable std::mutex parsed_mutex;
+  mutable std::map<std::string, std::shared_ptr<const jinja::Template>> parsed;
 
   std::optional<int> token_to_id(std::string_view token) const {
     if (const auto* added = added_tokens.find_by_content(token)) {
@@ -119,7 +126,7 @@ void apply_config(Tokenizer::Impl& impl,
       resolve_special(lookup, config.eos_token, config_file, "eos_token");
   impl.pad_id =
       resolve_special(lookup, config.pad_token, config_file, "pad_token");
-  impl.chat_template = config.chat_template;
+  impl.config = config;
 
   // transformers rebuilds the post-processor from add_bos_token /
   // add_eos_token when the config sets them, so they win over the template.
@@ -402,25 +409,31 @@ std::optional<int> Tokenizer::token_to_id(const std::string& token) const {
 }
 
 bool Tokenizer::has_chat_template() const {
-  return impl_->chat_template &&
-         detail::is_chatml_template(*impl_->chat_template);
+  return !impl_->config.chat_templates.empty();
 }
 
 std::string
 Tokenizer::apply_chat_template(const std::vector<ChatMessage>& messages,
-                               bool add_generation_prompt) const {
-  if (!impl_->chat_template) {
-    fail(ErrorCode::invalid_model,
-         "the tokenizer has no chat_template; add one to tokenizer_config.json",
-         where(impl_->config_file, "chat_template"));
+                               bool add_generation_prompt,
+                               const nlohmann::ordered_json& variables,
+                               const nlohmann::ordered_json& tools) const {
+  const auto& [name, text] = detail::select_chat_template(
+      impl_->config.chat_templates, !tools.is_null(), impl_->config_file);
+  std::shared_ptr<const jinja::Template> parsed;
+  {
+    std::lock_guard<std::mutex> lock(impl_->parsed_mutex);
+    auto& slot = impl_->parsed[name];
+    if (!slot) {
+      std::string key = impl_->config.chat_templates.size() == 1
+                            ? "chat_template"
+                            : "chat_template \"" + name + "\"";
+      slot = std::make_shared<const jinja::Template>(
+          jinja::Template::parse(text, {impl_->config_file, key}));
+    }
+    parsed = slot;
   }
-  if (!detail::is_chatml_template(*impl_->chat_template)) {
-    fail(ErrorCode::unsupported,
-         "the chat template is not supported by this version's renderer, "
-         "which renders only the standard ChatML template",
-         where(impl_->config_file, "chat_template"));
-  }
-  return detail::render_chatml(messages, add_generation_prompt);
+  return parsed->render(detail::chat_template_variables(
+      messages, add_generation_prompt, variables, tools, impl_->config));
 }
 
 } // namespace mlxt::tokenizer

@@ -22,8 +22,11 @@
 namespace mlxt::tokenizer {
 
 struct ChatMessage {
-  std::string role; // "system" | "user" | "assistant"
+  std::string role; // "system" | "user" | "assistant" | "tool" | ...
   std::string content;
+  //! More message members for the template, e.g. tool_calls, name,
+  //! tool_call_id; they may override role and content (a null content).
+  nlohmann::ordered_json extra = nlohmann::ordered_json::object();
 };
 
 class Tokenizer {
@@ -57,13 +60,21 @@ public:
   //! Id of a token string (regular or added), if it exists.
   std::optional<int> token_to_id(const std::string& token) const;
 
-  //! True when the config has a chat template this version can render.
+  //! True when the config (or chat_template.jinja) has a chat template.
   bool has_chat_template() const;
-  //! Renders `messages` with the model's chat template; with
-  //! add_generation_prompt, appends the assistant turn header. Throws
-  //! Error(unsupported) when the template is not one this version renders.
-  std::string apply_chat_template(const std::vector<ChatMessage>& messages,
-                                  bool add_generation_prompt) const;
+  //! Renders `messages` with the model's own Jinja chat template, as HF's
+  //! apply_chat_template(tokenize=False) does: with add_generation_prompt,
+  //! the template appends the assistant turn header. `variables` (a JSON
+  //! object) adds template variables; `tools` (a list of JSON tool schemas,
+  //! null for none) is passed as `tools` and picks a "tool_use" template.
+  //! Throws mlxt::Error naming the template line when it does not parse,
+  //! uses Jinja this version lacks, or fails (e.g. raise_exception).
+  std::string
+  apply_chat_template(const std::vector<ChatMessage>& messages,
+                      bool add_generation_prompt,
+                      const nlohmann::ordered_json& variables =
+                          nlohmann::ordered_json::object(),
+                      const nlohmann::ordered_json& tools = nullptr) const;
 
   ~Tokenizer();
   Tokenizer(Tokenizer&&) noexcept;

@@ -36,29 +36,29 @@ std::optional<bool> optional_bool(const json& config,
   return bool_field_or(config, key, false, file, key);
 }
 
-std::optional<std::string> chat_template(const json& config,
-                                         const std::string& file) {
+std::vector<std::pair<std::string, std::string>>
+chat_templates(const json& config, const std::string& file) {
   const json* value = optional_field(config, "chat_template");
-  if (value == nullptr) {
-    return std::nullopt;
+  if (value == nullptr || value->is_null()) {
+    return {};
   }
   if (value->is_string()) {
-    return value->get<std::string>();
+    return {{"default", value->get<std::string>()}};
   }
   if (value->is_array()) {
+    std::vector<std::pair<std::string, std::string>> out;
     for (std::size_t i = 0; i < value->size(); ++i) {
       const std::string key = "chat_template[" + std::to_string(i) + "]";
       const json& entry = (*value)[i];
-      if (as_string(require_field(entry, "name", file, key + ".name"),
+      out.emplace_back(
+          as_string(require_field(entry, "name", file, key + ".name"),
                     file,
-                    key + ".name") == "default") {
-        return as_string(
-            require_field(entry, "template", file, key + ".template"),
-            file,
-            key + ".template");
-      }
+                    key + ".name"),
+          as_string(require_field(entry, "template", file, key + ".template"),
+                    file,
+                    key + ".template"));
     }
-    return std::nullopt;
+    return out;
   }
   fail_invalid(file,
                "chat_template",
@@ -85,7 +85,7 @@ TokenizerConfig parse_tokenizer_config(const json& config,
   out.pad_token = token_name(config, "pad_token", file);
   out.add_bos_token = optional_bool(config, "add_bos_token", file);
   out.add_eos_token = optional_bool(config, "add_eos_token", file);
-  out.chat_template = chat_template(config, file);
+  out.chat_templates = chat_templates(config, file);
   return out;
 }
 
