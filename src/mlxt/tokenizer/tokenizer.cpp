@@ -52,7 +52,8 @@ struct Tokenizer::Impl {
   std::string config_file; // for chat-template errors
   // Templates are parsed on first use, so a tokenizer whose template this
   // version cannot parse still encodes.
-  mutable std::mutex parsed_mutex;
+  // Behind a pointer so that Impl stays movable while being built.
+  std::unique_ptr<std::mutex> parsed_mutex = std::make_unique<std::mutex>();
   mutable std::map<std::string, std::shared_ptr<const jinja::Template>> parsed;
 
   std::optional<int> token_to_id(std::string_view token) const {
@@ -421,7 +422,7 @@ Tokenizer::apply_chat_template(const std::vector<ChatMessage>& messages,
       impl_->config.chat_templates, !tools.is_null(), impl_->config_file);
   std::shared_ptr<const jinja::Template> parsed;
   {
-    std::lock_guard<std::mutex> lock(impl_->parsed_mutex);
+    std::lock_guard<std::mutex> lock(*impl_->parsed_mutex);
     auto& slot = impl_->parsed[name];
     if (!slot) {
       std::string key = impl_->config.chat_templates.size() == 1
