@@ -4,8 +4,6 @@
 // data cursor, and bit-identical final weights and optimizer state. Also:
 // graceful stop with SIGTERM semantics, damaged checkpoints, a full disk, and
 // the non-finite guard.
-#include <sys/resource.h>
-
 #include <csignal>
 #include <map>
 #include <random>
@@ -295,18 +293,11 @@ TEST_F(ResumeE2E, FullDiskDuringSaveFailsTheRunAndKeepsThePreviousCheckpoint) {
   ASSERT_TRUE(fs::exists(five / "COMMITTED"));
   const std::string before = read_file(five / "trainable.safetensors");
 
-  // A file-size limit makes writes past it fail (EFBIG), as a full disk
-  // would (ENOSPC); SIGXFSZ is ignored so the write returns the error.
-  // Both settings are inherited by the child.
-  rlimit old{};
-  getrlimit(RLIMIT_FSIZE, &old);
-  rlimit small = old;
-  small.rlim_cur = 64 * 1024;
-  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
-  setrlimit(RLIMIT_FSIZE, &small);
-  auto r = resume("run");
-  setrlimit(RLIMIT_FSIZE, &old);
-  std::signal(SIGXFSZ, old_handler);
+  CommandResult r;
+  {
+    FileSizeLimit full_disk(64 * 1024); // inherited by the trainer
+    r = resume("run");
+  }
 
   EXPECT_EQ(r.exit_code, 1) << r.output;
   auto records = read_metrics(dir_ / "runs/run/metrics.jsonl");

@@ -1,4 +1,7 @@
+#include <sys/resource.h>
+
 #include "support/test_support.h"
+#include <csignal>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,6 +87,23 @@ run_command(const std::vector<std::string>& args,
   result.exit_code =
       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+FileSizeLimit::FileSizeLimit(unsigned long bytes) {
+  rlimit limit{};
+  getrlimit(RLIMIT_FSIZE, &limit);
+  old_soft_limit_ = limit.rlim_cur;
+  old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+  limit.rlim_cur = bytes;
+  setrlimit(RLIMIT_FSIZE, &limit);
+}
+
+FileSizeLimit::~FileSizeLimit() {
+  rlimit limit{};
+  getrlimit(RLIMIT_FSIZE, &limit);
+  limit.rlim_cur = old_soft_limit_;
+  setrlimit(RLIMIT_FSIZE, &limit);
+  std::signal(SIGXFSZ, old_handler_);
 }
 
 std::string mlxt_binary() {

@@ -51,6 +51,21 @@ std::filesystem::path source_dir();
 //! empty path when it is not there.
 std::filesystem::path smollm2_gguf();
 
+//! While alive, writes past `bytes` in any file fail with EFBIG, as writes
+//! to a full disk fail (ENOSPC): RLIMIT_FSIZE is lowered and SIGXFSZ
+//! ignored, both inherited by child processes. Restores both on exit.
+class FileSizeLimit {
+public:
+  explicit FileSizeLimit(unsigned long bytes);
+  ~FileSizeLimit();
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+private:
+  unsigned long old_soft_limit_;
+  void (*old_handler_)(int);
+};
+
 //! Writes `text` to `file` (creating parent folders).
 void write_file(const std::filesystem::path& file, const std::string& text);
 std::string read_file(const std::filesystem::path& file);

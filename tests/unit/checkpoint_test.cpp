@@ -2,9 +2,6 @@
 // and truncation, the newest-intact lookup that clears incomplete writes,
 // retention, and a write that fails part-way (file-size limit) leaving the
 // previous checkpoint untouched.
-#include <sys/resource.h>
-
-#include <csignal>
 
 #include "mlxt/ckpt/checkpoint.h"
 #include "mlxt/ckpt/checkpoint_dir.h"
@@ -114,21 +111,15 @@ TEST(Checkpoint, FailedWriteKeepsThePreviousCheckpointAndLeavesNoTemp) {
   fs::path previous = ckpt::write_checkpoint(dir.path(), sample(1));
   const std::string before = read_file(previous / "trainable.safetensors");
 
-  // Writes beyond 16 KiB fail with EFBIG, as writes to a full disk fail.
-  rlimit old{};
-  getrlimit(RLIMIT_FSIZE, &old);
-  rlimit small = old;
-  small.rlim_cur = 16 * 1024;
-  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
-  setrlimit(RLIMIT_FSIZE, &small);
   bool failed = false;
-  try {
-    ckpt::write_checkpoint(dir.path(), sample(2, 1 << 16));
-  } catch (const Error& e) {
-    failed = e.code() == ErrorCode::io;
+  {
+    mlxt::testing::FileSizeLimit full_disk(16 * 1024);
+    try {
+      ckpt::write_checkpoint(dir.path(), sample(2, 1 << 16));
+    } catch (const Error& e) {
+      failed = e.code() == ErrorCode::io;
+    }
   }
-  setrlimit(RLIMIT_FSIZE, &old);
-  std::signal(SIGXFSZ, old_handler);
 
   EXPECT_TRUE(failed);
   EXPECT_EQ(read_file(previous / "trainable.safetensors"), before);

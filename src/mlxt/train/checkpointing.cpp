@@ -72,15 +72,6 @@ std::string dataset_digest(const fs::path& data) {
   return sha256_hex(all);
 }
 
-Params named(const std::vector<std::string>& names,
-             const std::vector<mx::array>& values) {
-  Params out;
-  for (size_t i = 0; i < names.size(); ++i) {
-    out.insert_or_assign(names[i], values[i]);
-  }
-  return out;
-}
-
 std::vector<mx::array> take_named(const Params& saved,
                                   const std::vector<std::string>& names,
                                   const std::vector<mx::array>& like,
@@ -159,8 +150,8 @@ ckpt::Checkpoint make_training_checkpoint(const CheckpointNames& names,
                                           const json& fingerprint) {
   ckpt::Checkpoint c;
   c.step = position.iteration;
-  c.tensors["trainable"] = named(names.trainable, state.trainable);
-  c.tensors["optimizer"] = named(names.optimizer, state.optimizer_state);
+  c.tensors["trainable"] = zip_params(names.trainable, state.trainable);
+  c.tensors["optimizer"] = zip_params(names.optimizer, state.optimizer_state);
   c.tensors["loop"] = {{"updates", state.step}, {"rng_key", state.key}};
   c.documents["state"] = {
       {"iteration", position.iteration},
