@@ -27,12 +27,14 @@ struct Variant {
   std::string optimizer;
   int accumulation;
   bool packed = false;
+  bool streaming = false; // shard by shard from the encoded cache
 };
 
 std::string variant_name(const ::testing::TestParamInfo<Variant>& info) {
   const Variant& v = info.param;
   return v.fine_tune_type + "_" + v.optimizer + "_accum" +
-         std::to_string(v.accumulation) + (v.packed ? "_packed" : "");
+         std::to_string(v.accumulation) + (v.packed ? "_packed" : "") +
+         (v.streaming ? "_streaming" : "");
 }
 
 class ResumeE2E : public ::testing::Test {
@@ -81,7 +83,12 @@ protected:
             "--save_every",
             "5",
             "--pack_sequences",
-            v.packed ? "true" : "false"};
+            v.packed ? "true" : "false",
+            "--streaming",
+            v.streaming ? "true" : "false",
+            // About 9 examples a shard: 7 shards, crossed many times.
+            "--data_shard_tokens",
+            "200"};
   }
 
   CommandResult resume(const std::string& run_id,
@@ -170,7 +177,8 @@ TEST_P(ExactResume, KilledThreeTimesAndResumedMatchesTheUninterruptedRun) {
   EXPECT_EQ(final_tensors("killed", iters), final_tensors("whole", iters));
 }
 
-// LoRA and full x AdamW and SGD x accumulation 1 and 4 x packing off and on.
+// LoRA and full x AdamW and SGD x accumulation 1 and 4 x packing off and on,
+// and two streaming runs.
 std::vector<Variant> matrix() {
   std::vector<Variant> out;
   for (const char* method : {"lora", "full"}) {
@@ -182,6 +190,9 @@ std::vector<Variant> matrix() {
       }
     }
   }
+  // Streaming: the checkpoint stores the shard stream's cursor.
+  out.push_back({"lora", "adamw", 4, false, true});
+  out.push_back({"full", "sgd", 1, true, true});
   return out;
 }
 
@@ -189,6 +200,40 @@ INSTANTIATE_TEST_SUITE_P(Matrix,
                          ExactResume,
                          ::testing::ValuesIn(matrix()),
                          variant_name);
+
+// The second run over unchanged data reuses the encoded cache (it reads and
+// tokenizes nothing) and trains exactly as a run without a cache.
+TEST_F(ResumeE2E, ASecondRunReusesTheEncodedCache) {
+  const Variant v{"lora", "adamw", 1};
+  auto cache_events = [&](const std::string& run_id) {
+    return metric_events(read_metrics(dir_ / "runs" / run_id / "metrics.jsonl"),
+                         "data_cache");
+  };
+  for (const char* run_id : {"first", "second"}) {
+    auto r = run_command(base_args(run_id, v, 3));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  auto uncached_args = base_args("uncached", v, 3);
+  uncached_args.insert(uncached_args.end(), {"--data_cache", "none"});
+  auto uncached = run_command(uncached_args);
+  ASSERT_EQ(uncached.exit_code, 0) << uncached.output;
+
+  const auto first = cache_events("first");
+  const auto second = cache_events("second");
+  ASSERT_EQ(first.size(), 2u); // train and valid
+  ASSERT_EQ(second.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_FALSE(first[i]["reused"].get<bool>());
+    EXPECT_EQ(first[i]["rebuilt_because"], "not cached yet");
+    EXPECT_TRUE(second[i]["reused"].get<bool>());
+    EXPECT_EQ(second[i]["path"], first[i]["path"]);
+    EXPECT_TRUE(fs::exists(fs::path(first[i]["path"].get<std::string>()) /
+                           "manifest.json"));
+  }
+  EXPECT_TRUE(cache_events("uncached").empty());
+  EXPECT_EQ(steps("second"), steps("first"));
+  EXPECT_EQ(steps("uncached"), steps("first"));
+}
 
 // 50 SIGKILLs at random places of checkpoint writes (between files,
 // before the rename, before the commit marker), saving every step: every

@@ -1,12 +1,15 @@
 // The encoded-dataset cache (data/encoded_cache.h): cached examples equal
 // fresh ones, an unchanged input is reused without tokenizing, every input
 // change gives another key, and damaged shards are rebuilt, never read.
+// The shard stream over it (data/shard_stream.h): every example once per
+// epoch, and a seek to a saved cursor continues as the unbroken stream.
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "mlxt/core/sha256.h"
 #include "mlxt/data/encoded_cache.h"
+#include "mlxt/data/shard_stream.h"
 #include "support/test_support.h"
 
 namespace {
@@ -221,6 +224,90 @@ TEST_F(EncodedCache, AnInvalidRowCachesNothing) {
   EXPECT_TRUE(again.reused);
   EXPECT_EQ(again.split.read.problems.at(0).line, 41);
   EXPECT_EQ(again.split.read.invalid_by_reason, c.split.read.invalid_by_reason);
+}
+
+std::vector<int32_t> ints(const mlx::core::array& a) {
+  mlx::core::array c = mlx::core::astype(a, mlx::core::int32);
+  c.eval();
+  return {c.data<int32_t>(), c.data<int32_t>() + c.size()};
+}
+
+TEST_F(EncodedCache, StreamGivesEveryShardsBatchesOncePerEpoch) {
+  encode_.mask_prompt = false; // every row kept
+  const CachedSplit c = open();
+  ASSERT_GT(c.shards.size(), 2u);
+  long expected = 0; // full batches of 3 in each shard
+  for (const ShardInfo& s : c.shards) {
+    expected += static_cast<long>(s.examples / 3);
+  }
+  const BatchOptions options{.batch_size = 3, .max_seq_length = 40};
+  ShardStream stream(c, options, 7, false);
+  std::multiset<std::vector<int32_t>> epochs[2];
+  std::vector<std::vector<int32_t>> firsts[2];
+  long batches[2] = {0, 0};
+  for (;;) {
+    Batch b = stream.next();
+    const long e = stream.cursor().epoch; // the epoch of this batch
+    if (e == 2) {
+      break;
+    }
+    ++batches[e];
+    const std::vector<int32_t> inputs = ints(b.inputs);
+    const std::vector<int32_t> mask = ints(b.mask);
+    const int T = b.inputs.shape(1);
+    for (int row = 0; row < 3; ++row) {
+      // Without prompt masking every input is a target's context: the
+      // mask's length is the example's, whatever the batch's padding.
+      const auto begin = inputs.begin() + row * T;
+      const long n =
+          std::count(mask.begin() + row * T, mask.begin() + (row + 1) * T, 1);
+      epochs[e].insert(std::vector<int32_t>(begin, begin + n));
+    }
+    firsts[e].push_back(inputs);
+  }
+  EXPECT_EQ(batches[0], expected);
+  EXPECT_EQ(batches[1], expected);
+  EXPECT_EQ(epochs[0], epochs[1]); // the same examples each epoch...
+  EXPECT_NE(firsts[0], firsts[1]); // ...in another order
+}
+
+TEST_F(EncodedCache, StreamSeekContinuesAsTheUnbrokenStream) {
+  for (bool packed : {false, true}) {
+    const CachedSplit c = open();
+    const BatchOptions options{.batch_size = 2, .max_seq_length = 40};
+    ShardStream whole(c, options, 3, packed);
+    std::vector<StreamCursor> cursors;
+    std::vector<std::vector<int32_t>> targets;
+    for (int i = 0; i < 40; ++i) { // more than one epoch
+      Batch b = whole.next();
+      EXPECT_EQ(b.attention_mask.has_value(), packed);
+      targets.push_back(ints(b.targets));
+      cursors.push_back(whole.cursor());
+    }
+    EXPECT_GT(cursors.back().epoch, 0);
+    for (int at : {0, 7, 23}) {
+      ShardStream resumed(c, options, 3, packed);
+      resumed.seek(cursors[at]);
+      for (int i = at + 1; i < 40; ++i) {
+        EXPECT_EQ(ints(resumed.next().targets), targets[i])
+            << "packed " << packed << ", resumed after " << at << ", batch "
+            << i;
+        EXPECT_EQ(resumed.cursor(), cursors[i]);
+        if (i == at + 1) { // one shard read (two at a shard's end)
+          EXPECT_LE(resumed.shards_loaded(), 2);
+        }
+      }
+    }
+  }
+}
+
+TEST_F(EncodedCache, StreamRefusesShardsTooSmallForABatch) {
+  const CachedSplit c = open();
+  ShardStream stream(c, {.batch_size = 64, .max_seq_length = 40}, 0, false);
+  EXPECT_MLXT_ERROR(stream.next(), invalid_data, "enough examples");
+  EXPECT_MLXT_ERROR(stream.seek({.epoch = 0, .shard = 99}),
+                    invalid_checkpoint,
+                    "does not fit");
 }
 
 } // namespace

@@ -205,26 +205,43 @@ void add_convert(CLI::App& data_app) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = data_app.add_subcommand(
-      "convert", "Rewrite a file in another format (JSON Lines output)");
+      "convert",
+      "Rewrite a file in another format, as JSON Lines or (--out *.parquet) "
+      "Parquet");
   cmd->add_option("file", o->file, "Data file")->required();
   cmd->add_option("--to",
                   o->to,
                   "messages | alpaca | sharegpt | completions | text | "
-                  "preference")
+                  "preference; or jsonl | parquet: the same format in that "
+                  "file kind")
       ->required();
-  cmd->add_option("--out", o->out, "Output .jsonl file")->required();
+  cmd->add_option("--out", o->out, "Output .jsonl or .parquet file")
+      ->required();
   add_read_flags(cmd, o->read, true);
   cmd->callback([o] {
-    auto to = data::format_from_name(o->to);
-    if (!to) {
-      fail(ErrorCode::invalid_config,
-           "unknown format \"" + o->to + "\"",
-           {.key = "--to"});
+    const bool parquet_out = fs::path(o->out).extension() == ".parquet";
+    std::optional<data::Format> to;
+    if (o->to == "parquet" || o->to == "jsonl") {
+      if ((o->to == "parquet") != parquet_out) {
+        fail(ErrorCode::invalid_config,
+             "--to " + o->to + " needs an --out file ending in ." + o->to,
+             {.key = "--out"});
+      }
+    } else {
+      to = data::format_from_name(o->to);
+      if (!to) {
+        fail(ErrorCode::invalid_config,
+             "unknown format \"" + o->to +
+                 "\" (allowed: messages, alpaca, sharegpt, completions, "
+                 "text, preference, jsonl, parquet)",
+             {.key = "--to"});
+      }
     }
     data::ConvertSummary s =
-        data::convert_file(o->file, o->out, *to, data_options(o->read));
+        data::convert_file(o->file, o->out, to, data_options(o->read));
     std::cout << o->file << " (" << data::format_name(s.from) << ") -> "
-              << o->out << " (" << data::format_name(s.to) << ")\n";
+              << o->out << " (" << data::format_name(s.to) << ", "
+              << (parquet_out ? "parquet" : "jsonl") << ")\n";
     print_read_summary(s.read, std::cout);
     std::cout << "  written: " << s.written << "\n";
   });
