@@ -216,6 +216,7 @@ TEST_F(EncodedCache, AShardChangedAfterOpeningIsAnErrorNotData) {
 TEST_F(EncodedCache, AnInvalidRowCachesNothing) {
   std::ofstream(train(), std::ios::app) << "{\"messages\": 3}\n";
   EXPECT_MLXT_ERROR(open(), invalid_data, "messages");
+  EXPECT_TRUE(fs::is_empty(dir_ / "cache")); // no half-built folder
   data_.skip_invalid = true;
   const CachedSplit c = open();
   EXPECT_EQ(c.split.summary.invalid, 1u);

@@ -264,24 +264,27 @@ CachedSplit build_cache(const fs::path& file,
                         const CacheOptions& cache,
                         const std::string& key,
                         const fs::path& dir) {
+  // Built in a private folder and renamed into place, so runs sharing the
+  // cache never see (or delete) each other's half-built folders.
+  const fs::path temp = temp_path_for(dir);
   std::error_code ec;
-  fs::remove_all(dir, ec);
-  fs::create_directories(dir, ec);
+  fs::remove_all(temp, ec);
+  fs::create_directories(temp, ec);
   if (ec) {
     fail(ErrorCode::io,
          "cannot create the encoded-dataset cache folder: " + ec.message(),
-         {.file = dir.string()});
+         {.file = temp.string()});
   }
   CachedSplit c;
   c.key = key;
-  c.dir = dir;
+  c.dir = temp;
   std::vector<Example> pending;
   size_t pending_tokens = 0;
   auto flush = [&] {
     char name[32];
     std::snprintf(name, sizeof(name), "shard-%05zu.bin", c.shards.size());
     const std::string bytes = serialize_shard(pending, key);
-    write_file_atomic(dir / name, bytes);
+    write_file_atomic(temp / name, bytes);
     c.shards.push_back(
         {name, pending.size(), pending_tokens, sha256_hex(bytes)});
     pending.clear();
@@ -299,7 +302,7 @@ CachedSplit build_cache(const fs::path& file,
       flush();
     }
   } catch (...) {
-    fs::remove_all(dir, ec); // no half-built folder left behind
+    fs::remove_all(temp, ec); // no half-built folder left behind
     throw;
   }
   json shards = json::array();
@@ -313,7 +316,23 @@ CachedSplit build_cache(const fs::path& file,
                          {"key", key},
                          {"split", summary_json(c.split)},
                          {"shards", shards}};
-  write_file_atomic(dir / kManifest, manifest.dump(2) + "\n");
+  write_file_atomic(temp / kManifest, manifest.dump(2) + "\n");
+  // Another run may have published this key meanwhile: keep its folder.
+  std::string problem;
+  if (auto theirs = verify_cache(dir, key, problem)) {
+    fs::remove_all(temp, ec);
+    return *theirs;
+  }
+  fs::remove_all(dir, ec); // the damaged or incomplete one
+  fs::rename(temp, dir, ec);
+  if (ec) {
+    fs::remove_all(temp);
+    fail(ErrorCode::io,
+         "cannot move the encoded dataset into place: " + ec.message(),
+         {.file = dir.string()});
+  }
+  fsync_dir(dir.parent_path());
+  c.dir = dir;
   return c;
 }
 

@@ -14,8 +14,10 @@
 //     all_assistant_turns), the read settings (format, column map,
 //     skip_invalid, line limit, text key), the shard size, and
 //     kEncodedCacheVersion (bumped whenever encoding or layout changes).
-// The folder holds shard-NNNNN.bin files and manifest.json, each written
-// atomically, the manifest last: a folder without one is incomplete. The
+// The folder holds shard-NNNNN.bin files and manifest.json, the manifest
+// written last (a folder without one is incomplete); it is built under a
+// private name and renamed into place, so runs sharing a cache never see a
+// half-built folder. The
 // manifest records every shard's counts and SHA-256; a missing, truncated,
 // corrupt or other-version shard makes open_encoded_split rebuild the
 // folder, so cached bytes are never trained on unverified.
