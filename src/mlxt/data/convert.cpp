@@ -13,9 +13,33 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Free-form JSON (tool schemas, call arguments) as JSON text, as Hugging
+// Face datasets store it: Arrow would merge every row's keys into one
+// struct with nulls. The parsers read both forms.
+void free_form_as_text(nlohmann::json& value) {
+  if (value.is_array()) {
+    for (auto& v : value) {
+      free_form_as_text(v);
+    }
+    return;
+  }
+  if (!value.is_object()) {
+    return;
+  }
+  for (auto& [key, v] : value.items()) {
+    if ((key == "tools" || key == "arguments") && !v.is_string() &&
+        !v.is_null()) {
+      v = v.dump();
+    } else {
+      free_form_as_text(v);
+    }
+  }
+}
+
 // Writes the rows of `reader` as `to`, one JSON object a line, to `sink`.
 void write_rows(RecordReader& reader,
                 Format to,
+                bool parquet,
                 std::ostream& sink,
                 ConvertSummary& summary) {
   while (auto r = reader.next()) {
@@ -26,7 +50,11 @@ void write_rows(RecordReader& reader,
                format_name(to) + " without losing meaning: " + *why,
            {.file = reader.file(), .line = r->line});
     }
-    sink << std::get<nlohmann::json>(row).dump() << '\n';
+    nlohmann::json& value = std::get<nlohmann::json>(row);
+    if (parquet) {
+      free_form_as_text(value);
+    }
+    sink << value.dump() << '\n';
     ++summary.written;
   }
 }
@@ -47,7 +75,7 @@ ConvertSummary convert_file(const fs::path& in,
   if (out.extension() == ".parquet") {
     // Arrow infers the columns from every row, so the rows go to it whole.
     std::ostringstream rows;
-    write_rows(reader, summary.to, rows, summary);
+    write_rows(reader, summary.to, true, rows, summary);
     detail::write_parquet(rows.str(), out);
     summary.read = reader.summary();
     return summary;
@@ -59,7 +87,7 @@ ConvertSummary convert_file(const fs::path& in,
       fail(ErrorCode::io, "cannot write the output file", {.file = out});
     }
     try {
-      write_rows(reader, summary.to, file, summary);
+      write_rows(reader, summary.to, false, file, summary);
       file.close();
       if (!file) {
         fail(ErrorCode::io, "cannot write the output file", {.file = out});
