@@ -1,0 +1,167 @@
+// SmolLM2-135M-Instruct imported by mlxt against llama.cpp itself: the
+// committed reference tests/fixtures/smollm2_llama_cpp/ was made by
+// tests/oracles/smollm2_llama_cpp_reference.py with llama-cpp-python built
+// from its sdist (version, GGUF SHA-256 and command inside), so this test
+// needs neither llama.cpp nor Python at run time.
+//  - logits at the last position of 5 prompts: llama.cpp on an F32 copy of
+//    the GGUF (exact dequantized fp32) vs mlxt's quantized and dequantized
+//    imports, max |d| < 1e-3; llama.cpp on the Q4_1 file itself (its CPU
+//    kernels quantize activations to Q8 for Q4_1/Q8_0 dot products) within
+//    1.5x llama.cpp's own Q4_1-vs-F32 gap;
+//  - llama.cpp's token ids for the tokenizer texts (edge cases, special
+//    tokens, public-domain corpus paragraphs) equal mlxt's;
+//  - the 32-token greedy continuations of the 5 prompts equal llama.cpp's.
+// Skips when the SmolLM2 GGUF is not in the model cache.
+#include <nlohmann/json.hpp>
+
+#include "mlxt/core/safetensors.h"
+#include "mlxt/core/sha256.h"
+#include "mlxt/generate/generate.h"
+#include "mlxt/gguf/import.h"
+#include "mlxt/models/transformer.h"
+#include "mlxt/tokenizer/tokenizer.h"
+#include "support/test_support.h"
+
+namespace {
+
+using namespace mlxt;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr float kF32Tolerance = 1e-3f;
+// llama.cpp's logits on the Q4_1 file differ from its own exact F32 logits
+// by its Q8 activation rounding (reference.json's
+// "q4_1_vs_f32_max_abs_logit", 1.0 on these prompts); ours, an exact
+// dequantized computation, may differ from them by that much, with a
+// margin.
+constexpr float kQ4_1Margin = 1.5f;
+
+fs::path reference_dir() {
+  return mlxt::testing::source_dir() / "tests/fixtures/smollm2_llama_cpp";
+}
+
+class SmolLM2LlamaCpp : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    file_ = mlxt::testing::smollm2_gguf();
+    if (file_.empty()) {
+      return;
+    }
+    ref_ = json::parse(
+        mlxt::testing::read_file(reference_dir() / "reference.json"));
+    logits_ = new Params(
+        load_safetensors_file(reference_dir() / "logits.safetensors"));
+    model_ = new gguf::ImportedModel(gguf::import_gguf(file_));
+    dense_ = new gguf::ImportedModel(
+        gguf::import_gguf(file_, {.dequantize = true, .dtype = mx::float32}));
+    tok_ = new tokenizer::Tokenizer(
+        tokenizer::Tokenizer::from_json(model_->tokenizer.tokenizer,
+                                        model_->tokenizer.tokenizer_config,
+                                        file_.string()));
+  }
+
+  static void TearDownTestSuite() {
+    delete tok_;
+    delete dense_;
+    delete model_;
+    delete logits_;
+  }
+
+  void SetUp() override {
+    if (file_.empty()) {
+      GTEST_SKIP() << "SmolLM2 GGUF not in the model cache; run "
+                      "scripts/fetch-smollm2";
+    }
+  }
+
+  // Logits at the last position of each reference prompt, (5, V) float32.
+  static mx::array last_logits(const models::Model& m) {
+    std::vector<mx::array> rows;
+    for (const auto& ids : ref_["prompt_ids"]) {
+      const auto v = ids.get<std::vector<int>>();
+      mx::array tokens(v.begin(), {1, static_cast<int>(v.size())}, mx::int32);
+      nn::ForwardContext ctx;
+      mx::array logits = models::forward(m.args, m.weights, tokens, ctx);
+      rows.push_back(mx::astype(
+          mx::reshape(
+              mx::slice(logits,
+                        {0, static_cast<int>(v.size()) - 1, 0},
+                        {1, static_cast<int>(v.size()), m.args.vocab_size}),
+              {m.args.vocab_size}),
+          mx::float32));
+    }
+    return mx::stack(rows);
+  }
+
+  static float gap(const mx::array& ours, const std::string& reference) {
+    return mx::max(mx::abs(mx::subtract(ours, param(*logits_, reference))))
+        .item<float>();
+  }
+
+  static inline fs::path file_;
+  static inline json ref_;
+  static inline Params* logits_ = nullptr;
+  static inline gguf::ImportedModel* model_ = nullptr; // as stored (Q4_1)
+  static inline gguf::ImportedModel* dense_ = nullptr; // dequantized, fp32
+  static inline tokenizer::Tokenizer* tok_ = nullptr;
+};
+
+TEST_F(SmolLM2LlamaCpp, ReferenceWasMadeFromTheCachedFile) {
+  EXPECT_EQ(sha256_file_hex(file_), ref_["gguf_sha256"].get<std::string>())
+      << "the reference in " << reference_dir()
+      << " is for another GGUF; rerun tests/oracles/"
+         "smollm2_llama_cpp_reference.py";
+}
+
+TEST_F(SmolLM2LlamaCpp, TokenIdsMatchLlamaCpp) {
+  const auto& texts = ref_["texts"];
+  ASSERT_EQ(texts.size(), ref_["text_ids"].size());
+  ASSERT_GT(texts.size(), 100u);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const std::string text = texts[i];
+    EXPECT_EQ(tok_->encode(text, false),
+              ref_["text_ids"][i].get<std::vector<int>>())
+        << "text " << i << ": " << text;
+  }
+  for (size_t i = 0; i < ref_["prompts"].size(); ++i) {
+    EXPECT_EQ(tok_->encode(ref_["prompts"][i].get<std::string>(), false),
+              ref_["prompt_ids"][i].get<std::vector<int>>());
+  }
+}
+
+TEST_F(SmolLM2LlamaCpp, LogitsMatchLlamaCppOnTheF32Copy) {
+  const float quantized = gap(last_logits(model_->model), "f32");
+  const float dequantized = gap(last_logits(dense_->model), "f32");
+  RecordProperty("max_abs_logit_gap_quantized", std::to_string(quantized));
+  RecordProperty("max_abs_logit_gap_dequantized", std::to_string(dequantized));
+  EXPECT_LT(quantized, kF32Tolerance);
+  EXPECT_LT(dequantized, kF32Tolerance);
+}
+
+TEST_F(SmolLM2LlamaCpp, LogitsMatchLlamaCppOnTheQ4_1FileWithinItsQ8Rounding) {
+  const float quantized = gap(last_logits(model_->model), "q4_1");
+  const float rounding = ref_["q4_1_vs_f32_max_abs_logit"].get<float>();
+  RecordProperty("max_abs_logit_gap_q4_1", std::to_string(quantized));
+  EXPECT_GT(rounding, 0.0f);
+  EXPECT_LT(quantized, kQ4_1Margin * rounding);
+}
+
+TEST_F(SmolLM2LlamaCpp, GreedyContinuationsMatchLlamaCppFor32Tokens) {
+  const auto& prompts = ref_["prompt_ids"];
+  ASSERT_EQ(prompts.size(), 5u);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const auto expected = ref_["greedy_f32"][i].get<std::vector<int>>();
+    ASSERT_EQ(expected.size(), 32u);
+    std::vector<int> ours =
+        generate::generate_tokens(model_->model.args,
+                                  model_->model.weights,
+                                  nn::ForwardContext{},
+                                  prompts[i].get<std::vector<int>>(),
+                                  {.max_tokens = 32});
+    EXPECT_EQ(ours, expected) << ref_["prompts"][i].get<std::string>()
+                              << "\nours: " << tok_->decode(ours)
+                              << "\nllama.cpp: " << tok_->decode(expected);
+  }
+}
+
+} // namespace
