@@ -3,6 +3,17 @@ reference that tests/parity/smollm2_llama_cpp_test.cpp compares mlxt with.
 
 Usage (in a venv with llama-cpp-python built from its sdist, and gguf):
   smollm2_llama_cpp_reference.py MODEL.Q4_1.gguf FIXTURES_DIR OUT_DIR
+e.g. to refresh the committed reference (the build takes ~10 minutes on 2
+cores; CC/CXX must be the compiler of the system's libstdc++):
+  python3 -m venv .deps/oracle-venv
+  CC=gcc CXX=g++ CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BLAS=OFF \
+    -DGGML_OPENMP=OFF -DLLAVA_BUILD=OFF" .deps/oracle-venv/bin/pip install \
+    llama-cpp-python==0.3.36 --no-binary llama-cpp-python numpy gguf==0.19.0
+  .deps/oracle-venv/bin/python tests/oracles/smollm2_llama_cpp_reference.py \
+    ~/.cache/mlxt/models/SmolLM2-135M-Instruct.Q4_1.gguf ../shared/fixtures \
+    tests/fixtures/smollm2_llama_cpp
+The committed one was made this way on an x86-64 machine with 16 cores
+(its "host" entry); only its "command" paths differ.
 
 llama.cpp reads, tokenizes and evaluates the GGUF itself; nothing of MLX or
 mlxt is involved. Two files are evaluated:
