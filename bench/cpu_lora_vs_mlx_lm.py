@@ -299,6 +299,7 @@ def smollm2_models(work, labels):
 
 
 def main():
+    global STEPS_PER_REPORT
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--presets", nargs="+", default=["tiny", "small"])
     parser.add_argument("--iters", type=int, default=60)
@@ -331,7 +332,6 @@ def main():
     parser.add_argument("--work", default=str(ROOT / "build" / "bench-cpu-lora"))
     parser.add_argument("--results", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args()
-    global STEPS_PER_REPORT
     STEPS_PER_REPORT = args.steps_per_report
     if not MLXT.exists():
         sys.exit(f"{MLXT} not found: build it first (see bench/README.md)")
