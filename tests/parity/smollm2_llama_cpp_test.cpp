@@ -145,55 +145,66 @@ protected:
   static inline tokenizer::Tokenizer* tok_ = nullptr;
 };
 
-TEST_F(SmolLM2LlamaCpp, ReferenceWasMadeFromTheCachedFile) {
-  EXPECT_EQ(sha256_file_hex(file_), ref_["gguf_sha256"].get<std::string>())
-      << "the reference in " << reference_dir()
-      << " is for another GGUF; rerun tests/oracles/"
-         "smollm2_llama_cpp_reference.py";
-}
-
-TEST_F(SmolLM2LlamaCpp, TokenIdsMatchLlamaCpp) {
-  const auto& texts = ref_["texts"];
-  ASSERT_EQ(texts.size(), ref_["text_ids"].size());
-  ASSERT_GT(texts.size(), 100u);
-  for (size_t i = 0; i < texts.size(); ++i) {
-    const std::string text = texts[i];
-    EXPECT_EQ(tok_->encode(text, false),
-              ref_["text_ids"][i].get<std::vector<int>>())
-        << "text " << i << ": " << text;
+// One test: ctest runs each test in its own process, and the imports and
+// forward passes above are the cost.
+TEST_F(SmolLM2LlamaCpp, MatchesLlamaCpp) {
+  {
+    SCOPED_TRACE("reference was made from the cached file");
+    EXPECT_EQ(sha256_file_hex(file_), ref_["gguf_sha256"].get<std::string>())
+        << "the reference in " << reference_dir()
+        << " is for another GGUF; rerun tests/oracles/"
+           "smollm2_llama_cpp_reference.py";
   }
-  for (size_t i = 0; i < ref_["prompts"].size(); ++i) {
-    EXPECT_EQ(tok_->encode(ref_["prompts"][i].get<std::string>(), false),
-              ref_["prompt_ids"][i].get<std::vector<int>>());
+
+  {
+    SCOPED_TRACE("token ids match llama.cpp");
+    const auto& texts = ref_["texts"];
+    ASSERT_EQ(texts.size(), ref_["text_ids"].size());
+    ASSERT_GT(texts.size(), 100u);
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const std::string text = texts[i];
+      EXPECT_EQ(tok_->encode(text, false),
+                ref_["text_ids"][i].get<std::vector<int>>())
+          << "text " << i << ": " << text;
+    }
+    for (size_t i = 0; i < ref_["prompts"].size(); ++i) {
+      EXPECT_EQ(tok_->encode(ref_["prompts"][i].get<std::string>(), false),
+                ref_["prompt_ids"][i].get<std::vector<int>>());
+    }
   }
-}
 
-TEST_F(SmolLM2LlamaCpp, LogitsMatchLlamaCppOnTheF32Copy) {
-  const float quantized = gap(*quantized_, "f32");
-  const float dequantized = gap(*dense_, "f32");
-  RecordProperty("max_abs_logit_gap_quantized", std::to_string(quantized));
-  RecordProperty("max_abs_logit_gap_dequantized", std::to_string(dequantized));
-  EXPECT_LT(quantized, kF32Tolerance);
-  EXPECT_LT(dequantized, kF32Tolerance);
-}
+  {
+    SCOPED_TRACE("logits match llama.cpp on the F32 copy");
+    const float quantized = gap(*quantized_, "f32");
+    const float dequantized = gap(*dense_, "f32");
+    RecordProperty("max_abs_logit_gap_quantized", std::to_string(quantized));
+    RecordProperty("max_abs_logit_gap_dequantized",
+                   std::to_string(dequantized));
+    EXPECT_LT(quantized, kF32Tolerance);
+    EXPECT_LT(dequantized, kF32Tolerance);
+  }
 
-TEST_F(SmolLM2LlamaCpp, LogitsMatchLlamaCppOnTheQ4_1FileWithinItsQ8Rounding) {
-  const float quantized = gap(*quantized_, "q4_1");
-  const float rounding = ref_["q4_1_vs_f32_max_abs_logit"].get<float>();
-  RecordProperty("max_abs_logit_gap_q4_1", std::to_string(quantized));
-  EXPECT_GT(rounding, 0.0f);
-  EXPECT_LT(quantized, kQ4_1Margin * rounding);
-}
+  {
+    SCOPED_TRACE(
+        "logits match llama.cpp on the Q4_1 file within its Q8 rounding");
+    const float quantized = gap(*quantized_, "q4_1");
+    const float rounding = ref_["q4_1_vs_f32_max_abs_logit"].get<float>();
+    RecordProperty("max_abs_logit_gap_q4_1", std::to_string(quantized));
+    EXPECT_GT(rounding, 0.0f);
+    EXPECT_LT(quantized, kQ4_1Margin * rounding);
+  }
 
-TEST_F(SmolLM2LlamaCpp, GreedyContinuationsMatchLlamaCppFor32Tokens) {
-  ASSERT_EQ(ref_["prompts"].size(), 5u);
-  for (size_t i = 0; i < ref_["prompts"].size(); ++i) {
-    const auto expected = ref_["greedy_f32"][i].get<std::vector<int>>();
-    ASSERT_EQ(expected.size(), 32u);
-    EXPECT_EQ(dense_->greedy[i], expected)
-        << ref_["prompts"][i].get<std::string>()
-        << "\nours: " << tok_->decode(dense_->greedy[i])
-        << "\nllama.cpp: " << tok_->decode(expected);
+  {
+    SCOPED_TRACE("greedy continuations match llama.cpp for 32 tokens");
+    ASSERT_EQ(ref_["prompts"].size(), 5u);
+    for (size_t i = 0; i < ref_["prompts"].size(); ++i) {
+      const auto expected = ref_["greedy_f32"][i].get<std::vector<int>>();
+      ASSERT_EQ(expected.size(), 32u);
+      EXPECT_EQ(dense_->greedy[i], expected)
+          << ref_["prompts"][i].get<std::string>()
+          << "\nours: " << tok_->decode(dense_->greedy[i])
+          << "\nllama.cpp: " << tok_->decode(expected);
+    }
   }
 }
 
