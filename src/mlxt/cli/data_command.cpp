@@ -1,5 +1,4 @@
 // mlxt data inspect | validate | convert | stats | encode
-#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -8,6 +7,7 @@
 #include "mlxt/core/error.h"
 #include "mlxt/data/convert.h"
 #include "mlxt/data/sft_data.h"
+#include "mlxt/data/stats.h"
 
 namespace mlxt::cli {
 
@@ -268,25 +268,14 @@ void add_stats(CLI::App& data_app) {
     tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(o->model);
     for (const fs::path& file : split_files(o->path)) {
       data::EncodedSplit s = encode_split(*o, file, tok);
-      std::vector<size_t> lengths;
-      size_t tokens = 0, targets = 0;
-      for (const data::Example& e : s.examples) {
-        lengths.push_back(e.tokens.size());
-        tokens += e.tokens.size();
-        targets += std::count(e.loss_mask.begin(), e.loss_mask.end(), 1);
-      }
-      std::sort(lengths.begin(), lengths.end());
-      auto pct = [&](double q) {
-        return lengths[std::min(lengths.size() - 1,
-                                size_t(q * double(lengths.size())))];
-      };
+      const data::LengthStats st = data::length_stats(s.examples);
       std::cout << file.string()
                 << "\n  format: " << data::format_name(s.format) << "\n";
       print_read_summary(s.read, std::cout);
-      std::cout << "  examples: " << lengths.size() << ", tokens: " << tokens
-                << ", target tokens: " << targets
-                << "\n  length min/median/p95/max: " << lengths.front() << "/"
-                << pct(0.5) << "/" << pct(0.95) << "/" << lengths.back()
+      std::cout << "  examples: " << st.examples << ", tokens: " << st.tokens
+                << ", target tokens: " << st.target_tokens
+                << "\n  length min/median/p95/max: " << st.min << "/"
+                << st.median << "/" << st.p95 << "/" << st.max
                 << "\n  truncated: " << s.summary.truncated
                 << ", dropped (no target after truncation): "
                 << s.summary.dropped_no_targets << "\n";

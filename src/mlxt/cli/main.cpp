@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   mlxt::cli::add_convert_command(app);
   mlxt::cli::add_chat_template_command(app);
   mlxt::cli::add_tokenize_command(app);
+  mlxt::cli::add_models_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,94 @@
+// Peak-memory estimate of a training run and the automatic configuration
+// built on it (POST /v1/auto-config): method (full / lora / qlora), LoRA
+// rank, batch size, sequence length, quantization and precision for the
+// memory available.
+//
+// The estimate adds what a step keeps alive at its peak (bytes):
+//   weights      full: P*4 (fp32 master) + P*c when computing in c < 4
+//                bytes; lora: P*w (as stored); qlora: P*(bits/8 + 2*2/g)
+//   gradients    T*4 over the trainable parameters T
+//   optimizer    T*4*s, s = state arrays per parameter (adamw 2, sgd/lion 1)
+//   activations  B*S*La*(7H + 2*Hkv + 4I + 2*nH*S)*c per layer kept for the
+//                backward pass (the 2*nH*S scores and probabilities only
+//                without fused attention; La = all layers for full, the LoRA
+//                layers
+//                otherwise); with gradient checkpointing B*S*La*H*c plus
+//                one layer's worth
+//   logits       B*S*V*(c + 4 + 4): the logits, their float32 copy for the
+//                log-softmax, and its gradient
+// (P parameters, H hidden, Hkv = kv heads * head dim, I intermediate, nH
+// heads, V vocabulary, B batch, S sequence length, c compute bytes). It
+// counts arrays, not the allocator's slack: tests/e2e compares it with the
+// peak memory a real run reports.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mlxt::train {
+
+struct ModelShape {
+  int layers = 0, hidden = 0, intermediate = 0, heads = 0, kv_heads = 0,
+      head_dim = 0, vocab = 0;
+  bool tied_embeddings = true;
+  int max_positions = 0;  // 0: not given
+  int weight_bytes = 4;   // of the stored dense weights (2 for bf16/fp16)
+  int quantized_bits = 0; // > 0 when the base is quantized
+  int group_size = 64;    // quantization group size
+  //! Parameter count from the shapes.
+  double parameters() const;
+};
+
+//! The shape of the model folder `dir` (config.json; the stored dtype from
+//! its safetensors headers, else torch_dtype).
+ModelShape model_shape(const std::filesystem::path& dir);
+
+struct TrainPlan {
+  std::string method = "lora"; // full | lora | qlora
+  int lora_rank = 8;
+  int lora_layers = -1; // -1: every layer
+  int batch_size = 4;
+  int seq_len = 512;
+  std::string compute_dtype = "float32"; // float32 | bfloat16 | float16
+  bool grad_checkpoint = false;
+  std::string optimizer = "adamw";
+  int quantize_bits = 4;        // qlora over a base that is not quantized yet
+  bool fused_attention = false; // GPU: no (S, S) scores kept per head
+};
+
+struct MemoryEstimate {
+  double weights = 0, gradients = 0, optimizer_state = 0, activations = 0,
+         logits = 0;
+  double trainable_parameters = 0;
+  double total() const {
+    return weights + gradients + optimizer_state + activations + logits;
+  }
+  nlohmann::json to_json() const; // bytes, and GiB for people
+};
+
+MemoryEstimate estimate_memory(const ModelShape& model, const TrainPlan& plan);
+
+struct AutoConfig {
+  TrainPlan plan;
+  MemoryEstimate estimate;
+  std::string quantization; // "none" or "4-bit affine, group 64"
+  std::vector<std::string> reasoning;
+  nlohmann::json to_json() const;
+};
+
+//! The preferred plan that fits 90% of `memory_bytes`: full fine-tuning
+//! (batch >= 4), else LoRA rank 16 (batch >= 4), LoRA rank 8, LoRA with
+//! gradient checkpointing, then QLoRA; sequences of the data's p95 length
+//! rounded up to `pad_multiple`; bfloat16 compute on a GPU, float32 on a
+//! CPU. Error(invalid_config) when not even QLoRA with batch 1 fits.
+AutoConfig suggest_config(const ModelShape& model,
+                          long p95_length,
+                          double memory_bytes,
+                          int pad_multiple,
+                          bool gpu);
+
+} // namespace mlxt::train
