@@ -3,6 +3,7 @@
 // in metrics.jsonl): a small Llama, full fine-tuning and LoRA, batches of
 // 256-token rows, on this machine's device. Tolerance: +-35%.
 #include <cmath>
+#include <iostream>
 
 #include <nlohmann/json.hpp>
 

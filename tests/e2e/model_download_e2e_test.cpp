@@ -49,8 +49,8 @@ public:
                   resolve(req, res);
                 });
     port_ = server_.bind_to_any_port("127.0.0.1");
+    // The socket listens from bind on: requests wait in its backlog.
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
   }
   ~FakeHub() {
     server_.stop();

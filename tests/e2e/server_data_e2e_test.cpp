@@ -167,10 +167,10 @@ TEST_F(ServerDataE2E, StatsMatchTheCommandLine) {
       m,
       std::regex(R"(min/median/p95/max: (\d+)/(\d+)/(\d+)/(\d+))")))
       << cli.output;
-  EXPECT_EQ(std::stol(m[1]), len["min"].get<long>());
-  EXPECT_EQ(std::stol(m[2]), len["median"].get<long>());
-  EXPECT_EQ(std::stol(m[3]), len["p95"].get<long>());
-  EXPECT_EQ(std::stol(m[4]), len["max"].get<long>());
+  EXPECT_EQ(std::stol(m[1].str()), len["min"].get<long>());
+  EXPECT_EQ(std::stol(m[2].str()), len["median"].get<long>());
+  EXPECT_EQ(std::stol(m[3].str()), len["p95"].get<long>());
+  EXPECT_EQ(std::stol(m[4].str()), len["max"].get<long>());
 }
 
 TEST_F(ServerDataE2E, BadBodiesAreRefusedWithEveryProblem) {

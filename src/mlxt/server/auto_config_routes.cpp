@@ -1,6 +1,8 @@
 // POST /v1/auto-config: a training configuration for a model, a dataset and
 // the memory available, with the estimated peak memory by part and the
 // reasoning (train/memory_estimate.h).
+#include <cmath>
+
 #include "mlxt/core/error.h"
 #include "mlxt/data/batching.h"
 #include "mlxt/data/sft_data.h"

@@ -1,5 +1,7 @@
 #include "mlxt/server/body.h"
 
+#include <algorithm>
+
 #include "mlxt/core/error.h"
 #include "mlxt/core/suggest.h"
 
