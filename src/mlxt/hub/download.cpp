@@ -55,14 +55,14 @@ void verify(const HubFile& f, const fs::path& file) {
   const std::uint64_t size = fs::file_size(file);
   if (size != f.size) {
     fail(ErrorCode::invalid_model,
-         f.path + ": downloaded " + std::to_string(size) +
-             " bytes, the hub lists " + std::to_string(f.size),
+         "downloaded " + std::to_string(size) + " bytes, the hub lists " +
+             std::to_string(f.size),
          {.file = f.path});
   }
   if (!f.sha256.empty()) {
     if (const std::string got = sha256_file_hex(file); got != f.sha256) {
       fail(ErrorCode::invalid_model,
-           f.path + ": SHA-256 mismatch: the hub lists " + f.sha256 +
+           "SHA-256 mismatch: the hub lists " + f.sha256 +
                ", the download has " + got,
            {.file = f.path});
     }
@@ -70,7 +70,7 @@ void verify(const HubFile& f, const fs::path& file) {
     if (const std::string got = git_blob_sha1_file_hex(file);
         got != f.git_oid) {
       fail(ErrorCode::invalid_model,
-           f.path + ": git blob SHA-1 mismatch: the hub lists " + f.git_oid +
+           "git blob SHA-1 mismatch: the hub lists " + f.git_oid +
                ", the download has " + got,
            {.file = f.path});
     }
@@ -310,9 +310,12 @@ void download_model(const HubOptions& hub,
              f.sha256.empty() ? f.git_oid : f.sha256}});
   }
   fsync_dir(request.staging);
-  fs::create_directories(request.out.parent_path());
+  if (!request.out.parent_path().empty()) {
+    fs::create_directories(request.out.parent_path());
+  }
   fs::rename(request.staging, request.out);
-  fsync_dir(request.out.parent_path());
+  fsync_dir(request.out.parent_path().empty() ? fs::path(".")
+                                              : request.out.parent_path());
   report({{"event", "download_done"},
           {"out", request.out.string()},
           {"files", static_cast<std::uint64_t>(listing.files.size())},
