@@ -1,6 +1,7 @@
 #include "mlxt/data/stats.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace mlxt::data {
 
@@ -18,9 +19,12 @@ LengthStats length_stats(const std::vector<Example>& examples) {
     return s;
   }
   std::sort(lengths.begin(), lengths.end());
+  // Nearest rank: the smallest length with at least q of the examples at
+  // or below it, the ceil(q * n)-th in sorted order.
   auto pct = [&](double q) {
-    return lengths[std::min(lengths.size() - 1,
-                            size_t(q * double(lengths.size())))];
+    const auto rank =
+        static_cast<size_t>(std::ceil(q * double(lengths.size())));
+    return lengths[std::clamp<size_t>(rank, 1, lengths.size()) - 1];
   };
   s.min = lengths.front();
   s.median = pct(0.5);

@@ -357,9 +357,10 @@ void Engine::start(Job job) {
   job.signal.reset();
   job.reason.clear();
   try {
-    job.pid = spawn_process(argv, fs::path(job.run_dir) / "train.log");
+    const pid_t pid = spawn_process(argv, fs::path(job.run_dir) / "train.log");
+    job.pid = pid;
     job.state = JobState::running;
-    children_[job.id] = {job.pid, job.kind == "train"};
+    children_[job.id] = {pid, job.kind == "train"};
   } catch (const Error& e) {
     job.state = JobState::failed;
     job.reason = e.what();
