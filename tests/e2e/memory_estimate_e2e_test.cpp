@@ -1,7 +1,8 @@
 // The peak-memory estimate (train/memory_estimate.h) against the peak that
 // a real `mlxt train` run reports (MLX's allocator peak, "peak_memory_gb"
 // in metrics.jsonl): a small Llama, full fine-tuning and LoRA, batches of
-// 256-token rows, on this machine's device. Tolerance: +-35%.
+// 256-token rows, on this machine's device. Tolerance: +-35% (the
+// calibration runs in the header were within 4%).
 #include <cmath>
 #include <iostream>
 
@@ -54,7 +55,8 @@ protected:
   }
   static void TearDownTestSuite() { delete dir_; }
 
-  // The peak a 3-step run reports, in bytes.
+  // The peak a one-step run reports, in bytes (the first step reaches it:
+  // the optimizer state exists from the first update on).
   static double measured_peak(const std::string& method, int batch) {
     const std::string run = method + std::to_string(batch);
     auto r = run_command({mlxt_binary(),
@@ -70,9 +72,9 @@ protected:
                           "--batch-size",
                           std::to_string(batch),
                           "--iters",
-                          "3",
+                          "1",
                           "--steps-per-report",
-                          "3",
+                          "1",
                           "--steps-per-eval",
                           "1000",
                           "--val-batches",
@@ -104,7 +106,7 @@ TEST_F(MemoryEstimateE2E, EstimateIsWithinThirtyFivePercentOfTheMeasuredPeak) {
   const mlxt::train::ModelShape shape =
       mlxt::train::model_shape(dir_->path() / "model");
   for (const auto& [method, batch] :
-       std::vector<std::pair<std::string, int>>{{"full", 8}, {"lora", 8}}) {
+       std::vector<std::pair<std::string, int>>{{"full", 4}, {"lora", 4}}) {
     const double measured = measured_peak(method, batch);
     ASSERT_GT(measured, 0);
     const mlxt::train::MemoryEstimate e =

@@ -121,14 +121,17 @@ MemoryEstimate estimate_memory(const ModelShape& m, const TrainPlan& p) {
   e.optimizer_state =
       e.trainable_parameters * 4 * optimizer_states(p.optimizer);
   const double tokens = double(p.batch_size) * p.seq_len;
-  const double per_layer =
-      7.0 * m.hidden + 2.0 * m.kv_heads * m.head_dim + 4.0 * m.intermediate +
-      (p.fused_attention ? 0.0 : 2.0 * m.heads * double(p.seq_len));
+  // Attention probabilities per token and layer; none with fused attention.
+  const double probs =
+      p.fused_attention ? 0.0 : double(m.heads) * double(p.seq_len);
+  const double layer = 7.0 * m.hidden + 2.0 * m.kv_heads * m.head_dim +
+                       5.0 * m.intermediate + probs;
+  const double working_set = 36.0 * m.hidden + 2.0 * probs;
   const int kept_layers = p.method == "full" ? m.layers : lora_layers;
   e.activations =
-      p.grad_checkpoint
-          ? tokens * c * (double(kept_layers) * m.hidden + per_layer)
-          : tokens * c * kept_layers * per_layer;
+      tokens * c *
+      (p.grad_checkpoint ? double(kept_layers) * m.hidden + layer + working_set
+                         : double(kept_layers) * layer + working_set);
   e.logits = tokens * m.vocab * (c + 4 + 4);
   return e;
 }

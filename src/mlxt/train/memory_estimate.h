@@ -3,23 +3,36 @@
 // rank, batch size, sequence length, quantization and precision for the
 // memory available.
 //
-// The estimate adds what a step keeps alive at its peak (bytes):
-//   weights      full: P*4 (fp32 master) + P*c when computing in c < 4
-//                bytes; lora: P*w (as stored); qlora: P*(bits/8 + 2*2/g)
-//   gradients    T*4 over the trainable parameters T
+// The estimate adds what a step keeps alive at its peak, in bytes (P
+// parameters, T trainable ones, H hidden, Hkv = kv heads * head dim, I
+// intermediate, nH heads, V vocabulary, L layers, B batch, S sequence
+// length, c compute bytes, La the layers whose activations the backward
+// pass needs: all for full fine-tuning, the LoRA layers otherwise):
+//   weights      full: P*4 (fp32 master) + P*c when computing in c < 4;
+//                lora: P*w (as stored); qlora: P*(bits/8 + 2*2/g)
+//   gradients    T*4
 //   optimizer    T*4*s, s = state arrays per parameter (adamw 2, sgd/lion 1)
-//   activations  B*S*La*(7H + 2*Hkv + 4I + 2*nH*S)*c per layer kept for the
-//                backward pass (the 2*nH*S scores and probabilities only
-//                without fused attention; La = all layers for full, the LoRA
-//                layers
-//                otherwise); with gradient checkpointing B*S*La*H*c plus
-//                one layer's worth
-//   logits       B*S*V*(c + 4 + 4): the logits, their float32 copy for the
-//                log-softmax, and its gradient
-// (P parameters, H hidden, Hkv = kv heads * head dim, I intermediate, nH
-// heads, V vocabulary, B batch, S sequence length, c compute bytes). It
-// counts arrays, not the allocator's slack: tests/e2e compares it with the
-// peak memory a real run reports.
+//   activations  B*S*c*(La*(7H + 2Hkv + 5I + nH*S) + 36H + 2*nH*S)
+//     per layer kept for the backward pass: the block input and the two
+//     norm outputs, the scaled queries, the attention output, the
+//     residual sum (7H); keys and values (2Hkv); gate, its sigmoid and
+//     SiLU, up, and their product (5I); the attention probabilities
+//     (nH*S). Once: the backward's working set at its peak, the gradients
+//     flowing through the top layer (36H, measured) and one layer's
+//     probability and score gradients (2*nH*S). With fused attention
+//     (GPU) no (S, S) array is kept: the nH*S terms drop. With gradient
+//     checkpointing only each layer's input is kept: La*H plus one
+//     layer's worth (7H + 2Hkv + 5I + nH*S) plus the working set.
+//   logits       B*S*V*(c + 4 + 4): the logits, their float32 log-softmax
+//                and its gradient
+// Calibration (tests/e2e/memory_estimate_e2e_test.cpp checks it): MLX's
+// peak_memory of 3-step CPU runs, float32, AdamW, of Llama shapes with H
+// 256 and 512, L 4 and 8, I 256 and 768, V 300 and 4096, nH 8, S 64 to
+// 448, batch 2 to 8, full and LoRA: the estimate is within 0.97 to 1.04
+// of the measured peak. The 36H term and the S terms come from those runs
+// (the probabilities scale with La + 2, not 2*La); bfloat16 compute,
+// fused GPU attention, QLoRA and checkpointing follow the same terms
+// but are not measured yet. It counts arrays, not the allocator's cache.
 #pragma once
 
 #include <cstdint>
