@@ -97,18 +97,6 @@ nlohmann::json record_json(const data::Record& r) {
 }
 
 // The files of a data path: its splits, or the one file.
-std::vector<fs::path> split_files(const std::string& path) {
-  const data::SplitFiles s = data::find_splits(path);
-  std::vector<fs::path> files = {s.train};
-  if (s.valid) {
-    files.push_back(*s.valid);
-  }
-  if (s.test) {
-    files.push_back(*s.test);
-  }
-  return files;
-}
-
 void add_inspect(CLI::App& data_app) {
   struct Options {
     std::string file;
@@ -120,7 +108,7 @@ void add_inspect(CLI::App& data_app) {
   cmd->add_option("file", o->file, "Data file or split folder")->required();
   add_read_flags(cmd, o->read, false);
   cmd->callback([o] {
-    for (const fs::path& file : split_files(o->file)) {
+    for (const fs::path& file : data::find_splits(o->file).files()) {
       data::DataOptions opts = data_options(o->read);
       opts.skip_invalid = true; // inspecting reports problems, never stops
       data::RecordReader reader(file, opts);
@@ -171,7 +159,7 @@ void add_validate(CLI::App& data_app) {
     if (!o->model.empty()) {
       tok = tokenizer::Tokenizer::load(o->model);
     }
-    for (const fs::path& file : split_files(o->path)) {
+    for (const fs::path& file : data::find_splits(o->path).files()) {
       std::cout << file.string() << "\n";
       if (tok) {
         data::EncodedSplit s =
@@ -266,7 +254,7 @@ void add_stats(CLI::App& data_app) {
   add_encode_flags(cmd, *o);
   cmd->callback([o] {
     tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(o->model);
-    for (const fs::path& file : split_files(o->path)) {
+    for (const fs::path& file : data::find_splits(o->path).files()) {
       data::EncodedSplit s = encode_split(*o, file, tok);
       const data::LengthStats st = data::length_stats(s.examples);
       std::cout << file.string()

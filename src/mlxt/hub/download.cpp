@@ -92,7 +92,9 @@ HubOptions hub_options_from_env(const std::string& hub_url) {
   if (!hub.endpoint.starts_with("https://") &&
       !hub.endpoint.starts_with("http://")) {
     fail(ErrorCode::invalid_config,
-         "hub URL \"" + hub.endpoint + "\" must start with https://",
+         "hub URL \"" + hub.endpoint +
+             "\" must start with https:// (or http:// for a hub on this "
+             "network)",
          {.key = "hub_url"});
   }
   if (const char* t = std::getenv("HF_TOKEN"); t && *t) {

@@ -34,6 +34,7 @@ Response auto_config(AppContext& app, const Request& r) {
          {.key = "memory_gb"});
   }
   if (device.empty()) {
+    // The device this server's trainers use: the batcher pads to 128 there.
     device = data::default_pad_multiple() == 128 ? "gpu" : "cpu";
   } else if (device != "gpu" && device != "cpu") {
     fail(ErrorCode::invalid_config,

@@ -78,17 +78,6 @@ json read_summary_json(const data::ReadSummary& s) {
           {"problems_truncated", s.invalid > s.problems.size()}};
 }
 
-std::vector<fs::path> split_files(const fs::path& path) {
-  const data::SplitFiles s = data::find_splits(path);
-  std::vector<fs::path> files = {s.train};
-  for (const auto& f : {s.valid, s.test}) {
-    if (f) {
-      files.push_back(*f);
-    }
-  }
-  return files;
-}
-
 json encode_counts(const data::EncodedSplit& s) {
   return {{"examples", s.examples.size()},
           {"truncated", s.summary.truncated},
@@ -111,7 +100,7 @@ Response validate(AppContext& app, const Request& r) {
   }
   json splits = json::array();
   bool valid = true;
-  for (const fs::path& file : split_files(data)) {
+  for (const fs::path& file : data::find_splits(data).files()) {
     json split = {{"file", file.string()}};
     if (tok) {
       const data::EncodedSplit s =
@@ -176,7 +165,7 @@ Response stats(AppContext& app, const Request& r) {
   const tokenizer::Tokenizer tok =
       tokenizer::Tokenizer::load(confine_path(model, app.roots, "model"));
   json splits = json::array();
-  for (const fs::path& file : split_files(data)) {
+  for (const fs::path& file : data::find_splits(data).files()) {
     const data::EncodedSplit s = data::load_sft_split(file, tok, encode, opts);
     const data::LengthStats st = data::length_stats(s.examples);
     json split = {{"file", file.string()},
