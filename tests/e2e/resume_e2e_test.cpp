@@ -27,12 +27,14 @@ struct Variant {
   std::string optimizer;
   int accumulation;
   bool packed = false;
+  bool streaming = false; // shard by shard from the encoded cache
 };
 
 std::string variant_name(const ::testing::TestParamInfo<Variant>& info) {
   const Variant& v = info.param;
   return v.fine_tune_type + "_" + v.optimizer + "_accum" +
-         std::to_string(v.accumulation) + (v.packed ? "_packed" : "");
+         std::to_string(v.accumulation) + (v.packed ? "_packed" : "") +
+         (v.streaming ? "_streaming" : "");
 }
 
 class ResumeE2E : public ::testing::Test {
@@ -81,7 +83,12 @@ protected:
             "--save_every",
             "5",
             "--pack_sequences",
-            v.packed ? "true" : "false"};
+            v.packed ? "true" : "false",
+            "--streaming",
+            v.streaming ? "true" : "false",
+            // About 9 examples a shard: 7 shards, crossed many times.
+            "--data_shard_tokens",
+            "200"};
   }
 
   CommandResult resume(const std::string& run_id,
@@ -170,7 +177,8 @@ TEST_P(ExactResume, KilledThreeTimesAndResumedMatchesTheUninterruptedRun) {
   EXPECT_EQ(final_tensors("killed", iters), final_tensors("whole", iters));
 }
 
-// LoRA and full x AdamW and SGD x accumulation 1 and 4 x packing off and on.
+// LoRA and full x AdamW and SGD x accumulation 1 and 4 x packing off and on,
+// and two streaming runs.
 std::vector<Variant> matrix() {
   std::vector<Variant> out;
   for (const char* method : {"lora", "full"}) {
@@ -182,6 +190,9 @@ std::vector<Variant> matrix() {
       }
     }
   }
+  // Streaming: the checkpoint stores the shard stream's cursor.
+  out.push_back({"lora", "adamw", 4, false, true});
+  out.push_back({"full", "sgd", 1, true, true});
   return out;
 }
 
@@ -189,6 +200,54 @@ INSTANTIATE_TEST_SUITE_P(Matrix,
                          ExactResume,
                          ::testing::ValuesIn(matrix()),
                          variant_name);
+
+// `mlxt data encode` writes the cache a run then reuses (it reads and
+// tokenizes nothing), and that run trains exactly as one without a cache.
+TEST_F(ResumeE2E, TrainingReusesTheCacheThatDataEncodeWrote) {
+  const Variant v{"lora", "adamw", 1};
+  const std::vector<std::string> encode = {
+      mlxt_binary(),
+      "data",
+      "encode",
+      (dir_ / "data").string(),
+      "--model",
+      (dir_ / "model").string(),
+      "--out",
+      (dir_ / "runs/.cache/encoded").string(),
+      "--max-seq-length",
+      "64",
+      "--shard-tokens",
+      "200"};
+  auto encoded = run_command(encode);
+  ASSERT_EQ(encoded.exit_code, 0) << encoded.output;
+  EXPECT_NE(encoded.output.find("train.jsonl -> "), std::string::npos);
+  EXPECT_NE(encoded.output.find("encoded (not cached yet)"), std::string::npos)
+      << encoded.output;
+  auto again = run_command(encode);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(again.output.find("encoded ("), std::string::npos) << again.output;
+
+  auto cache_events = [&](const std::string& run_id) {
+    return metric_events(read_metrics(dir_ / "runs" / run_id / "metrics.jsonl"),
+                         "data_cache");
+  };
+  auto cached = run_command(base_args("cached", v, 3));
+  ASSERT_EQ(cached.exit_code, 0) << cached.output;
+  auto uncached_args = base_args("uncached", v, 3);
+  uncached_args.insert(uncached_args.end(), {"--data_cache", "none"});
+  auto uncached = run_command(uncached_args);
+  ASSERT_EQ(uncached.exit_code, 0) << uncached.output;
+
+  const auto events = cache_events("cached");
+  ASSERT_EQ(events.size(), 2u); // train and valid
+  for (const auto& e : events) {
+    EXPECT_TRUE(e["reused"].get<bool>()) << e.dump();
+    EXPECT_TRUE(
+        fs::exists(fs::path(e["path"].get<std::string>()) / "manifest.json"));
+  }
+  EXPECT_TRUE(cache_events("uncached").empty());
+  EXPECT_EQ(steps("cached"), steps("uncached"));
+}
 
 // 50 SIGKILLs at random places of checkpoint writes (between files,
 // before the rename, before the commit marker), saving every step: every

@@ -1,7 +1,7 @@
 // libFuzzer target: arbitrary bytes as tokenizer.json. Loading must either
 // succeed or throw mlxt::Error; any other exception, crash or sanitizer
 // report is a finding. A loaded tokenizer must encode and decode a fixed
-// text without failing. Built and run by tokenizer_build_and_run.sh.
+// text without failing. Built by tests/fuzz/CMakeLists.txt.
 #include <cstddef>
 #include <cstdint>
 #include <string>

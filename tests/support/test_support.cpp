@@ -110,16 +110,28 @@ std::string mlxt_binary() {
   return MLXT_BINARY;
 }
 
+namespace {
+
+// The build's paths, unless the environment names others: a test binary
+// carried to another machine (the GPU host) runs from a copy of the tree
+// there, with that machine's Python.
+std::string from_env_or(const char* variable, const char* built_in) {
+  const char* value = std::getenv(variable);
+  return value && *value ? value : built_in;
+}
+
+} // namespace
+
 std::string reference_python() {
-  return MLXT_TEST_PYTHON;
+  return from_env_or("MLXT_TEST_PYTHON", MLXT_TEST_PYTHON);
 }
 
 bool have_reference_python() {
-  return fs::exists(MLXT_TEST_PYTHON);
+  return fs::exists(reference_python());
 }
 
 fs::path source_dir() {
-  return MLXT_SOURCE_DIR;
+  return from_env_or("MLXT_SOURCE_DIR", MLXT_SOURCE_DIR);
 }
 
 void write_file(const fs::path& file, const std::string& text) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mlxt/data/convert.h"
 #include "mlxt/data/dataset.h"
 #include "mlxt/data/row_source.h"
 #include "support/test_support.h"
@@ -187,6 +188,44 @@ TEST(DataReaders, ParquetRowsFromPyarrow) {
   EXPECT_EQ(source->next()->value["n"], 150);
   RecordReader reader(file, {});
   EXPECT_EQ(reader.detection().format, mlxt::data::Format::messages);
+}
+
+// Parquet output (mlxt data convert --to parquet) is a file pyarrow reads,
+// and our reader gives back the rows that were written.
+TEST(DataReaders, ParquetOutputReadsInPyarrowAndBack) {
+  const fs::path arrow = mlxt::testing::source_dir() / ".deps" / "arrow";
+  TempDir dir;
+  std::string rows;
+  for (int i = 0; i < 50; ++i) {
+    rows += "{\"instruction\": \"q" + std::to_string(i) +
+            "\", \"input\": \"\", \"output\": \"a\"}\n";
+  }
+  write_file(dir / "in.jsonl", rows);
+  try {
+    mlxt::data::convert_file(
+        dir / "in.jsonl", dir / "out.parquet", mlxt::data::Format::messages);
+  } catch (const mlxt::Error& e) {
+    ASSERT_EQ(e.code(), mlxt::ErrorCode::unsupported) << e.what();
+    GTEST_SKIP() << e.what();
+  }
+  const auto back = read_all(dir / "out.parquet");
+  ASSERT_EQ(back.size(), 50u);
+  EXPECT_EQ(back[7].value["messages"][0]["content"], "q7");
+  EXPECT_EQ(back[7].value["messages"][1]["role"], "assistant");
+  if (!fs::exists(arrow / "pyarrow")) {
+    GTEST_SKIP() << "pyarrow not installed in " << arrow;
+  }
+  auto r = mlxt::testing::run_command(
+      {"/usr/bin/env",
+       "PYTHONPATH=" + arrow.string(),
+       "python3",
+       "-c",
+       "import pyarrow.parquet as pq, sys\n"
+       "t = pq.read_table(sys.argv[1])\n"
+       "print(t.num_rows, t.column('messages')[7].as_py()[0]['content'])\n",
+       (dir / "out.parquet").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "50 q7\n");
 }
 
 // The malformed-input corpus: each file gets the error that names it.

@@ -34,7 +34,7 @@ TEST(MemoryEstimate, PartsFollowTheFormula) {
   EXPECT_DOUBLE_EQ(f.weights, m.parameters() * 6); // fp32 master + bf16
   EXPECT_DOUBLE_EQ(f.gradients, m.parameters() * 4);
   EXPECT_DOUBLE_EQ(f.optimizer_state, m.parameters() * 8); // AdamW m and v
-  EXPECT_DOUBLE_EQ(f.logits, 512.0 * 32000 * (2 + 4 + 4));
+  EXPECT_DOUBLE_EQ(f.logits, 512.0 * 32000 * 3 * 2);
   TrainPlan lora = full;
   lora.method = "lora";
   lora.lora_rank = 8;

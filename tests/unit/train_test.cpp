@@ -32,6 +32,36 @@ TEST(Loss, MaskedCrossEntropyMatchesTheFormula) {
       1e-5);
 }
 
+// bf16 logits are not copied to float32: the loss and its gradient must
+// still track the float32 computation to bf16's precision (8 mantissa bits).
+TEST(Loss, Bfloat16LogitsTrackTheFloat32LossAndGradient) {
+  mx::array logits32 = mx::multiply(
+      mx::random::normal({4, 16, 1000}, mx::float32, mx::random::key(1)),
+      mx::array(4.0f));
+  mx::array logits16 = mx::astype(logits32, mx::bfloat16);
+  // What bf16 itself cannot represent is not the loss's error.
+  logits32 = mx::astype(logits16, mx::float32);
+  mx::array targets =
+      mx::random::randint(0, 1000, {4, 16}, mx::int32, mx::random::key(2));
+  mx::array mask = mx::ones({4, 16});
+  auto loss_and_grad = [&](const mx::array& logits) {
+    auto [value, grad] = mx::vjp(
+        [&](const std::vector<mx::array>& in) {
+          return std::vector<mx::array>{
+              train::masked_cross_entropy_sum(in[0], targets, mask)};
+        },
+        {logits},
+        {mx::array(1.0f)});
+    return std::pair{value[0].item<float>(), mx::astype(grad[0], mx::float32)};
+  };
+  auto [loss32, grad32] = loss_and_grad(logits32);
+  auto [loss16, grad16] = loss_and_grad(logits16);
+  EXPECT_NEAR(loss16, loss32, 2e-3 * loss32);
+  // Gradient entries are softmax probabilities (minus 1 at the target).
+  EXPECT_LT(mx::max(mx::abs(mx::subtract(grad16, grad32))).item<float>(),
+            8e-3f);
+}
+
 TEST(Lora, FreshAdaptersLeaveTheOutputUnchanged) {
   models::Model model = models::init_model(
       {.preset = "tiny", .vocab_size = 50, .init_std = 0.2f});

@@ -1,11 +1,10 @@
 // mlxt data inspect | validate | convert | stats | encode
-#include <fstream>
 #include <iostream>
 
 #include "mlxt/cli/commands.h"
-#include "mlxt/core/atomic_file.h"
 #include "mlxt/core/error.h"
 #include "mlxt/data/convert.h"
+#include "mlxt/data/encoded_cache.h"
 #include "mlxt/data/sft_data.h"
 #include "mlxt/data/stats.h"
 
@@ -96,7 +95,6 @@ nlohmann::json record_json(const data::Record& r) {
   return j;
 }
 
-// The files of a data path: its splits, or the one file.
 void add_inspect(CLI::App& data_app) {
   struct Options {
     std::string file;
@@ -194,26 +192,43 @@ void add_convert(CLI::App& data_app) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = data_app.add_subcommand(
-      "convert", "Rewrite a file in another format (JSON Lines output)");
+      "convert",
+      "Rewrite a file in another format, as JSON Lines or (--out *.parquet) "
+      "Parquet");
   cmd->add_option("file", o->file, "Data file")->required();
   cmd->add_option("--to",
                   o->to,
                   "messages | alpaca | sharegpt | completions | text | "
-                  "preference")
+                  "preference; or jsonl | parquet: the same format in that "
+                  "file kind")
       ->required();
-  cmd->add_option("--out", o->out, "Output .jsonl file")->required();
+  cmd->add_option("--out", o->out, "Output .jsonl or .parquet file")
+      ->required();
   add_read_flags(cmd, o->read, true);
   cmd->callback([o] {
-    auto to = data::format_from_name(o->to);
-    if (!to) {
-      fail(ErrorCode::invalid_config,
-           "unknown format \"" + o->to + "\"",
-           {.key = "--to"});
+    const bool parquet_out = fs::path(o->out).extension() == ".parquet";
+    std::optional<data::Format> to;
+    if (o->to == "parquet" || o->to == "jsonl") {
+      if ((o->to == "parquet") != parquet_out) {
+        fail(ErrorCode::invalid_config,
+             "--to " + o->to + " needs an --out file ending in ." + o->to,
+             {.key = "--out"});
+      }
+    } else {
+      to = data::format_from_name(o->to);
+      if (!to) {
+        fail(ErrorCode::invalid_config,
+             "unknown format \"" + o->to +
+                 "\" (allowed: messages, alpaca, sharegpt, completions, "
+                 "text, preference, jsonl, parquet)",
+             {.key = "--to"});
+      }
     }
     data::ConvertSummary s =
-        data::convert_file(o->file, o->out, *to, data_options(o->read));
+        data::convert_file(o->file, o->out, to, data_options(o->read));
     std::cout << o->file << " (" << data::format_name(s.from) << ") -> "
-              << o->out << " (" << data::format_name(s.to) << ")\n";
+              << o->out << " (" << data::format_name(s.to) << ", "
+              << (parquet_out ? "parquet" : "jsonl") << ")\n";
     print_read_summary(s.read, std::cout);
     std::cout << "  written: " << s.written << "\n";
   });
@@ -274,32 +289,47 @@ void add_stats(CLI::App& data_app) {
 void add_encode(CLI::App& data_app) {
   struct Options : EncodeFlags {
     std::string out;
+    size_t shard_tokens = size_t(1) << 24;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = data_app.add_subcommand(
-      "encode", "Write each example's token ids and loss mask as JSON Lines");
+      "encode",
+      "Write each split's token ids and loss masks as encoded-cache shards "
+      "(reused by `mlxt train` with data_cache set to the same folder)");
   add_encode_flags(cmd, *o);
-  cmd->add_option("--out", o->out, "Output .jsonl file")->required();
+  cmd->add_option("--out", o->out, "Cache folder (one <key>/ per split)")
+      ->required();
+  cmd->add_option("--shard-tokens", o->shard_tokens, "Tokens per shard")
+      ->check(CLI::Range(size_t(1), size_t(1) << 40));
   cmd->callback([o] {
     tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(o->model);
-    data::EncodedSplit s =
-        encode_split(*o, data::find_splits(o->path).train, tok);
-    const fs::path temp = temp_path_for(o->out);
-    {
-      std::ofstream file(temp, std::ios::binary);
-      for (const data::Example& e : s.examples) {
-        file << nlohmann::json{{"tokens", e.tokens}, {"loss_mask", e.loss_mask}}
-                    .dump()
-             << '\n';
+    const data::CacheOptions cache{.root = o->out,
+                                   .tokenizer_digest =
+                                       data::tokenizer_digest(o->model),
+                                   .shard_tokens = o->shard_tokens};
+    for (const fs::path& file : data::find_splits(o->path).files()) {
+      const data::CachedSplit c =
+          data::open_encoded_split(file,
+                                   tok,
+                                   {.mask_prompt = o->mask_prompt,
+                                    .all_assistant_turns = o->all_turns,
+                                    .max_seq_length = o->max_seq_length},
+                                   data_options(o->read),
+                                   cache);
+      size_t tokens = 0;
+      for (const data::ShardInfo& s : c.shards) {
+        tokens += s.tokens;
       }
-      if (!file.flush()) {
-        fail(ErrorCode::io, "cannot write the output file", {.file = o->out});
-      }
+      std::cout << file.string() << " -> " << c.dir.string() << "\n  "
+                << (c.reused ? "reused (unchanged)"
+                             : "encoded (" + c.rebuilt_because + ")")
+                << "\n  examples: " << c.split.summary.kept
+                << ", tokens: " << tokens << ", shards: " << c.shards.size()
+                << "\n  truncated: " << c.split.summary.truncated
+                << ", dropped (no target after truncation): "
+                << c.split.summary.dropped_no_targets << "\n";
+      print_read_summary(c.split.read, std::cout);
     }
-    commit_temp_file(temp, o->out);
-    std::cout << s.source << " -> " << o->out << ": " << s.examples.size()
-              << " examples (truncated " << s.summary.truncated << ", dropped "
-              << s.summary.dropped_no_targets << ")\n";
   });
 }
 

@@ -2,12 +2,30 @@
 // non-zero exit status; the library never exits on its own.
 #include <iostream>
 
+#include <mlx/mlx.h>
+
 #include "mlxt/cli/commands.h"
 #include "mlxt/core/error.h"
+
+namespace mx = mlx::core;
 
 int main(int argc, char** argv) {
   CLI::App app{"mlxt: fine-tune Llama-family language models with MLX"};
   app.require_subcommand(1);
+  // Before the subcommand runs: CLI11 runs the app's option callbacks first.
+  app.add_option_function<std::string>(
+         "--device",
+         [](const std::string& device) {
+           auto wanted = device == "cpu" ? mx::Device::cpu : mx::Device::gpu;
+           if (!mx::is_available(wanted)) {
+             throw mlxt::Error(mlxt::ErrorCode::unsupported,
+                               "--device " + device +
+                                   ": this MLX build has no such device");
+           }
+           mx::set_default_device(wanted);
+         },
+         "cpu | gpu (default: the GPU when MLX has one)")
+      ->check(CLI::IsMember({"cpu", "gpu"}));
   mlxt::cli::add_train_command(app);
   mlxt::cli::add_generate_command(app);
   mlxt::cli::add_init_model_command(app);

@@ -6,10 +6,11 @@ namespace mlxt::data {
 
 namespace fs = std::filesystem;
 
-EncodedSplit load_sft_split(const fs::path& file,
-                            const tokenizer::Tokenizer& tok,
-                            const EncodeOptions& encode,
-                            const DataOptions& data) {
+EncodedSplit encode_sft_split(const fs::path& file,
+                              const tokenizer::Tokenizer& tok,
+                              const EncodeOptions& encode,
+                              const DataOptions& data,
+                              const std::function<void(Example&&)>& sink) {
   RecordReader reader(file, data);
   EncodedSplit split;
   split.source = file.string();
@@ -24,18 +25,31 @@ EncodedSplit load_sft_split(const fs::path& file,
       ++split.summary.dropped_no_targets;
       continue;
     }
-    split.examples.push_back(std::move(e));
+    ++split.summary.kept;
+    sink(std::move(e));
   }
   split.read = reader.summary();
   split.summary.rows_read = split.read.rows_read;
   split.summary.invalid = split.read.invalid;
-  split.summary.kept = split.examples.size();
-  if (split.examples.empty()) {
+  if (split.summary.kept == 0) {
     fail(ErrorCode::invalid_data,
          split.summary.rows_read == 0 ? "the file has no rows"
                                       : "no row has a training target left",
          {.file = file.string()});
   }
+  return split;
+}
+
+EncodedSplit load_sft_split(const fs::path& file,
+                            const tokenizer::Tokenizer& tok,
+                            const EncodeOptions& encode,
+                            const DataOptions& data) {
+  std::vector<Example> examples;
+  EncodedSplit split =
+      encode_sft_split(file, tok, encode, data, [&](Example&& e) {
+        examples.push_back(std::move(e));
+      });
+  split.examples = std::move(examples);
   return split;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -27,6 +28,15 @@ struct EncodedDataset {
   std::optional<EncodedSplit> valid;
   std::optional<EncodedSplit> test;
 };
+
+//! Reads and encodes one file, handing each kept example to `sink` in file
+//! order, so memory stays bounded; the split comes back without examples.
+//! Errors as load_sft_split.
+EncodedSplit encode_sft_split(const std::filesystem::path& file,
+                              const tokenizer::Tokenizer& tok,
+                              const EncodeOptions& encode,
+                              const DataOptions& data,
+                              const std::function<void(Example&&)>& sink);
 
 //! Reads and encodes one file. Throws Error(invalid_data) for an invalid row
 //! (unless data.skip_invalid), and when no example is left.

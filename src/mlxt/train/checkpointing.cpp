@@ -107,20 +107,27 @@ std::vector<mx::array> take_named(const Params& saved,
 
 json run_fingerprint(const TrainConfig& c) {
   const fs::path model = c.model;
-  return {{"model", model_digest(model)},
-          {"tokenizer",
-           digest_of(
-               fs::is_directory(model) ? model : model.parent_path(),
-               {"tokenizer.json", "tokenizer_config.json", "tokenizer.model"})},
-          {"dataset", dataset_digest(c.data)},
-          {"batch_size", c.batch_size},
-          {"max_seq_length", c.max_seq_length},
-          {"grad_accumulation_steps", c.grad_accumulation_steps},
-          {"pack_sequences", c.pack_sequences},
-          {"seed", c.seed},
-          {"fine_tune_type", c.fine_tune_type},
-          {"optimizer", c.optimizer},
-          {"world_size", 1}};
+  json f = {
+      {"model", model_digest(model)},
+      {"tokenizer",
+       digest_of(
+           fs::is_directory(model) ? model : model.parent_path(),
+           {"tokenizer.json", "tokenizer_config.json", "tokenizer.model"})},
+      {"dataset", dataset_digest(c.data)},
+      {"batch_size", c.batch_size},
+      {"max_seq_length", c.max_seq_length},
+      {"grad_accumulation_steps", c.grad_accumulation_steps},
+      {"pack_sequences", c.pack_sequences},
+      {"seed", c.seed},
+      {"fine_tune_type", c.fine_tune_type},
+      {"optimizer", c.optimizer},
+      {"world_size", 1}};
+  // Only streaming runs add keys, so older fingerprints stay valid.
+  if (c.streaming) {
+    f["streaming"] = true;
+    f["data_shard_tokens"] = c.data_shard_tokens;
+  }
+  return f;
 }
 
 bool check_fingerprint(const json& saved, const json& current, bool force) {
@@ -161,6 +168,11 @@ ckpt::Checkpoint make_training_checkpoint(const CheckpointNames& names,
        position.val_loss ? json(*position.val_loss) : json(nullptr)},
       {"exact", position.exact},
       {"fingerprint", fingerprint}};
+  if (position.stream) {
+    c.documents["state"]["stream_cursor"] = {{"epoch", position.stream->epoch},
+                                             {"shard", position.stream->shard},
+                                             {"batch", position.stream->batch}};
+  }
   c.documents["config"] = config;
   return c;
 }
@@ -208,6 +220,13 @@ void restore_training_checkpoint(const ckpt::Checkpoint& checkpoint,
                           ? std::nullopt
                           : std::optional(s.at("val_loss").get<double>());
   position.exact = s.at("exact").get<bool>();
+  position.stream.reset();
+  if (s.contains("stream_cursor")) {
+    const json& cursor = s.at("stream_cursor");
+    position.stream = data::StreamCursor{cursor.at("epoch").get<long>(),
+                                         cursor.at("shard").get<long>(),
+                                         cursor.at("batch").get<long>()};
+  }
 }
 
 std::optional<fs::path>

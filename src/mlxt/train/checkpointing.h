@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mlxt/ckpt/checkpoint.h"
+#include "mlxt/data/shard_stream.h"
 #include "mlxt/train/config.h"
 #include "mlxt/train/step.h"
 
@@ -24,6 +25,8 @@ struct LoopPosition {
   int skipped_in_a_row = 0;
   std::optional<double> val_loss; // evaluated at this iteration, if it was
   bool exact = true; // false once a resume was forced past a changed input
+  //! Streaming runs: where the shard stream stands (resume seeks there).
+  std::optional<data::StreamCursor> stream;
 };
 
 //! The inputs an exact resume depends on: model, tokenizer and dataset

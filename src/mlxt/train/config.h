@@ -61,6 +61,12 @@ struct TrainConfig {
   LoraParameters lora_parameters;
   bool mask_prompt = false;    // train only on completions / assistant turns
   bool pack_sequences = false; // several examples per row (data/packing.h)
+  // Encoded-dataset cache (data/encoded_cache.h): "" = <runs_dir>/.cache/
+  // encoded, "none" = encode in memory every run, else a folder.
+  std::string data_cache;
+  // Read training examples one cached shard at a time (data/shard_stream.h).
+  bool streaming = false;
+  int data_shard_tokens = 1 << 24; // tokens per cache shard
 
   // Loop.
   int batch_size = 4;

@@ -412,6 +412,23 @@ std::vector<KeySpec> build_keys() {
             MLXT_FIELD(pack_sequences),
             "pack several examples into each row, attention kept inside each "
             "example (Axolotl's sample_packing)"));
+  add(field("data_cache",
+            T::string,
+            MLXT_FIELD(data_cache),
+            "encoded-dataset cache folder, reused while the data, tokenizer "
+            "and encoding settings are unchanged; empty: "
+            "<runs_dir>/.cache/encoded; none: no cache"));
+  add(field("streaming",
+            T::boolean,
+            MLXT_FIELD(streaming),
+            "read training examples one cache shard at a time (bounded "
+            "memory for datasets larger than memory; needs data_cache)"));
+  add(field("data_shard_tokens",
+            T::integer,
+            MLXT_FIELD(data_shard_tokens),
+            "tokens per encoded-cache shard: the memory a streaming run "
+            "holds")
+          .at_least(1));
 
   // Loop.
   add(field("batch_size",

@@ -7,12 +7,19 @@ namespace mlxt::train {
 mx::array masked_cross_entropy_sum(const mx::array& logits,
                                    const mx::array& targets,
                                    const mx::array& mask) {
-  mx::array x = mx::astype(logits, mx::float32);
-  mx::array target_logit =
-      mx::squeeze(mx::take_along_axis(
-                      x, mx::expand_dims(mx::stop_gradient(targets), -1), -1),
-                  -1);
-  mx::array per_token = mx::subtract(mx::logsumexp(x, -1), target_logit);
+  // The B x T x V logits stay in their own dtype: a float32 copy of them,
+  // and its float32 gradient, were the largest buffers of a bf16 step
+  // (2 x 4.2 GB at 4 x 2048 tokens and a 128k vocabulary). MLX's logsumexp
+  // accumulates in float32 and its VJP is a precise softmax, so only the
+  // per-token results are rounded to the logits' dtype; they are differenced
+  // and summed in float32.
+  mx::array target_logit = mx::squeeze(
+      mx::take_along_axis(
+          logits, mx::expand_dims(mx::stop_gradient(targets), -1), -1),
+      -1);
+  mx::array per_token =
+      mx::subtract(mx::astype(mx::logsumexp(logits, -1), mx::float32),
+                   mx::astype(target_logit, mx::float32));
   // Targets and mask are data, never differentiated (checkpointed chunks
   // pass them as inputs, and a VJP through indices does not exist).
   return mx::sum(mx::multiply(per_token, mx::stop_gradient(mask)));

@@ -12,7 +12,9 @@ namespace mlxt::train {
 namespace mx = mlx::core;
 
 //! Masked next-token cross-entropy, summed: sum_{b,t} mask[b,t] *
-//! (logsumexp(logits[b,t]) - logits[b,t,targets[b,t]]), computed in float32.
+//! (logsumexp(logits[b,t]) - logits[b,t,targets[b,t]]). The log-sum-exp
+//! accumulates in float32 but the logits are not copied to float32: per-token
+//! terms carry the logits' precision, their difference and sum are float32.
 //! logits (B, T, V) any float dtype; targets (B, T) int32; mask (B, T)
 //! float32. Returns a float32 scalar.
 mx::array masked_cross_entropy_sum(const mx::array& logits,

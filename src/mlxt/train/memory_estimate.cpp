@@ -132,7 +132,7 @@ MemoryEstimate estimate_memory(const ModelShape& m, const TrainPlan& p) {
       tokens * c *
       (p.grad_checkpoint ? double(kept_layers) * m.hidden + layer + working_set
                          : double(kept_layers) * layer + working_set);
-  e.logits = tokens * m.vocab * (c + 4 + 4);
+  e.logits = tokens * m.vocab * 3 * c;
   return e;
 }
 

@@ -23,8 +23,9 @@
 //     (GPU) no (S, S) array is kept: the nH*S terms drop. With gradient
 //     checkpointing only each layer's input is kept: La*H plus one
 //     layer's worth (7H + 2Hkv + 5I + nH*S) plus the working set.
-//   logits       B*S*V*(c + 4 + 4): the logits, their float32 log-softmax
-//                and its gradient
+//   logits       B*S*V*3c: the logits, the softmax of the loss's backward
+//                and the logits' gradient, all in the compute dtype
+//                (train/loss.cpp makes no float32 copy)
 // Calibration (tests/e2e/memory_estimate_e2e_test.cpp checks it): MLX's
 // peak_memory of 3-step CPU runs, float32, AdamW, of Llama shapes with H
 // 256 and 512, L 4 and 8, I 256 and 768, V 300 and 4096, nH 8, S 64 to

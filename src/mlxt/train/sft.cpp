@@ -13,8 +13,10 @@
 #include "mlxt/core/blas.h"
 #include "mlxt/core/error.h"
 #include "mlxt/core/failpoint.h"
+#include "mlxt/data/encoded_cache.h"
 #include "mlxt/data/packing.h"
 #include "mlxt/data/sft_data.h"
+#include "mlxt/data/shard_stream.h"
 #include "mlxt/gguf/model_source.h"
 #include "mlxt/models/model.h"
 #include "mlxt/optim/optimizer.h"
@@ -54,6 +56,18 @@ std::string default_run_id() {
   return ss.str();
 }
 
+// The encoded-dataset cache of a run, or nullopt for `data_cache: none`.
+std::optional<data::CacheOptions> data_cache_options(const TrainConfig& c) {
+  if (c.data_cache == "none") {
+    return std::nullopt;
+  }
+  return data::CacheOptions{
+      .root = c.data_cache.empty() ? fs::path(c.runs_dir) / ".cache/encoded"
+                                   : fs::path(c.data_cache),
+      .tokenizer_digest = data::tokenizer_digest(c.model),
+      .shard_tokens = static_cast<size_t>(c.data_shard_tokens)};
+}
+
 LoraSpec lora_spec(const TrainConfig& c) {
   return LoraSpec{.rank = c.lora_parameters.rank,
                   .scale = c.lora_parameters.scale,
@@ -75,10 +89,45 @@ run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
   gguf::ModelWithTokenizer opened = gguf::open_model(model_dir);
   models::Model& model = opened.model;
   tokenizer::Tokenizer& tok = opened.tokenizer;
-  data::EncodedDataset dataset = data::load_sft_data(
-      c.data,
-      tok,
-      {.mask_prompt = c.mask_prompt, .max_seq_length = c.max_seq_length});
+  const data::EncodeOptions encode{.mask_prompt = c.mask_prompt,
+                                   .max_seq_length = c.max_seq_length};
+  const std::optional<data::CacheOptions> cache = data_cache_options(c);
+  if (c.streaming && !cache) {
+    fail(ErrorCode::invalid_config,
+         "streaming reads the encoded-dataset cache; set data_cache to a "
+         "folder (or leave it empty), not none",
+         {.key = "streaming"});
+  }
+  std::vector<nlohmann::json> cache_events;
+  // Streaming: the train split stays on disk as shards, read one at a time.
+  std::optional<data::CachedSplit> streamed;
+  data::EncodedDataset dataset;
+  const data::SplitFiles files = data::find_splits(c.data);
+  auto load_split = [&](const fs::path& file, const char* name) {
+    if (!cache) {
+      return data::load_sft_split(file, tok, encode);
+    }
+    data::CachedSplit split =
+        data::open_encoded_split(file, tok, encode, {}, *cache);
+    cache_events.push_back({{"event", "data_cache"},
+                            {"split", name},
+                            {"path", split.dir.string()},
+                            {"reused", split.reused},
+                            {"rebuilt_because", split.rebuilt_because},
+                            {"shards", split.shards.size()}});
+    if (c.streaming && std::string(name) == "train") {
+      streamed = split;
+      return split.split; // summaries only
+    }
+    return data::read_encoded_examples(split);
+  };
+  dataset.train = load_split(files.train, "train");
+  if (files.valid) {
+    dataset.valid = load_split(*files.valid, "valid");
+  }
+  if (files.test) {
+    dataset.test = load_split(*files.test, "test");
+  }
 
   const mx::Dtype dtype = parse_dtype(c.compute_dtype);
   mx::random::seed(c.seed);
@@ -160,15 +209,33 @@ run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
                                          .pad_multiple =
                                              data::default_pad_multiple(),
                                          .max_seq_length = c.max_seq_length};
-  // Packed rows or length-sorted examples, as pack_sequences says.
+  // Packed rows or length-sorted examples, as pack_sequences says; from
+  // memory, or shard by shard when streaming.
   std::optional<data::BatchSchedule> schedule;
   std::optional<data::PackedSchedule> packed_schedule;
-  if (c.pack_sequences) {
+  std::optional<data::ShardStream> stream;
+  if (streamed) {
+    stream.emplace(*streamed, batch_options, c.seed, c.pack_sequences);
+    if (position.iteration > 0 && !position.stream) {
+      fail(ErrorCode::invalid_checkpoint,
+           "was written by a run without streaming; resume it with "
+           "streaming: false",
+           {.key = "streaming"});
+    }
+    if (position.stream) {
+      stream->seek(*position.stream);
+    }
+  } else if (c.pack_sequences) {
     packed_schedule.emplace(dataset.train.examples, batch_options, c.seed);
   } else {
     schedule.emplace(dataset.train.examples, batch_options, c.seed);
   }
   auto train_batch = [&](long n) {
+    if (stream) {
+      data::Batch b = stream->next();
+      position.stream = stream->cursor();
+      return b;
+    }
     return c.pack_sequences
                ? data::make_packed_batch(packed_schedule->batch(n),
                                          batch_options)
@@ -286,6 +353,9 @@ run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
     }
   };
 
+  for (const nlohmann::json& event : cache_events) {
+    log.record(event);
+  }
   log.record(
       {{"event", "start"},
        {"run_id", run_id},
@@ -296,6 +366,7 @@ run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
        {"train_examples", dataset.train.summary.kept},
        {"truncated", dataset.train.summary.truncated},
        {"dropped_no_targets", dataset.train.summary.dropped_no_targets},
+       {"streaming", c.streaming},
        {"device", mx::default_device() == mx::Device::cpu ? "cpu" : "gpu"},
        {"blas", blas_library()}});
   try {

@@ -1,7 +1,7 @@
 // libFuzzer target: parses the input as a Jinja template and renders it
 // with a chat-like context under small limits. Any mlxt::Error is a clean
 // rejection; a crash, sanitizer report, other exception or hang is a
-// finding. Built by run_fuzzers.sh with clang (no MLX needed).
+// finding. Built by tests/fuzz/CMakeLists.txt with clang (no MLX needed).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
