@@ -193,6 +193,13 @@ AutoConfig suggest_config(const ModelShape& model,
             "ones");
   out.reasoning.push_back("budget " + gib(budget) + " (90% of " +
                           gib(memory_bytes) + ")");
+  if (gpu) {
+    // bench/results/2026-11-25-memory-estimate-calibration.md
+    out.reasoning.push_back(
+        "caution: the estimate is calibrated on float32 CPU runs (within "
+        "5%); bfloat16 GPU runs on record peaked up to 1.8x above it, so "
+        "leave headroom or check the first steps' peak_memory_gb");
+  }
 
   struct Candidate {
     std::string method;

@@ -98,7 +98,8 @@ struct AutoConfig {
 //! (batch >= 4), else LoRA rank 16 (batch >= 4), LoRA rank 8, LoRA with
 //! gradient checkpointing, then QLoRA; sequences of the data's p95 length
 //! rounded up to `pad_multiple`; bfloat16 compute on a GPU, float32 on a
-//! CPU. Error(invalid_config) when not even QLoRA with batch 1 fits.
+//! CPU (on a GPU the reasoning says the estimate is not calibrated there).
+//! Error(invalid_config) when not even QLoRA with batch 1 fits.
 AutoConfig suggest_config(const ModelShape& model,
                           long p95_length,
                           double memory_bytes,
