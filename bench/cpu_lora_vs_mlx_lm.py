@@ -106,6 +106,7 @@ def run(command, env=None, log=None):
 
 def measure_ours(config_path, work, tag):
     run_id = f"ours-{tag}"
+    load_before = os.getloadavg()[0]
     shown = run(
         [
             MLXT, "train", "--config", config_path,
@@ -114,6 +115,7 @@ def measure_ours(config_path, work, tag):
         ],
         log=work / f"{run_id}.log",
     )
+    load = [load_before, os.getloadavg()[0]]
     records = [
         json.loads(line)
         for line in (work / "runs" / run_id / "metrics.jsonl").open()
@@ -136,6 +138,7 @@ def measure_ours(config_path, work, tag):
         extra={
             "blas": start["blas"],
             "trainable_parameters": start["trainable_parameters"],
+            "load_avg": load,
             "command": shown,
         },
     )
@@ -147,6 +150,7 @@ def measure_mlx_lm(config_path, work, tag, preload):
     if preload:
         env["LD_PRELOAD"] = OPENBLAS
     out = work / f"{name}.json"
+    load_before = os.getloadavg()[0]
     shown = run(
         [
             VENV_PYTHON, PEER, out, "--config", config_path,
@@ -155,6 +159,7 @@ def measure_mlx_lm(config_path, work, tag, preload):
         env=env,
         log=work / f"{name}.log",
     )
+    load = [load_before, os.getloadavg()[0]]
     data = json.loads(out.read_text())
     windows = []
     previous_step = 0
@@ -192,6 +197,7 @@ def measure_mlx_lm(config_path, work, tag, preload):
             # longest up to one: the inputs differ only when longest % 32 == 1.
             "batches_padded_differently": sum(s[2] % 32 == 1 for s in shapes),
             "load_and_first_eval_peak_gb": data["load_and_first_eval_peak_gb"],
+            "load_avg": load,
             "command": shown,
         },
     )
@@ -293,6 +299,7 @@ def smollm2_models(work, labels):
 
 
 def main():
+    global STEPS_PER_REPORT
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--presets", nargs="+", default=["tiny", "small"])
     parser.add_argument("--iters", type=int, default=60)
@@ -318,9 +325,14 @@ def main():
         "--no-netlib", action="store_true",
         help="skip the (slow) mlx-lm runs with the wheel's own BLAS",
     )
+    parser.add_argument(
+        "--steps-per-report", type=int, default=STEPS_PER_REPORT,
+        help="steps per timing window (the first window is dropped)",
+    )
     parser.add_argument("--work", default=str(ROOT / "build" / "bench-cpu-lora"))
     parser.add_argument("--results", default=str(ROOT / "bench" / "results"))
     args = parser.parse_args()
+    STEPS_PER_REPORT = args.steps_per_report
     if not MLXT.exists():
         sys.exit(f"{MLXT} not found: build it first (see bench/README.md)")
     work = Path(args.work)
@@ -383,7 +395,7 @@ def main():
     print(report)
     out = Path(args.results)
     out.mkdir(parents=True, exist_ok=True)
-    name = "cpu-smollm2-lora-vs-mlx-lm" if args.smollm2 else "cpu-lora-vs-mlx-lm"
+    name = "smollm2-cpu-lora" if args.smollm2 else "cpu-lora-vs-mlx-lm"
     path = out / f"{datetime.date.today().isoformat()}-{name}.md"
     path.write_text(report)
     print(f"wrote {path}")
@@ -443,6 +455,32 @@ def render(results, args, commands, elapsed):
                 f"{1000 * median_of(run_list, 'peak_gb'):.1f} | "
                 f"{run_list[0]['trainable_parameters']:,} |"
             )
+    lines += ["", "Paired rounds (ours then mlx-lm in each round, so the machine's "
+              "load hits both alike; ratio = mlx-lm s/step ÷ ours s/step of the "
+              "same round; 1-min load average at the start and end of each run):",
+              ""]
+    for (preset, mode), runs in results.items():
+        for program in runs:
+            if program == "ours":
+                continue
+            pairs = list(zip(runs["ours"], runs[program]))
+            ratios = [peer["s_per_step"] / ours["s_per_step"]
+                      for ours, peer in pairs]
+            for i, (ours, peer) in enumerate(pairs):
+                lines.append(
+                    f"- {preset} {mode} round {i + 1}: ours "
+                    f"{ours['s_per_step']:.3f} s/step (load "
+                    f"{ours['load_avg'][0]:.1f}→{ours['load_avg'][1]:.1f}), "
+                    f"{program} {peer['s_per_step']:.3f} s/step (load "
+                    f"{peer['load_avg'][0]:.1f}→{peer['load_avg'][1]:.1f}): "
+                    f"ratio {ratios[i]:.2f}")
+            loads = [x for r in runs["ours"] + runs[program] for x in r["load_avg"]]
+            lines.append(
+                f"- {preset} {mode} vs {program}: median paired ratio "
+                f"**{statistics.median(ratios):.2f}** (range "
+                f"{min(ratios):.2f}–{max(ratios):.2f} over {len(ratios)} "
+                f"rounds); load average {min(loads):.1f}–{max(loads):.1f} "
+                f"on {os.cpu_count()} cores")
     lines += ["", "Same work check (from the runs):", ""]
     for (preset, mode), runs in results.items():
         peer = runs["mlx-lm openblas"]

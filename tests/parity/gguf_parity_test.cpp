@@ -47,7 +47,7 @@ std::vector<std::string> tokenizer_texts() {
                 "<|im_start|>assistant\n",
                 "x = [i**2 for i in range(10)]  # squares"});
   const fs::path corpus = mlxt::testing::source_dir().parent_path() /
-                          "shared/fixtures/corpora/the-verdict.txt";
+                          "shared/fixtures/corpora/the-verdict/the-verdict.txt";
   if (fs::exists(corpus)) {
     std::string text = mlxt::testing::read_file(corpus).substr(0, 6000);
     size_t start = 0;

@@ -14,21 +14,16 @@
 #include <random>
 #include <sstream>
 
+#include "mlxt/gguf/model_list.h"
+
 namespace mlxt::testing {
 
 namespace fs = std::filesystem;
 
 fs::path smollm2_gguf() {
-  fs::path home;
-  if (const char* env = std::getenv("MLXT_HOME"); env && *env) {
-    home = env;
-  } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
-    home = fs::path(xdg) / "mlxt";
-  } else if (const char* user = std::getenv("HOME"); user && *user) {
-    home = fs::path(user) / ".cache" / "mlxt";
-  }
-  const fs::path file = home / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf";
-  return !home.empty() && fs::is_regular_file(file) ? file : fs::path();
+  const fs::path file =
+      gguf::model_cache_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf";
+  return fs::is_regular_file(file) ? file : fs::path();
 }
 
 TempDir::TempDir() {

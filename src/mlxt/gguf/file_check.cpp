@@ -206,6 +206,10 @@ FileInfo check_gguf_file(const fs::path& path) {
       }
       continue;
     }
+    if (key == "general.architecture" && type == 8) { // string
+      info.architecture = r.read_string(key);
+      continue;
+    }
     skip_value(r, type, key);
   }
   for (uint64_t i = 0; i < tensor_count; ++i) {

@@ -24,6 +24,7 @@ struct TensorInfo {
 
 struct FileInfo {
   uint32_t version = 0;
+  std::string architecture; // general.architecture ("" when absent)
   std::vector<TensorInfo> tensors;
 };
 

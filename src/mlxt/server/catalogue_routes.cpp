@@ -1,9 +1,6 @@
 // /v1/optimizers (the optimizer catalogue) and /v1/models (local models).
-#include <map>
-
 #include "mlxt/core/error.h"
-#include "mlxt/core/json_file.h"
-#include "mlxt/core/safetensors.h"
+#include "mlxt/gguf/model_list.h"
 #include "mlxt/hub/download.h"
 #include "mlxt/optim/catalogue.h"
 #include "mlxt/server/body.h"
@@ -58,65 +55,8 @@ Response validate_optimizer(const Request& r) {
   return Response::json(out);
 }
 
-// One model folder: architecture from config.json, parameter count and
-// dtypes from the safetensors headers (no weights are read).
-json describe_model(const fs::path& dir) {
-  json config = read_json_file(dir / "config.json");
-  long parameters = 0;
-  std::map<std::string, long> dtypes;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() != ".safetensors") {
-      continue;
-    }
-    for (const auto& t : read_safetensors_header(entry.path()).tensors) {
-      long n = 1;
-      for (auto d : t.shape) {
-        n *= d;
-      }
-      parameters += n;
-      dtypes[t.dtype] += n;
-    }
-  }
-  std::string dtype;
-  long most = -1;
-  for (const auto& [name, n] : dtypes) {
-    if (n > most) {
-      dtype = name;
-      most = n;
-    }
-  }
-  json quantization = config.value("quantization", json());
-  if (quantization.is_null()) {
-    quantization = config.value("quantization_config", json());
-  }
-  return {{"name", dir.filename().string()},
-          {"path", dir.string()},
-          {"architecture", config.value("model_type", "")},
-          {"architectures", config.value("architectures", json::array())},
-          {"parameters", parameters},
-          {"dtype", dtype},
-          {"quantization", quantization}};
-}
-
 Response list_models(AppContext& app) {
-  json models = json::array();
-  json problems = json::array();
-  const fs::path dir = app.roots.at(0) / "models";
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (!fs::is_regular_file(entry.path() / "config.json")) {
-      continue;
-    }
-    try {
-      models.push_back(describe_model(entry.path()));
-    } catch (const Error& e) {
-      // One broken folder does not hide the others.
-      problems.push_back(
-          {{"path", entry.path().string()}, {"error", e.what()}});
-    }
-  }
-  return Response::json(
-      {{"models", models}, {"folder", dir.string()}, {"problems", problems}});
+  return Response::json(gguf::list_models(app.roots.at(0) / "models"));
 }
 
 // POST /v1/models/download: {"repo", "revision", "name"} -> a download job
@@ -186,8 +126,8 @@ std::vector<Route> catalogue_routes(AppContext& app) {
        validate_optimizer},
       {"GET",
        "/v1/models",
-       "Local models under <data-dir>/models: architecture, parameters, "
-       "dtype, quantization",
+       "Local models under <data-dir>/models, folders and .gguf files: "
+       "architecture, parameters, dtype, quantization",
        [&app](const Request&) { return list_models(app); }},
       {"POST",
        "/v1/models/download",

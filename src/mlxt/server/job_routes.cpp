@@ -15,9 +15,11 @@ using nlohmann::json;
 
 namespace {
 
-// Keys the server sets itself: every job writes into its own run folder.
+// Keys the server sets itself: every job writes into its own run folder,
+// and encoded datasets go to the shared cache under the runs folder (a
+// request must not pick a folder outside the roots to write into).
 constexpr const char* kServerOwnedKeys[] = {
-    "runs_dir", "run_id", "adapter_path", "progress_bar"};
+    "runs_dir", "run_id", "adapter_path", "progress_bar", "data_cache"};
 
 jobs::Job require_job(AppContext& app, const Request& r) {
   auto job = app.engine.job(r.params.at("id"));
