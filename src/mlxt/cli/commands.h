@@ -16,6 +16,6 @@ void add_data_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
 void add_chat_template_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
-void add_models_command(CLI::App& app); // models list, models fetch
+void add_models_command(CLI::App& app); // models list, fetch, download
 
 } // namespace mlxt::cli

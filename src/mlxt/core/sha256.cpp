@@ -14,11 +14,11 @@ namespace mlxt {
 
 namespace {
 
-class Sha256 {
+class Digest {
 public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
-      fail(ErrorCode::internal, "OpenSSL could not start a SHA-256 digest");
+  explicit Digest(const EVP_MD* md) : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), md, nullptr) != 1) {
+      fail(ErrorCode::internal, "OpenSSL could not start a digest");
     }
   }
   void add(const char* data, size_t size) {
@@ -41,22 +41,18 @@ private:
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx_;
 };
 
-} // namespace
-
-std::string sha256_hex(std::string_view bytes) {
-  Sha256 digest;
-  digest.add(bytes.data(), bytes.size());
-  return digest.hex();
-}
-
-std::string sha256_file_hex(const std::filesystem::path& file) {
+// The digest of `prefix` followed by the contents of `file`.
+std::string file_digest_hex(const std::filesystem::path& file,
+                            const EVP_MD* md,
+                            std::string_view prefix) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     fail(ErrorCode::io,
          std::string("cannot read: ") + std::strerror(errno),
          {.file = file.string()});
   }
-  Sha256 digest;
+  Digest digest(md);
+  digest.add(prefix.data(), prefix.size());
   std::vector<char> block(1 << 20);
   while (in) {
     in.read(block.data(), static_cast<std::streamsize>(block.size()));
@@ -66,6 +62,26 @@ std::string sha256_file_hex(const std::filesystem::path& file) {
     fail(ErrorCode::io, "read failed", {.file = file.string()});
   }
   return digest.hex();
+}
+
+} // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+  Digest digest(EVP_sha256());
+  digest.add(bytes.data(), bytes.size());
+  return digest.hex();
+}
+
+std::string sha256_file_hex(const std::filesystem::path& file) {
+  return file_digest_hex(file, EVP_sha256(), "");
+}
+
+std::string git_blob_sha1_file_hex(const std::filesystem::path& file) {
+  // git hashes "blob <size>\0" followed by the contents.
+  const std::string header = "blob " +
+                             std::to_string(std::filesystem::file_size(file)) +
+                             std::string(1, '\0');
+  return file_digest_hex(file, EVP_sha1(), header);
 }
 
 } // namespace mlxt

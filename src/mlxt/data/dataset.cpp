@@ -126,6 +126,16 @@ std::string split_of(const fs::path& p) {
 
 } // namespace
 
+std::vector<fs::path> SplitFiles::files() const {
+  std::vector<fs::path> all = {train};
+  for (const auto& f : {valid, test}) {
+    if (f) {
+      all.push_back(*f);
+    }
+  }
+  return all;
+}
+
 SplitFiles find_splits(const fs::path& data) {
   if (fs::is_regular_file(data)) {
     return {data, std::nullopt, std::nullopt};

@@ -81,6 +81,8 @@ struct SplitFiles {
   std::filesystem::path train;
   std::optional<std::filesystem::path> valid;
   std::optional<std::filesystem::path> test;
+  //! The files present, in the order train, valid, test.
+  std::vector<std::filesystem::path> files() const;
 };
 
 //! The split files of `data`: a file is the train split; a folder holds

@@ -76,12 +76,32 @@ void Engine::recover() {
   }
 }
 
-Job Engine::submit(train::TrainConfig config,
-                   const std::string& pipeline_id,
-                   int stage) {
+Job Engine::new_job() {
   Job job;
   job.id = new_id("job");
   job.run_dir = (options_.data_dir / "runs" / job.id).string();
+  job.created_at = unix_now();
+  fs::create_directories(job.run_dir);
+  return job;
+}
+
+Job Engine::submit_task(Job job) {
+  if (job.kind == "train") {
+    fail(ErrorCode::internal, "training jobs are submitted with submit()");
+  }
+  {
+    std::lock_guard lock(mutex_);
+    store_.put_job(job);
+    changed();
+  }
+  wake_.notify_all();
+  return job;
+}
+
+Job Engine::submit(train::TrainConfig config,
+                   const std::string& pipeline_id,
+                   int stage) {
+  Job job = new_job();
   job.output_dir = (fs::path(job.run_dir) /
                     (config.fine_tune_type == "full" ? "model" : "adapters"))
                        .string();
@@ -92,8 +112,6 @@ Job Engine::submit(train::TrainConfig config,
   job.config = config.to_json();
   job.pipeline_id = pipeline_id;
   job.stage = stage;
-  job.created_at = unix_now();
-  fs::create_directories(job.run_dir);
   write_file_atomic(fs::path(job.run_dir) / "config.json",
                     job.config.dump(2) + "\n");
   {
@@ -124,7 +142,7 @@ Job Engine::stop(const std::string& id) {
     case JobState::running:
       job.state = JobState::stopping;
       store_.put_job(job);
-      signal_process(children_.at(id), SIGTERM);
+      signal_process(children_.at(id).pid, SIGTERM);
       changed();
       break;
     case JobState::stopping:
@@ -249,13 +267,13 @@ void Engine::scheduler_loop() {
   // Shutdown: ask every trainer to checkpoint, give them time, record them
   // as interrupted so the next server can resume them.
   std::unique_lock lock(mutex_);
-  for (const auto& [id, pid] : children_) {
-    signal_process(pid, SIGTERM);
+  for (const auto& [id, child] : children_) {
+    signal_process(child.pid, SIGTERM);
   }
   const auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
   while (!children_.empty() && std::chrono::steady_clock::now() < deadline) {
     for (auto it = children_.begin(); it != children_.end();) {
-      if (auto end = poll_process(it->second)) {
+      if (auto end = poll_process(it->second.pid)) {
         if (auto job = store_.job(it->first)) {
           job->state = JobState::interrupted;
           job->reason = "the server shut down while the job ran; resume "
@@ -280,7 +298,7 @@ std::vector<Job> Engine::tick() {
   std::vector<Job> ended;
   std::lock_guard lock(mutex_);
   for (auto it = children_.begin(); it != children_.end();) {
-    auto end = poll_process(it->second);
+    auto end = poll_process(it->second.pid);
     if (!end) {
       ++it;
       continue;
@@ -292,11 +310,18 @@ std::vector<Job> Engine::tick() {
     }
   }
   if (!shutting_down_) {
-    const int free_slots =
-        options_.max_concurrent - static_cast<int>(children_.size());
+    // Downloads wait for no training slot.
+    for (Job& job :
+         store_.jobs({.state = JobState::queued, .kind = "download"}).jobs) {
+      start(std::move(job));
+    }
+    const int free_slots = options_.max_concurrent - training_children();
     if (free_slots > 0) {
-      for (Job& job :
-           store_.jobs({.state = JobState::queued, .limit = free_slots}).jobs) {
+      for (Job& job : store_
+                          .jobs({.state = JobState::queued,
+                    .limit = free_slots,
+                    .kind = "train"})
+                          .jobs) {
         start(std::move(job));
       }
     }
@@ -304,15 +329,27 @@ std::vector<Job> Engine::tick() {
   return ended;
 }
 
+int Engine::training_children() const {
+  int n = 0;
+  for (const auto& [id, child] : children_) {
+    n += child.training ? 1 : 0;
+  }
+  return n;
+}
+
 void Engine::start(Job job) {
-  std::vector<std::string> argv = {options_.trainer.string(), "train"};
-  // A job stopped or interrupted before its first checkpoint starts over.
-  if (job.resume_next &&
-      ckpt::has_committed_checkpoint(fs::path(job.run_dir) / "checkpoints")) {
-    argv.insert(argv.end(), {"--resume", job.run_dir});
+  std::vector<std::string> argv = {options_.trainer.string()};
+  if (job.kind != "train") {
+    argv.insert(argv.end(), job.args.begin(), job.args.end());
+  } else if (job.resume_next && ckpt::has_committed_checkpoint(
+                                    fs::path(job.run_dir) / "checkpoints")) {
+    // A job stopped or interrupted before its first checkpoint starts over.
+    argv.insert(argv.end(), {"train", "--resume", job.run_dir});
   } else {
     argv.insert(argv.end(),
-                {"--config", (fs::path(job.run_dir) / "config.json").string()});
+                {"train",
+                 "--config",
+                 (fs::path(job.run_dir) / "config.json").string()});
   }
   job.starts += 1;
   job.started_at = unix_now();
@@ -320,9 +357,10 @@ void Engine::start(Job job) {
   job.signal.reset();
   job.reason.clear();
   try {
-    job.pid = spawn_process(argv, fs::path(job.run_dir) / "train.log");
+    const pid_t pid = spawn_process(argv, fs::path(job.run_dir) / "train.log");
+    job.pid = pid;
     job.state = JobState::running;
-    children_[job.id] = job.pid;
+    children_[job.id] = {pid, job.kind == "train"};
   } catch (const Error& e) {
     job.state = JobState::failed;
     job.reason = e.what();

@@ -56,6 +56,12 @@ public:
   Job submit(train::TrainConfig config,
              const std::string& pipeline_id = "",
              int stage = -1);
+  //! A fresh job: its id and run folder (created), not yet stored.
+  Job new_job();
+  //! Queues `job` (from new_job, with a kind other than "train", its
+  //! config, args and output_dir set): it runs `mlxt <args>` with its log in
+  //! the run folder, outside the training concurrency limit.
+  Job submit_task(Job job);
   //! Stops a job: a queued job at once, a running one by SIGTERM (the
   //! trainer checkpoints and exits). Error(not_found), Error(conflict) for a
   //! job that has already ended.
@@ -96,8 +102,13 @@ private:
   std::condition_variable wake_;    // the scheduler: work to do
   std::condition_variable changes_; // waiters on version()
   std::uint64_t version_ = 0;
+  int training_children() const;
   bool shutting_down_ = false;
-  std::map<std::string, pid_t> children_; // running job id -> trainer pid
+  struct Child {
+    pid_t pid;
+    bool training; // counts against max_concurrent
+  };
+  std::map<std::string, Child> children_; // running job id -> its process
   std::vector<std::function<void(const Job&)>> listeners_;
   std::thread scheduler_;
 };

@@ -43,8 +43,10 @@ bool is_resumable(JobState state) {
 
 nlohmann::json Job::to_json() const {
   nlohmann::json j = {{"id", id},
+                      {"kind", kind},
                       {"state", job_state_name(state)},
                       {"config", config},
+                      {"args", args},
                       {"run_dir", run_dir},
                       {"output_dir", output_dir},
                       {"reason", reason},
@@ -71,7 +73,9 @@ Job Job::from_json(const nlohmann::json& j) {
   Job job;
   job.id = j.at("id");
   job.state = parse_job_state(j.at("state")).value_or(JobState::failed);
+  job.kind = j.value("kind", "train");
   job.config = j.at("config");
+  job.args = j.value("args", std::vector<std::string>{});
   job.run_dir = j.at("run_dir");
   job.output_dir = j.value("output_dir", "");
   job.reason = j.value("reason", "");

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,8 +35,14 @@ bool is_resumable(JobState state);
 
 struct Job {
   std::string id;
+  //! "train": an `mlxt train` child under the concurrency limit;
+  //! "download": an `mlxt models download` child, started at once.
+  std::string kind = "train";
   JobState state = JobState::queued;
-  nlohmann::json config;  // the resolved training config (TrainConfig)
+  nlohmann::json config; // train: the resolved TrainConfig; else the request
+  //! Arguments after the `mlxt` binary for jobs other than "train" (a
+  //! trainer's depend on whether it resumes).
+  std::vector<std::string> args;
   std::string run_dir;    // <data>/runs/<id>; metrics.jsonl, train.log
   std::string output_dir; // adapters or the full model folder
   std::string reason;     // why it failed, stopped or was interrupted

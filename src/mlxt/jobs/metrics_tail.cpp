@@ -65,4 +65,41 @@ nlohmann::json progress_summary(const std::vector<nlohmann::json>& records,
           {"latest_eval", latest_eval}};
 }
 
+nlohmann::json
+download_progress_summary(const std::vector<nlohmann::json>& records) {
+  std::uint64_t bytes = 0, total = 0;
+  size_t files = 0, files_done = 0;
+  nlohmann::json current = nullptr;
+  nlohmann::json skipped = nlohmann::json::array();
+  for (const auto& r : records) {
+    const std::string event = r.value("event", "");
+    if (event == "download_plan") {
+      // A resumed download plans again and re-verifies finished files.
+      total = r.value("total_bytes", std::uint64_t{0});
+      files = r.value("files", nlohmann::json::array()).size();
+      skipped = r.value("skipped", nlohmann::json::array());
+      files_done = 0;
+      bytes = 0;
+    } else if (event == "download") {
+      bytes = r.value("done_bytes", bytes);
+      current = r.value("file", "");
+    } else if (event == "verified") {
+      bytes = r.value("done_bytes", bytes);
+      files_done += 1;
+      current = nullptr;
+    } else if (event == "download_done") {
+      bytes = total;
+      files_done = files;
+    }
+  }
+  return {{"bytes", bytes},
+          {"total_bytes", total},
+          {"fraction",
+           total > 0 ? static_cast<double>(bytes) / double(total) : 0.0},
+          {"files", files},
+          {"files_done", files_done},
+          {"current_file", current},
+          {"skipped", skipped}};
+}
+
 } // namespace mlxt::jobs

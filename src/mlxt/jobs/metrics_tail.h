@@ -25,4 +25,9 @@ nlohmann::json progress_summary(const std::vector<nlohmann::json>& records,
                                 double running_since,
                                 double now);
 
+//! {"bytes", "total_bytes", "fraction", "files", "files_done",
+//! "current_file", "skipped"} from a download job's records.
+nlohmann::json
+download_progress_summary(const std::vector<nlohmann::json>& records);
+
 } // namespace mlxt::jobs

@@ -134,12 +134,16 @@ std::optional<Job> Store::job(const std::string& id) {
 
 JobPage Store::jobs(const JobQuery& query) {
   std::lock_guard lock(mutex_);
-  const std::string where = " WHERE (?1 = '' OR state = ?1)"
-                            " AND (?2 = '' OR pipeline_id = ?2)";
+  // Records written before jobs had kinds are training jobs.
+  const std::string where =
+      " WHERE (?1 = '' OR state = ?1)"
+      " AND (?2 = '' OR pipeline_id = ?2)"
+      " AND (?5 = '' OR coalesce(json_extract(record, '$.kind'), 'train') = "
+      "?5)";
   const std::string state = query.state ? job_state_name(*query.state) : "";
   JobPage page;
   Statement count(db_, "SELECT COUNT(*) FROM jobs" + where, file_);
-  count.bind(1, state).bind(2, query.pipeline_id);
+  count.bind(1, state).bind(2, query.pipeline_id).bind(5, query.kind);
   if (count.step()) {
     page.total = count.integer(0);
   }
@@ -150,7 +154,8 @@ JobPage Store::jobs(const JobQuery& query) {
   rows.bind(1, state)
       .bind(2, query.pipeline_id)
       .bind(3, static_cast<long>(query.limit))
-      .bind(4, static_cast<long>(query.offset));
+      .bind(4, static_cast<long>(query.offset))
+      .bind(5, query.kind);
   while (rows.step()) {
     page.jobs.push_back(Job::from_json(nlohmann::json::parse(rows.text(0))));
   }

@@ -23,6 +23,7 @@ struct JobQuery {
   std::string pipeline_id;       // only this pipeline's stages
   int limit = 50;
   int offset = 0;
+  std::string kind; // only jobs of this kind ("train", "download")
 };
 
 struct JobPage {

@@ -75,6 +75,9 @@ json openapi_document(const std::string& title,
     if (!params.empty()) {
       op["parameters"] = params;
     }
+    if (r.public_page) {
+      op["security"] = json::array(); // no token needed
+    }
     if (r.method == "POST") {
       op["requestBody"] = {
           {"content",
@@ -176,16 +179,21 @@ std::vector<Route> with_common(AppContext& app,
 } // namespace
 
 std::vector<Route> framework_routes(AppContext& app) {
-  std::vector<Route> routes = job_routes(app);
-  for (auto& r : catalogue_routes(app)) {
-    routes.push_back(std::move(r));
+  std::vector<Route> routes = dashboard_routes();
+  for (auto* group : {job_routes, catalogue_routes, dataset_routes}) {
+    for (auto& r : group(app)) {
+      routes.push_back(std::move(r));
+    }
   }
   return with_common(app, "mlx-train Training Framework API", routes);
 }
 
 std::vector<Route> platform_routes(AppContext& app) {
-  return with_common(
-      app, "mlx-train Unified Training Platform API", pipeline_routes(app));
+  std::vector<Route> routes = pipeline_routes(app);
+  for (auto& r : auto_config_routes(app)) {
+    routes.push_back(std::move(r));
+  }
+  return with_common(app, "mlx-train Unified Training Platform API", routes);
 }
 
 void serve(ServeOptions o) {

@@ -29,6 +29,7 @@ struct ServeOptions {
   // Folders besides data_dir that requests may name (models, datasets).
   std::vector<std::filesystem::path> allowed_roots;
   size_t max_body_bytes = 1 << 20;
+  std::string hub_url;           // "": $HF_ENDPOINT or huggingface.co
   std::filesystem::path trainer; // the mlxt binary; empty: this program
 };
 

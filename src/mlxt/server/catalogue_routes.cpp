@@ -1,7 +1,9 @@
 // /v1/optimizers (the optimizer catalogue) and /v1/models (local models).
 #include "mlxt/core/error.h"
 #include "mlxt/gguf/model_list.h"
+#include "mlxt/hub/download.h"
 #include "mlxt/optim/catalogue.h"
+#include "mlxt/server/body.h"
 #include "mlxt/server/routes.h"
 
 namespace mlxt::server {
@@ -57,6 +59,57 @@ Response list_models(AppContext& app) {
   return Response::json(gguf::list_models(app.roots.at(0) / "models"));
 }
 
+// POST /v1/models/download: {"repo", "revision", "name"} -> a download job
+// (an `mlxt models download` child) that places <data>/models/<name>.
+Response download(AppContext& app, const Request& r) {
+  BodyReader body(r.json(), {"repo", "revision", "name"});
+  const std::string repo = body.string("repo", true);
+  std::string revision = body.string("revision", false);
+  std::string name = body.string("name", false);
+  body.finish();
+  revision = revision.empty() ? "main" : revision;
+  hub::check_repo_id(repo, revision);
+  if (name.empty()) {
+    name = hub::default_model_name(repo);
+  }
+  if (name.starts_with(".") || name.find('/') != std::string::npos ||
+      name.find('\\') != std::string::npos) {
+    fail(ErrorCode::invalid_config,
+         "name: \"" + name + "\" must be a folder name (no '/', not hidden)",
+         {.key = "name"});
+  }
+  const hub::HubOptions hub = hub::hub_options_from_env(app.options.hub_url);
+  const fs::path out = app.roots.at(0) / "models" / name;
+  if (fs::exists(out)) {
+    fail(ErrorCode::conflict,
+         "a model named \"" + name + "\" exists already; pick another name",
+         {.file = out.string(), .key = "name"});
+  }
+  jobs::Job job = app.engine.new_job();
+  job.kind = "download";
+  job.config = {{"repo", repo},
+                {"revision", revision},
+                {"name", name},
+                {"hub_url", hub.endpoint}};
+  job.output_dir = out.string();
+  // Partial files live outside the models root until complete; a resumed
+  // job continues them.
+  job.args = {"models",
+              "download",
+              repo,
+              "--revision",
+              revision,
+              "--hub-url",
+              hub.endpoint,
+              "--out",
+              out.string(),
+              "--staging",
+              (app.roots.at(0) / "downloads" / name).string(),
+              "--progress",
+              (fs::path(job.run_dir) / "metrics.jsonl").string()};
+  return Response::json(app.engine.submit_task(job).to_json(), 202);
+}
+
 } // namespace
 
 std::vector<Route> catalogue_routes(AppContext& app) {
@@ -76,6 +129,12 @@ std::vector<Route> catalogue_routes(AppContext& app) {
        "Local models under <data-dir>/models, folders and .gguf files: "
        "architecture, parameters, dtype, quantization",
        [&app](const Request&) { return list_models(app); }},
+      {"POST",
+       "/v1/models/download",
+       "Download a model from a Hugging Face-compatible hub into "
+       "<data-dir>/models as a job (body: repo, revision, name); only "
+       "safetensors, JSON and tokenizer files",
+       [&app](const Request& r) { return download(app, r); }},
   };
 }
 

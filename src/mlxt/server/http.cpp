@@ -340,7 +340,15 @@ HttpServer::route(Request& request,
                   const std::multimap<std::string, std::string>& headers,
                   std::string& pattern) {
   try {
-    if (!options_.token.empty()) {
+    const Route* found = nullptr;
+    for (const Route& r : routes_) {
+      if (r.method == request.method &&
+          match(r.pattern, request.path, request.params)) {
+        found = &r;
+        break;
+      }
+    }
+    if (!options_.token.empty() && !(found && found->public_page)) {
       std::string given = header(headers, "authorization");
       if (given.starts_with("Bearer ")) {
         given = given.substr(7);

@@ -61,6 +61,9 @@ struct Route {
   std::string pattern; // "/v1/jobs/{id}"; a last "{path*}" takes the rest
   std::string summary; // one line, for /openapi.json
   Handler handler;
+  //! A static page that holds no data (the dashboard): served without the
+  //! API token, so a browser can load it and then ask for the token.
+  bool public_page = false;
 };
 
 struct HttpOptions {

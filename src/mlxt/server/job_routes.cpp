@@ -49,6 +49,9 @@ json progress(const jobs::Job& job) {
   std::uint64_t offset = 0;
   auto records =
       jobs::read_metrics(fs::path(job.run_dir) / "metrics.jsonl", offset);
+  if (job.kind == "download") {
+    return jobs::download_progress_summary(records);
+  }
   return jobs::progress_summary(
       records,
       job.config.value("iters", 0),
