@@ -149,6 +149,18 @@ TEST(DataReaders, CursorResumesBySeeking) {
   }
 }
 
+// Runs a Python script with the pyarrow of .deps/arrow, the file as argv[1].
+mlxt::testing::CommandResult run_pyarrow(const std::string& script,
+                                         const fs::path& file) {
+  const fs::path arrow = mlxt::testing::source_dir() / ".deps" / "arrow";
+  return mlxt::testing::run_command({"/usr/bin/env",
+                                     "PYTHONPATH=" + arrow.string(),
+                                     "python3",
+                                     "-c",
+                                     script,
+                                     file.string()});
+}
+
 // Parquet through Arrow: a file written by pyarrow (from .deps/arrow) reads
 // as rows of its columns, nested lists and structs included.
 TEST(DataReaders, ParquetRowsFromPyarrow) {
@@ -158,17 +170,13 @@ TEST(DataReaders, ParquetRowsFromPyarrow) {
   }
   TempDir dir;
   const fs::path file = dir / "a.parquet";
-  auto r = mlxt::testing::run_command(
-      {"/usr/bin/env",
-       "PYTHONPATH=" + arrow.string(),
-       "python3",
-       "-c",
-       "import pyarrow as pa, pyarrow.parquet as pq, sys\n"
-       "m = [[{'role': 'user', 'content': 'q%d' % i},"
-       " {'role': 'assistant', 'content': 'a'}] for i in range(300)]\n"
-       "pq.write_table(pa.table({'messages': m, 'n': list(range(300))}),"
-       " sys.argv[1], row_group_size=100)\n",
-       file.string()});
+  auto r = run_pyarrow(
+      "import pyarrow as pa, pyarrow.parquet as pq, sys\n"
+      "m = [[{'role': 'user', 'content': 'q%d' % i},"
+      " {'role': 'assistant', 'content': 'a'}] for i in range(300)]\n"
+      "pq.write_table(pa.table({'messages': m, 'n': list(range(300))}),"
+      " sys.argv[1], row_group_size=100)\n",
+      file);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::unique_ptr<mlxt::data::RowSource> source;
   try {
@@ -215,15 +223,11 @@ TEST(DataReaders, ParquetOutputReadsInPyarrowAndBack) {
   if (!fs::exists(arrow / "pyarrow")) {
     GTEST_SKIP() << "pyarrow not installed in " << arrow;
   }
-  auto r = mlxt::testing::run_command(
-      {"/usr/bin/env",
-       "PYTHONPATH=" + arrow.string(),
-       "python3",
-       "-c",
-       "import pyarrow.parquet as pq, sys\n"
-       "t = pq.read_table(sys.argv[1])\n"
-       "print(t.num_rows, t.column('messages')[7].as_py()[0]['content'])\n",
-       (dir / "out.parquet").string()});
+  auto r = run_pyarrow(
+      "import pyarrow.parquet as pq, sys\n"
+      "t = pq.read_table(sys.argv[1])\n"
+      "print(t.num_rows, t.column('messages')[7].as_py()[0]['content'])\n",
+      dir / "out.parquet");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "50 q7\n");
 }

@@ -231,18 +231,22 @@ void download_model(const HubOptions& hub,
           {"skipped", listing.skipped}});
   fs::create_directories(request.staging);
   std::uint64_t done = 0;
+  // One event per file in place, whether verified now or by an earlier try.
+  auto report_verified = [&](const HubFile& f, json detail) {
+    done += f.size;
+    detail.update({{"event", "verified"},
+                   {"file", f.path},
+                   {"size", f.size},
+                   {"done_bytes", done},
+                   {"total_bytes", total}});
+    report(detail);
+  };
   for (const HubFile& f : listing.files) {
     const fs::path final_file = request.staging / f.path;
     const fs::path partial = request.staging / (f.path + ".partial");
     if (fs::exists(final_file)) {
       verify(f, final_file); // finished by an earlier attempt
-      done += f.size;
-      report({{"event", "verified"},
-              {"file", f.path},
-              {"size", f.size},
-              {"done_bytes", done},
-              {"total_bytes", total},
-              {"earlier", true}});
+      report_verified(f, {{"earlier", true}});
       continue;
     }
     const std::string url = hub.endpoint + "/" + request.repo + "/resolve/" +
@@ -302,14 +306,9 @@ void download_model(const HubOptions& hub,
     }
     fsync_file(partial);
     fs::rename(partial, final_file);
-    done += f.size;
-    report({{"event", "verified"},
-            {"file", f.path},
-            {"size", f.size},
-            {"done_bytes", done},
-            {"total_bytes", total},
-            {f.sha256.empty() ? "git_oid" : "sha256",
-             f.sha256.empty() ? f.git_oid : f.sha256}});
+    report_verified(f,
+                    {{f.sha256.empty() ? "git_oid" : "sha256",
+                      f.sha256.empty() ? f.git_oid : f.sha256}});
   }
   fsync_dir(request.staging);
   if (!request.out.parent_path().empty()) {
