@@ -127,8 +127,8 @@ def measure_ours(config_path, work, tag):
     for r in train:
         steps = r["step"] - previous_step
         previous_step = r["step"]
-        # tokens_per_sec = trained_tokens / wall seconds of the window.
-        seconds = r["trained_tokens"] / r["tokens_per_sec"]
+        # seconds_per_step: wall seconds of the window / its steps.
+        seconds = r["seconds_per_step"] * steps
         windows.append(
             {"steps": steps, "seconds": seconds, "tokens": r["trained_tokens"]}
         )

@@ -6,6 +6,7 @@
 #include "mlxt/optim/optimizer.h"
 #include "mlxt/train/lora.h"
 #include "mlxt/train/loss.h"
+#include "mlxt/train/methods/lm_loss.h"
 #include "mlxt/train/optimizer_setup.h"
 #include "mlxt/train/step.h"
 #include "support/test_support.h"
@@ -93,6 +94,11 @@ TEST(Lora, UnknownKeyIsAConfigError) {
       "lora_parameters.keys");
 }
 
+std::vector<mx::array> lm_arrays(const std::vector<const data::Example*>& rows,
+                                 const data::BatchOptions& options) {
+  return train::lm_batch_arrays(data::make_batch(rows, options), false);
+}
+
 // Two micro-batches accumulated must give the update of one batch holding
 // both: the gradient is the token-weighted mean over the whole step.
 TEST(TrainStep, AccumulationMatchesOneLargeBatch) {
@@ -109,22 +115,20 @@ TEST(TrainStep, AccumulationMatchesOneLargeBatch) {
   auto optimizer = optim::make_adamw(
       {.learning_rate = optim::constant_schedule(1e-2f), .eps = 1.0f});
   auto run = [&](bool accumulate) {
-    train::StepOptions step_options{.args = model.args,
-                                    .trainable_names =
-                                        param_names(model.weights),
-                                    .frozen_names = {},
-                                    .forward = {},
-                                    .max_grad_norm = {}};
+    train::StepOptions step_options{
+        .trainable_names = param_names(model.weights),
+        .frozen_names = {},
+        .loss = train::lm_loss(model.args, {}, false),
+        .batch_arrays = train::lm_batch_size(false)};
     train::TrainStep step(step_options, *optimizer);
     train::TrainState state;
     state.trainable = param_values(model.weights);
     state.optimizer_state = optimizer->init_state(state.trainable);
     if (accumulate) {
-      step.accumulate(state, data::make_batch({&examples[0]}, options));
-      step.update(state, data::make_batch({&examples[1]}, options));
+      step.accumulate(state, lm_arrays({&examples[0]}, options));
+      step.update(state, lm_arrays({&examples[1]}, options));
     } else {
-      step.update(state,
-                  data::make_batch({&examples[0], &examples[1]}, options));
+      step.update(state, lm_arrays({&examples[0], &examples[1]}, options));
     }
     mx::eval(state.arrays());
     return state.trainable;
@@ -147,10 +151,10 @@ TEST(TrainStep, LossFallsOnARepeatedBatch) {
       data::make_batch({&examples[0]}, {.batch_size = 1, .pad_multiple = 8});
   auto optimizer =
       optim::make_adamw({.learning_rate = optim::constant_schedule(2e-3f)});
-  train::TrainStep step({.args = model.args,
-                         .trainable_names = param_names(model.weights),
+  train::TrainStep step({.trainable_names = param_names(model.weights),
                          .frozen_names = {},
-                         .forward = {},
+                         .loss = train::lm_loss(model.args, {}, false),
+                         .batch_arrays = train::lm_batch_size(false),
                          .max_grad_norm = 1.0f},
                         *optimizer);
   train::TrainState state;
@@ -159,8 +163,9 @@ TEST(TrainStep, LossFallsOnARepeatedBatch) {
   float first = 0.0f;
   float last = 0.0f;
   for (int i = 0; i < 40; ++i) {
-    train::StepResult r = step.update(state, batch);
-    float loss = r.loss_sum.item<float>() / r.tokens.item<float>();
+    train::StepResult r =
+        step.update(state, train::lm_batch_arrays(batch, false));
+    float loss = r.loss_sum.item<float>() / r.count.item<float>();
     (i == 0 ? first : last) = loss;
   }
   EXPECT_LT(last, 0.1f * first);
@@ -180,10 +185,10 @@ TEST(TrainStep, NonFiniteLossLeavesWeightsStateAndCounterUnchanged) {
       data::make_batch({&examples[0]}, {.batch_size = 1, .pad_multiple = 4});
   auto optimizer =
       optim::make_adamw({.learning_rate = optim::constant_schedule(1e-2f)});
-  train::TrainStep step({.args = model.args,
-                         .trainable_names = param_names(trainable),
+  train::TrainStep step({.trainable_names = param_names(trainable),
                          .frozen_names = param_names(frozen),
-                         .forward = {}},
+                         .loss = train::lm_loss(model.args, {}, false),
+                         .batch_arrays = train::lm_batch_size(false)},
                         *optimizer);
   train::TrainState state;
   state.trainable = param_values(trainable);
@@ -192,7 +197,8 @@ TEST(TrainStep, NonFiniteLossLeavesWeightsStateAndCounterUnchanged) {
   const std::vector<mx::array> weights_before = state.trainable;
   const std::vector<mx::array> state_before = state.optimizer_state;
 
-  train::StepResult r = step.update(state, batch);
+  train::StepResult r =
+      step.update(state, train::lm_batch_arrays(batch, false));
   ASSERT_TRUE(r.applied.has_value());
   EXPECT_FALSE(r.applied->item<bool>());
   EXPECT_TRUE(std::isnan(r.loss_sum.item<float>()));

@@ -6,7 +6,7 @@
 #include "mlxt/core/error.h"
 #include "mlxt/train/checkpointing.h"
 #include "mlxt/train/config.h"
-#include "mlxt/train/sft.h"
+#include "mlxt/train/methods/methods.h"
 #include "mlxt/train/stop_request.h"
 
 namespace mlxt::cli {
@@ -79,11 +79,12 @@ void add_train_command(CLI::App& app) {
     }
     train::TrainConfig c = train::load_train_config(config_file, overrides);
     train::install_stop_handlers();
-    train::SftResult r = train::run_sft(c, std::cerr, from);
+    train::RunResult r = train::run_training(c, std::cerr, from);
     if (r.stopped) {
-      std::cout << "stopped: checkpoint written in " << r.run_dir
-                << "/checkpoints; continue with mlxt train --resume "
-                << r.run_dir << "\n";
+      std::cout << "stopped: " << r.output_dir
+                << " holds the output so far; checkpoint written in "
+                << r.run_dir << "/checkpoints; continue with mlxt train "
+                << "--resume " << r.run_dir << "\n";
       std::exit(train::kStoppedExitStatus);
     }
     std::cout << "trained: " << r.output_dir << " (run folder " << r.run_dir

@@ -26,9 +26,10 @@ Batch make_batch(const std::vector<const Example*>& examples,
   std::vector<int32_t> targets(size_t(B) * T, 0);
   std::vector<float> mask(size_t(B) * T, 0.0f);
   long count = 0;
+  long positions = 0;
   for (int b = 0; b < B; ++b) {
     const Example& e = *examples[b];
-    for (size_t t = 0; t + 1 < e.tokens.size(); ++t) {
+    for (size_t t = 0; t + 1 < e.tokens.size(); ++t, ++positions) {
       size_t at = size_t(b) * T + t;
       inputs[at] = e.tokens[t];
       targets[at] = e.tokens[t + 1];
@@ -39,7 +40,8 @@ Batch make_batch(const std::vector<const Example*>& examples,
   return Batch{mx::array(inputs.begin(), {B, T}, mx::int32),
                mx::array(targets.begin(), {B, T}, mx::int32),
                mx::array(mask.begin(), {B, T}, mx::float32),
-               count};
+               count,
+               positions};
 }
 
 std::vector<size_t> epoch_permutation(size_t n, uint64_t seed, long epoch) {

@@ -19,6 +19,7 @@ struct Batch {
   mx::array targets;      // (B, T) int32: tokens[:, 1:]
   mx::array mask;         // (B, T) float32: 1 where targets[b, t] is trained
   long target_tokens = 0; // sum of mask
+  long input_tokens = 0;  // non-padding positions of inputs
   //! Packed batches only (packing.h): (B, 1, T, T) bool attention mask that
   //! keeps each document to itself, and (B, T) int32 per-document positions.
   std::optional<mx::array> attention_mask;

@@ -61,12 +61,13 @@ Batch make_packed_batch(const std::vector<std::vector<const Example*>>& rows,
   std::vector<int32_t> segments(size_t(B) * T, 0); // 0 = padding
   std::vector<int32_t> positions(size_t(B) * T, 0);
   long count = 0;
+  long filled = 0;
   for (int b = 0; b < B; ++b) {
     size_t at = size_t(b) * T;
     int32_t segment = 0;
     for (const Example* e : rows[b]) {
       ++segment;
-      for (size_t t = 0; t + 1 < e->tokens.size(); ++t, ++at) {
+      for (size_t t = 0; t + 1 < e->tokens.size(); ++t, ++at, ++filled) {
         inputs[at] = e->tokens[t];
         targets[at] = e->tokens[t + 1];
         mask[at] = e->loss_mask[t + 1];
@@ -86,7 +87,8 @@ Batch make_packed_batch(const std::vector<std::vector<const Example*>>& rows,
   Batch batch{mx::array(inputs.begin(), {B, T}, mx::int32),
               mx::array(targets.begin(), {B, T}, mx::int32),
               mx::array(mask.begin(), {B, T}, mx::float32),
-              count};
+              count,
+              filled};
   batch.attention_mask = mx::logical_and(same, causal);
   batch.positions = mx::array(positions.begin(), {B, T}, mx::int32);
   return batch;

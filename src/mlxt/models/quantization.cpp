@@ -108,4 +108,20 @@ std::optional<Quantization> parse_quantization(const json& config,
   return q;
 }
 
+size_t logical_parameter_count(const Params& weights, int group_size) {
+  size_t count = 0;
+  for (const auto& [name, w] : weights) {
+    const auto dot = name.rfind('.');
+    const std::string prefix = name.substr(0, dot);
+    const std::string leaf = name.substr(dot + 1);
+    const auto scales = weights.find(prefix + ".scales");
+    if (scales == weights.end()) {
+      count += w.size();
+    } else if (leaf == "weight") {
+      count += size_t(w.shape(0)) * scales->second.shape(-1) * group_size;
+    }
+  }
+  return count;
+}
+
 } // namespace mlxt::models

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mlxt/core/params.h"
+
 namespace mlxt::models {
 
 struct Quantization {
@@ -32,5 +34,10 @@ struct Quantization {
 //! the global one.
 std::optional<Quantization> parse_quantization(const nlohmann::json& config,
                                                const std::string& source);
+
+//! Parameters as a person counts them: a quantized weight by its logical
+//! (rows x columns) elements, not its packed words, and its scales and
+//! biases not at all.
+size_t logical_parameter_count(const Params& weights, int group_size);
 
 } // namespace mlxt::models

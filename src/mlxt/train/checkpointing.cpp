@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ostream>
+#include <set>
 
 #include "mlxt/ckpt/checkpoint_dir.h"
 #include "mlxt/core/error.h"
@@ -14,6 +15,16 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
+// The keys of state.json that the loop writes; the others are the method's
+// data cursor.
+const std::set<std::string> kLoopStateKeys = {"iteration",
+                                              "batch_index",
+                                              "skipped_in_a_row",
+                                              "val_loss",
+                                              "exact",
+                                              "fingerprint",
+                                              "method_state"};
 
 // Regular files of `path` (itself when a file), sorted by name.
 std::vector<fs::path> files_of(const fs::path& path) {
@@ -160,18 +171,18 @@ ckpt::Checkpoint make_training_checkpoint(const CheckpointNames& names,
   c.tensors["trainable"] = zip_params(names.trainable, state.trainable);
   c.tensors["optimizer"] = zip_params(names.optimizer, state.optimizer_state);
   c.tensors["loop"] = {{"updates", state.step}, {"rng_key", state.key}};
-  c.documents["state"] = {
-      {"iteration", position.iteration},
-      {"batch_index", position.batch_index},
-      {"skipped_in_a_row", position.skipped_in_a_row},
-      {"val_loss",
-       position.val_loss ? json(*position.val_loss) : json(nullptr)},
-      {"exact", position.exact},
-      {"fingerprint", fingerprint}};
-  if (position.stream) {
-    c.documents["state"]["stream_cursor"] = {{"epoch", position.stream->epoch},
-                                             {"shard", position.stream->shard},
-                                             {"batch", position.stream->batch}};
+  json& doc = c.documents["state"];
+  doc = position.data_cursor;
+  doc.update(
+      json{{"iteration", position.iteration},
+           {"batch_index", position.batch_index},
+           {"skipped_in_a_row", position.skipped_in_a_row},
+           {"val_loss",
+            position.val_loss ? json(*position.val_loss) : json(nullptr)},
+           {"exact", position.exact},
+           {"fingerprint", fingerprint}});
+  if (!position.method_state.is_null()) {
+    doc["method_state"] = position.method_state;
   }
   c.documents["config"] = config;
   return c;
@@ -220,12 +231,13 @@ void restore_training_checkpoint(const ckpt::Checkpoint& checkpoint,
                           ? std::nullopt
                           : std::optional(s.at("val_loss").get<double>());
   position.exact = s.at("exact").get<bool>();
-  position.stream.reset();
-  if (s.contains("stream_cursor")) {
-    const json& cursor = s.at("stream_cursor");
-    position.stream = data::StreamCursor{cursor.at("epoch").get<long>(),
-                                         cursor.at("shard").get<long>(),
-                                         cursor.at("batch").get<long>()};
+  position.method_state = s.value("method_state", json(nullptr));
+  // What the loop did not write is the method's data cursor.
+  position.data_cursor = json::object();
+  for (const auto& [key, value] : s.items()) {
+    if (!kLoopStateKeys.contains(key)) {
+      position.data_cursor[key] = value;
+    }
   }
 }
 

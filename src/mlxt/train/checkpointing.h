@@ -1,6 +1,7 @@
-// Training checkpoints: what the SFT loop saves so that a resumed run goes on
-// exactly as the uninterrupted one would have (trainable weights, optimizer
-// state, RNG key, loop position, data cursor, resolved config), and the
+// Training checkpoints: what the training loop saves so that a resumed run
+// goes on exactly as the uninterrupted one would have (trainable weights,
+// optimizer state, RNG key, loop position, the method's data cursor and
+// extra state, resolved config), and the
 // fingerprint that refuses a resume whose inputs changed.
 #pragma once
 
@@ -12,7 +13,6 @@
 #include <nlohmann/json.hpp>
 
 #include "mlxt/ckpt/checkpoint.h"
-#include "mlxt/data/shard_stream.h"
 #include "mlxt/train/config.h"
 #include "mlxt/train/step.h"
 
@@ -21,12 +21,15 @@ namespace mlxt::train {
 //! Where the loop stands, besides the arrays of TrainState.
 struct LoopPosition {
   long iteration = 0;   // loop steps done (applied or skipped)
-  long batch_index = 0; // data cursor: batches consumed from the schedule
+  long batch_index = 0; // data cursor: micro-batches consumed
   int skipped_in_a_row = 0;
   std::optional<double> val_loss; // evaluated at this iteration, if it was
   bool exact = true; // false once a resume was forced past a changed input
-  //! Streaming runs: where the shard stream stands (resume seeks there).
-  std::optional<data::StreamCursor> stream;
+  //! The rest of the method's data cursor (Method::data_cursor): an object
+  //! whose keys are stored beside the loop's in state.json.
+  nlohmann::json data_cursor = nlohmann::json::object();
+  //! The method's extra state (Method::extra_state); null when none.
+  nlohmann::json method_state;
 };
 
 //! The inputs an exact resume depends on: model, tokenizer and dataset

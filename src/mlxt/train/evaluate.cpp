@@ -1,5 +1,6 @@
 #include "mlxt/train/evaluate.h"
 
+#include <chrono>
 #include <cmath>
 
 #include "mlxt/models/transformer.h"
@@ -17,7 +18,9 @@ Evaluator::Evaluator(models::ModelArgs args, nn::ForwardContext ctx)
 EvalResult Evaluator::run(const Params& weights,
                           const std::vector<data::Example>& examples,
                           const data::BatchOptions& options,
-                          int max_batches) const {
+                          int max_batches,
+                          const std::function<void(long, long)>& progress,
+                          double progress_seconds) const {
   std::vector<std::string> names = param_names(weights);
   if (!fn_ || names != names_) {
     names_ = names;
@@ -35,6 +38,14 @@ EvalResult Evaluator::run(const Params& weights,
   std::vector<mx::array> losses;
   std::vector<mx::array> counts;
   const size_t bs = options.batch_size;
+  long total = static_cast<long>((examples.size() + bs - 1) / bs);
+  if (max_batches >= 0) {
+    total = std::min<long>(total, max_batches);
+  }
+  if (progress) {
+    progress(0, total);
+  }
+  auto last_progress = std::chrono::steady_clock::now();
   for (size_t start = 0, n = 0;
        start < examples.size() && (max_batches < 0 || n < size_t(max_batches));
        start += bs, ++n) {
@@ -49,6 +60,14 @@ EvalResult Evaluator::run(const Params& weights,
     losses.push_back(out[0]);
     counts.push_back(out[1]);
     mx::async_eval(out);
+    if (progress && std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - last_progress)
+                            .count() >= progress_seconds) {
+      // Waits for this batch only: the host sum below is unchanged.
+      mx::eval(out);
+      progress(static_cast<long>(losses.size()), total);
+      last_progress = std::chrono::steady_clock::now();
+    }
   }
   // Summed in float64 on the host in batch order: deterministic.
   mx::eval(losses);

@@ -26,10 +26,14 @@ public:
 
   //! Loss over the first `max_batches` batches (all when < 0) of `examples`
   //! in file order, `batch_size` rows each (the last batch may be short).
+  //! `progress` (when set) hears (batches done, batches in all) as batches
+  //! finish, at most every `progress_seconds`, and once at the start.
   EvalResult run(const Params& weights,
                  const std::vector<data::Example>& examples,
                  const data::BatchOptions& options,
-                 int max_batches) const;
+                 int max_batches,
+                 const std::function<void(long, long)>& progress = {},
+                 double progress_seconds = 1.0) const;
 
 private:
   models::ModelArgs args_;

@@ -23,7 +23,32 @@ std::string format_number(double value) {
   return ss.str();
 }
 
+std::string format_rate(double value) {
+  std::ostringstream ss;
+  ss << std::fixed << std::setprecision(value < 10 ? 2 : 0) << value;
+  return ss.str();
+}
+
 } // namespace
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) {
+    return "?";
+  }
+  const long s = std::lround(seconds);
+  if (s < 60) {
+    return std::to_string(s) + " s";
+  }
+  std::ostringstream ss;
+  if (s >= 3600) {
+    ss << s / 3600 << ":" << std::setw(2) << std::setfill('0')
+       << (s % 3600) / 60;
+  } else {
+    ss << s / 60;
+  }
+  ss << ":" << std::setw(2) << std::setfill('0') << s % 60;
+  return ss.str();
+}
 
 bool stderr_is_terminal() {
   return isatty(STDERR_FILENO) == 1;
@@ -31,9 +56,10 @@ bool stderr_is_terminal() {
 
 MetricsLog::MetricsLog(const std::filesystem::path& file,
                        std::ostream& out,
-                       bool progress_bar,
-                       int total_steps)
-    : out_(out), progress_bar_(progress_bar), total_steps_(total_steps) {
+                       bool terminal,
+                       double line_interval_seconds)
+    : out_(out), terminal_(terminal),
+      line_interval_seconds_(line_interval_seconds) {
   std::filesystem::create_directories(file.parent_path());
   file_.open(file, std::ios::app);
   if (!file_) {
@@ -43,12 +69,16 @@ MetricsLog::MetricsLog(const std::filesystem::path& file,
   }
 }
 
+void MetricsLog::clear_progress_line() {
+  if (progress_shown_) {
+    out_ << "\r\033[K";
+    progress_shown_ = false;
+  }
+}
+
 void MetricsLog::record(const nlohmann::json& record) {
   file_ << record.dump() << "\n";
   file_.flush();
-  if (progress_bar_) {
-    out_ << "\r\033[K";
-  }
   std::string line;
   for (const auto& [key, value] : record.items()) {
     if (key == "event") {
@@ -58,20 +88,43 @@ void MetricsLog::record(const nlohmann::json& record) {
             (value.is_number_float() ? format_number(value.get<double>())
                                      : value.dump());
   }
-  out_ << "[" << record.value("event", "info") << "] " << line << "\n";
-  out_.flush();
+  note("[" + record.value("event", "info") + "] " + line);
 }
 
-void MetricsLog::progress(int step) {
-  if (!progress_bar_ || total_steps_ <= 0) {
+void MetricsLog::note(const std::string& text) {
+  clear_progress_line();
+  out_ << text << "\n";
+  out_.flush();
+  last_line_ = std::chrono::steady_clock::now();
+  any_line_ = true;
+}
+
+void MetricsLog::progress(const Progress& p) {
+  std::ostringstream line;
+  line << "[" << p.phase << "] " << p.done << "/" << p.total;
+  if (p.done > 0) {
+    line << " | " << format_rate(p.seconds_per_unit) << " s/"
+         << (p.phase == "eval" ? "batch" : "step");
+  }
+  if (p.tokens_per_sec > 0) {
+    line << " | " << format_rate(p.tokens_per_sec) << " tok/s";
+  }
+  line << " | " << format_duration(p.elapsed_seconds) << " elapsed";
+  if (p.done > 0 && p.done < p.total) {
+    line << " | ETA " << format_duration(p.eta_seconds);
+  }
+  if (terminal_) {
+    out_ << "\r\033[K" << line.str();
+    out_.flush();
+    progress_shown_ = true;
     return;
   }
-  const int width = 30;
-  const int filled = width * step / total_steps_;
-  out_ << "\r\033[K[" << std::string(filled, '#')
-       << std::string(width - filled, '.') << "] " << step << "/"
-       << total_steps_;
-  out_.flush();
+  const double since = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - last_line_)
+                           .count();
+  if (!any_line_ || since >= line_interval_seconds_ || p.done == 0) {
+    note(line.str());
+  }
 }
 
 } // namespace mlxt::train

@@ -1,8 +1,8 @@
 #include "mlxt/train/step.h"
 
+#include <numeric>
+
 #include "mlxt/core/error.h"
-#include "mlxt/models/transformer.h"
-#include "mlxt/train/loss.h"
 
 namespace mlxt::train {
 
@@ -19,6 +19,9 @@ std::vector<mx::array> TrainState::arrays() const {
 
 TrainStep::TrainStep(StepOptions options, const optim::Optimizer& optimizer)
     : options_(std::move(options)), optimizer_(optimizer) {
+  if (!options_.loss) {
+    fail(ErrorCode::internal, "a training step needs a loss function");
+  }
   accumulate_fn_ = mx::compile(build(false, true));
   update_fn_ = mx::compile(build(true, false));
   update_with_accum_fn_ = mx::compile(build(true, true));
@@ -34,15 +37,16 @@ Params TrainStep::weights(const std::vector<mx::array>& trainable,
 }
 
 // Input layout: trainable (nt), optimizer state (ns, update only), frozen
-// (nf), grad accumulator (nt, if has_accum), step, key, accum_tokens, inputs,
-// targets, mask, and when packed: attention mask, positions.
-// Output layout: accumulate -> accum (nt), key, accum_tokens, loss, tokens;
-// update -> trainable (nt), state (ns), step, key, loss, tokens, grad_norm,
-// applied.
+// (nf), grad accumulator (nt, if has_accum), step, key, accum_tokens, then
+// the method's batch arrays (nb).
+// Output layout: accumulate -> accum (nt), key, accum_tokens, loss, count,
+// metrics; update -> trainable (nt), state (ns), step, key, loss, count,
+// grad_norm, applied, metrics.
 TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
   const size_t nt = options_.trainable_names.size();
   const size_t nf = options_.frozen_names.size();
-  return [this, do_update, has_accum, nt, nf](
+  const size_t nb = options_.batch_arrays;
+  return [this, do_update, has_accum, nt, nf, nb](
              const std::vector<mx::array>& in) {
     size_t at = 0;
     auto take = [&](size_t n) {
@@ -53,8 +57,7 @@ TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
     std::vector<mx::array> trainable = take(nt);
     std::vector<mx::array> state;
     if (do_update) {
-      state = take(in.size() - nt - nf - (has_accum ? nt : 0) - 6 -
-                   (options_.packed ? 2 : 0));
+      state = take(in.size() - nt - nf - (has_accum ? nt : 0) - 3 - nb);
     }
     std::vector<mx::array> frozen = take(nf);
     std::vector<mx::array> accum =
@@ -62,48 +65,31 @@ TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
     const mx::array& step = in[at];
     auto [key, dropout_key] = mx::random::split(in[at + 1]);
     const mx::array& accum_tokens = in[at + 2];
-    const mx::array& inputs = in[at + 3];
-    const mx::array& targets = in[at + 4];
-    const mx::array& mask = in[at + 5];
+    at += 3;
+    const std::vector<mx::array> batch = take(nb);
 
     auto loss_fn = [&](const std::vector<mx::array>& params) {
-      nn::ForwardContext ctx = options_.forward;
-      ctx.dropout_key = dropout_key;
-      if (options_.packed) {
-        ctx.attention_mask = in[at + 6];
-        ctx.positions = in[at + 7];
-      }
-      Params w = weights(params, frozen);
-      mx::array hidden = models::forward_hidden(options_.args, w, inputs, ctx);
-      return std::vector<mx::array>{
-          chunked_lm_loss_sum(options_.args,
-                              w,
-                              hidden,
-                              targets,
-                              mask,
-                              ctx,
-                              options_.loss_chunk_rows)};
+      return options_.loss(weights(params, frozen), batch, dropout_key);
     };
     std::vector<int> argnums(nt);
     std::iota(argnums.begin(), argnums.end(), 0);
+    // The first output is differentiated; the count and metrics ride along.
     auto [values, grads] = mx::value_and_grad(loss_fn, argnums)(trainable);
-    mx::array tokens = mx::sum(mask);
+    const std::vector<mx::array> metrics(values.begin() + 2, values.end());
     if (has_accum) {
       for (size_t i = 0; i < nt; ++i) {
         grads[i] = mx::add(accum[i], grads[i]);
       }
     }
-    mx::array total_tokens = mx::add(accum_tokens, tokens);
+    mx::array total_tokens = mx::add(accum_tokens, values[1]);
     std::vector<mx::array> out;
     if (!do_update) {
       out = grads;
-      out.push_back(key);
-      out.push_back(total_tokens);
-      out.push_back(values[0]);
-      out.push_back(tokens);
+      out.insert(out.end(), {key, total_tokens, values[0], values[1]});
+      out.insert(out.end(), metrics.begin(), metrics.end());
       return out;
     }
-    // Token-weighted mean gradient over the step's micro-batches.
+    // Count-weighted mean gradient over the step's micro-batches.
     mx::array scale =
         mx::divide(mx::array(1.0f), mx::maximum(total_tokens, mx::array(1.0f)));
     for (auto& g : grads) {
@@ -125,78 +111,64 @@ TrainStep::Fn TrainStep::build(bool do_update, bool has_accum) const {
     for (size_t i = 0; i < new_state.size(); ++i) {
       out.push_back(mx::where(applied, new_state[i], state[i]));
     }
-    out.push_back(mx::add(step, mx::astype(applied, step.dtype())));
-    out.push_back(key);
-    out.push_back(values[0]);
-    out.push_back(tokens);
-    out.push_back(grad_norm);
-    out.push_back(applied);
+    out.insert(out.end(),
+               {mx::add(step, mx::astype(applied, step.dtype())),
+                key,
+                values[0],
+                values[1],
+                grad_norm,
+                applied});
+    out.insert(out.end(), metrics.begin(), metrics.end());
     return out;
   };
 }
 
-namespace {
-
-void append(std::vector<mx::array>& out, const std::vector<mx::array>& part) {
-  out.insert(out.end(), part.begin(), part.end());
-}
-
-void append_packing(std::vector<mx::array>& in,
-                    const data::Batch& batch,
-                    bool packed) {
-  if (packed) {
-    if (!batch.attention_mask || !batch.positions) {
-      fail(ErrorCode::internal, "a packed step got an unpacked batch");
-    }
-    append(in, {*batch.attention_mask, *batch.positions});
+std::vector<mx::array> TrainStep::inputs(const TrainState& state,
+                                         const std::vector<mx::array>& batch,
+                                         bool with_optimizer_state) const {
+  if (batch.size() != size_t(options_.batch_arrays)) {
+    fail(ErrorCode::internal,
+         "a step expecting " + std::to_string(options_.batch_arrays) +
+             " batch arrays got " + std::to_string(batch.size()));
   }
+  std::vector<mx::array> in = state.trainable;
+  auto append = [&in](const std::vector<mx::array>& part) {
+    in.insert(in.end(), part.begin(), part.end());
+  };
+  if (with_optimizer_state) {
+    append(state.optimizer_state);
+  }
+  append(state.frozen);
+  append(state.grad_accum);
+  append({state.step, state.key, state.accum_tokens});
+  append(batch);
+  return in;
 }
 
-} // namespace
-
-StepResult TrainStep::accumulate(TrainState& state, const data::Batch& batch) {
+StepResult TrainStep::accumulate(TrainState& state,
+                                 const std::vector<mx::array>& batch) {
   if (state.grad_accum.empty()) {
     for (const auto& p : state.trainable) {
       state.grad_accum.push_back(mx::zeros_like(p));
     }
   }
-  std::vector<mx::array> in = state.trainable;
-  append(in, state.frozen);
-  append(in, state.grad_accum);
-  append(in,
-         {state.step,
-          state.key,
-          state.accum_tokens,
-          batch.inputs,
-          batch.targets,
-          batch.mask});
-  append_packing(in, batch, options_.packed);
-  std::vector<mx::array> out = accumulate_fn_(in);
+  std::vector<mx::array> out = accumulate_fn_(inputs(state, batch, false));
   const size_t nt = state.trainable.size();
   state.grad_accum.assign(out.begin(), out.begin() + nt);
   state.key = out[nt];
   state.accum_tokens = out[nt + 1];
-  return {out[nt + 2], out[nt + 3], std::nullopt, std::nullopt};
+  return {out[nt + 2],
+          out[nt + 3],
+          {out.begin() + nt + 4, out.end()},
+          std::nullopt,
+          std::nullopt};
 }
 
-StepResult TrainStep::update(TrainState& state, const data::Batch& batch) {
+StepResult TrainStep::update(TrainState& state,
+                             const std::vector<mx::array>& batch) {
   const bool has_accum = !state.grad_accum.empty();
-  std::vector<mx::array> in = state.trainable;
-  append(in, state.optimizer_state);
-  append(in, state.frozen);
-  if (has_accum) {
-    append(in, state.grad_accum);
-  }
-  append(in,
-         {state.step,
-          state.key,
-          state.accum_tokens,
-          batch.inputs,
-          batch.targets,
-          batch.mask});
-  append_packing(in, batch, options_.packed);
-  std::vector<mx::array> out =
-      (has_accum ? update_with_accum_fn_ : update_fn_)(in);
+  std::vector<mx::array> out = (has_accum ? update_with_accum_fn_ : update_fn_)(
+      inputs(state, batch, true));
   const size_t nt = state.trainable.size();
   const size_t ns = state.optimizer_state.size();
   state.trainable.assign(out.begin(), out.begin() + nt);
@@ -205,8 +177,12 @@ StepResult TrainStep::update(TrainState& state, const data::Batch& batch) {
   state.key = out[nt + ns + 1];
   state.grad_accum.clear();
   state.accum_tokens = mx::array(0.0f);
-  return {
-      out[nt + ns + 2], out[nt + ns + 3], out[nt + ns + 4], out[nt + ns + 5]};
+  const size_t r = nt + ns + 2;
+  return {out[r],
+          out[r + 1],
+          {out.begin() + r + 4, out.end()},
+          out[r + 2],
+          out[r + 3]};
 }
 
 } // namespace mlxt::train

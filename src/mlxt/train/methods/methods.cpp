@@ -1,0 +1,18 @@
+#include "mlxt/train/methods/methods.h"
+
+#include "mlxt/train/methods/sft.h"
+
+namespace mlxt::train {
+
+std::unique_ptr<Method> make_method(const TrainConfig& config) {
+  return make_sft_method(config);
+}
+
+RunResult run_training(const TrainConfig& config,
+                       std::ostream& out,
+                       const ResumeFrom& resume) {
+  std::unique_ptr<Method> method = make_method(config);
+  return run_loop(config, *method, out, resume);
+}
+
+} // namespace mlxt::train

@@ -1,0 +1,22 @@
+// The training method a config names, run through the one loop.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+
+#include "mlxt/train/config.h"
+#include "mlxt/train/loop.h"
+#include "mlxt/train/method.h"
+
+namespace mlxt::train {
+
+//! The method `config` asks for (SFT today), set up: model opened, data
+//! encoded.
+std::unique_ptr<Method> make_method(const TrainConfig& config);
+
+//! make_method, then run_loop: a whole `mlxt train` run.
+RunResult run_training(const TrainConfig& config,
+                       std::ostream& out,
+                       const ResumeFrom& resume = {});
+
+} // namespace mlxt::train

@@ -1,0 +1,105 @@
+#include "mlxt/train/trained_model.h"
+
+#include <iomanip>
+#include <sstream>
+
+#include "mlxt/models/quantization.h"
+#include "mlxt/train/artifacts.h"
+
+namespace mlxt::train {
+
+namespace fs = std::filesystem;
+
+LoraSpec lora_spec(const TrainConfig& c) {
+  return LoraSpec{.rank = c.lora_parameters.rank,
+                  .scale = c.lora_parameters.scale,
+                  .dropout = c.lora_parameters.dropout,
+                  .num_layers = c.num_layers,
+                  .keys = c.lora_parameters.keys};
+}
+
+mx::Dtype compute_dtype(const TrainConfig& c) {
+  if (c.compute_dtype == "bfloat16") {
+    return mx::bfloat16;
+  }
+  if (c.compute_dtype == "float16") {
+    return mx::float16;
+  }
+  return mx::float32;
+}
+
+ParamSplit split_for_training(const models::Model& model,
+                              const TrainConfig& c) {
+  mx::random::seed(c.seed);
+  return split_trainable(model,
+                         {.fine_tune_type = c.fine_tune_type,
+                          .compute_dtype = compute_dtype(c),
+                          .master_weights_fp32 = c.master_weights_fp32,
+                          .lora = lora_spec(c),
+                          .seed = static_cast<uint64_t>(c.seed)});
+}
+
+nn::ForwardContext training_forward(const TrainConfig& c) {
+  nn::ForwardContext forward;
+  forward.compute_dtype = compute_dtype(c);
+  forward.lora_scale = c.lora_parameters.scale;
+  forward.lora_dropout =
+      c.fine_tune_type == "lora" ? c.lora_parameters.dropout : 0.0f;
+  forward.checkpoint_blocks = c.grad_checkpoint;
+  return forward;
+}
+
+std::string save_trained(const TrainConfig& c,
+                         const models::Model& base,
+                         const fs::path& model_dir,
+                         const Params& trained,
+                         int step,
+                         bool final,
+                         const nlohmann::json& run_config) {
+  const fs::path dir = c.adapter_path;
+  if (c.fine_tune_type == "full") {
+    models::Model tuned{base.args, {}};
+    for (const auto& [name, w] : trained) {
+      // Saved in the checkpoint's original dtype.
+      tuned.weights.insert_or_assign(
+          name, mx::astype(w, param(base.weights, name).dtype()));
+    }
+    save_full_model(
+        final ? dir : dir / ("step-" + std::to_string(step)), tuned, model_dir);
+  } else {
+    std::ostringstream name;
+    name << std::setw(7) << std::setfill('0') << step
+         << "_adapters.safetensors";
+    save_adapters(dir,
+                  trained,
+                  lora_spec(c),
+                  run_config,
+                  final ? "adapters.safetensors" : name.str());
+  }
+  return dir.string();
+}
+
+nlohmann::json describe_trained_model(const TrainConfig& c,
+                                      const models::Model& model) {
+  const int group_size =
+      model.args.quantization ? model.args.quantization->group_size : 0;
+  return {{"fine_tune_type", c.fine_tune_type},
+          {"quantized_base", model.args.quantization.has_value()},
+          {"total_parameters",
+           models::logical_parameter_count(model.weights, group_size)}};
+}
+
+nlohmann::json slow_choice_warning(const models::Model& model) {
+  if (model.args.quantization && mx::default_device() == mx::Device::cpu) {
+    return {{"event", "warning"},
+            {"slow_choice", "qlora_on_cpu"},
+            {"message",
+             "LoRA over a quantized base on the CPU runs MLX's quantized "
+             "matmul, several times slower than a dense one; a dense copy "
+             "trains faster (for a GGUF file: mlxt convert --from-gguf FILE "
+             "--out DIR --dequantize, then train on DIR)"}};
+  }
+  return nullptr;
+}
+
+} // namespace mlxt::train

@@ -1,0 +1,60 @@
+// The model a training method trains, as a config describes it: which
+// parameters train (full or LoRA over a frozen, possibly quantized base), the
+// forward context of the training step, what the run leaves behind, and what
+// the run's start line says about it. Every method (SFT, DPO, distillation)
+// trains its model through these.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <mlx/mlx.h>
+#include <nlohmann/json.hpp>
+
+#include "mlxt/core/params.h"
+#include "mlxt/models/model.h"
+#include "mlxt/nn/layers.h"
+#include "mlxt/train/config.h"
+#include "mlxt/train/lora.h"
+#include "mlxt/train/trainable.h"
+
+namespace mlxt::train {
+
+//! The LoRA settings a config gives.
+LoraSpec lora_spec(const TrainConfig& config);
+
+//! The dtype compute_dtype names.
+mx::Dtype compute_dtype(const TrainConfig& config);
+
+//! Seeds MLX's RNG from the config and splits `model` into trainable and
+//! frozen arrays as fine_tune_type says (fresh LoRA adapters are seeded).
+ParamSplit split_for_training(const models::Model& model,
+                              const TrainConfig& config);
+
+//! The forward context of training steps: compute dtype, LoRA scale and
+//! dropout (LoRA only), gradient checkpointing.
+nn::ForwardContext training_forward(const TrainConfig& config);
+
+//! Writes the trained arrays to adapter_path: LoRA adapters in mlx-lm's
+//! layout (adapters.safetensors when `final`, else <step>_adapters.
+//! safetensors), or a full model folder (step-<n>/ unless `final`) in the
+//! base's dtypes with the tokenizer files of `model_dir`. Returns the folder.
+std::string save_trained(const TrainConfig& config,
+                         const models::Model& base,
+                         const std::filesystem::path& model_dir,
+                         const Params& trained,
+                         int step,
+                         bool final,
+                         const nlohmann::json& run_config);
+
+//! The start-line fields about the model: fine_tune_type and
+//! total_parameters (logical elements: a quantized weight counts its
+//! unpacked size).
+nlohmann::json describe_trained_model(const TrainConfig& config,
+                                      const models::Model& model);
+
+//! A "warning" record when the config makes a known-slow choice on this
+//! device, naming the faster alternative (QLoRA on the CPU); null otherwise.
+nlohmann::json slow_choice_warning(const models::Model& model);
+
+} // namespace mlxt::train
