@@ -105,9 +105,11 @@ TempDir* MemoryEstimateE2E::dir_ = nullptr;
 TEST_F(MemoryEstimateE2E, EstimateIsWithinThirtyFivePercentOfTheMeasuredPeak) {
   const mlxt::train::ModelShape shape =
       mlxt::train::model_shape(dir_->path() / "model");
-  for (const auto& [method, batch] :
-       std::vector<std::pair<std::string, int>>{{"full", 4}, {"lora", 4}}) {
-    const double measured = measured_peak(method, batch);
+  using mlxt::train::PlanMethod;
+  for (const auto& [method, batch] : std::vector<std::pair<PlanMethod, int>>{
+           {PlanMethod::full, 4}, {PlanMethod::lora, 4}}) {
+    const std::string name = mlxt::train::plan_method_name(method);
+    const double measured = measured_peak(name, batch);
     ASSERT_GT(measured, 0);
     const mlxt::train::MemoryEstimate e =
         mlxt::train::estimate_memory(shape,
@@ -117,11 +119,11 @@ TEST_F(MemoryEstimateE2E, EstimateIsWithinThirtyFivePercentOfTheMeasuredPeak) {
                                       .seq_len = 256,
                                       .compute_dtype = "float32"});
     const double ratio = e.total() / measured;
-    EXPECT_GT(ratio, 0.65) << method << ": estimate " << e.to_json().dump()
+    EXPECT_GT(ratio, 0.65) << name << ": estimate " << e.to_json().dump()
                            << " measured " << measured;
-    EXPECT_LT(ratio, 1.35) << method << ": estimate " << e.to_json().dump()
+    EXPECT_LT(ratio, 1.35) << name << ": estimate " << e.to_json().dump()
                            << " measured " << measured;
-    std::cout << method << " batch " << batch << ": estimate " << e.total()
+    std::cout << name << " batch " << batch << ": estimate " << e.total()
               << " B, measured " << measured << " B, ratio " << ratio << "\n";
   }
 }

@@ -12,6 +12,7 @@
 namespace {
 
 using namespace mlxt::testing;
+using mlxt::server::ClientResponse;
 using mlxt::server::HttpClient;
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -254,6 +255,89 @@ TEST_F(ServerDataE2E, AutoConfigSuggestsAPlanThatFitsAndExplainsIt) {
            json{{"model", "/etc"}, {"data", "datasets/echo"}, {"memory_gb", 1}})
           .status,
       403);
+}
+
+// Asks the platform listener about models/tiny and `data` on a CPU.
+ClientResponse ask_auto_config(HttpClient& p,
+                               const std::string& data,
+                               json extra = json::object()) {
+  json body = {{"model", "models/tiny"},
+               {"data", data},
+               {"memory_gb", 1},
+               {"device", "cpu"}};
+  body.update(extra);
+  return p.post("/v1/auto-config", body);
+}
+
+TEST_F(ServerDataE2E, AutoConfigTokenizesTheSameBytesOnce) {
+  HttpClient p = server_->platform();
+  // Bytes no other test measures (the cache is the server's): echo's rows
+  // and one more.
+  const std::string extra_row =
+      R"({"messages": [{"role": "user", "content": "Echo: lantern"}, )"
+      R"({"role": "assistant", "content": "lantern lantern"}]})"
+      "\n";
+  const std::string rows =
+      read_file(data_dir() / "datasets/echo/train.jsonl") + extra_row;
+  write_file(data_dir() / "datasets/measured/train.jsonl", rows);
+  auto first = ask_auto_config(p, "datasets/measured");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.json()["data"]["cached"], false);
+  // Another budget, the same data: the lengths come from the cache.
+  auto second = ask_auto_config(p, "datasets/measured", {{"memory_gb", 2}});
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(second.json()["data"]["cached"], true);
+  EXPECT_EQ(second.json()["data"]["length"], first.json()["data"]["length"]);
+  EXPECT_EQ(second.json()["data"]["examples"],
+            first.json()["data"]["examples"]);
+  // The key is the content, not the path: a copy is the same bytes.
+  write_file(data_dir() / "datasets/measured_copy.jsonl", rows);
+  auto copy = ask_auto_config(p, "datasets/measured_copy.jsonl");
+  ASSERT_EQ(copy.status, 200) << copy.body;
+  EXPECT_EQ(copy.json()["data"]["cached"], true);
+  // An edited file is new bytes.
+  write_file(data_dir() / "datasets/measured/train.jsonl", rows + extra_row);
+  auto edited = ask_auto_config(p, "datasets/measured");
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  EXPECT_EQ(edited.json()["data"]["cached"], false);
+  EXPECT_EQ(edited.json()["data"]["examples"].get<int>(),
+            first.json()["data"]["examples"].get<int>() + 1);
+}
+
+TEST_F(ServerDataE2E, AutoConfigTokenizesOffTheRequestThread) {
+  HttpClient p = server_->platform();
+  // Rows enough that tokenizing them takes a second or more.
+  const int rows = 20000;
+  std::string text;
+  for (int i = 0; i < rows; ++i) {
+    const std::string w = "word" + std::to_string(i);
+    text += json{{"messages",
+                  {{{"role", "user"}, {"content", "Echo: " + w}},
+                   {{"role", "assistant"}, {"content", w + " " + w}}}}}
+                .dump() +
+            "\n";
+  }
+  write_file(data_dir() / "datasets/large.jsonl", text);
+  // Not waiting: the answer comes before the data is tokenized, so the
+  // request's thread is not the one tokenizing it.
+  auto started =
+      ask_auto_config(p, "datasets/large.jsonl", {{"wait_seconds", 0}});
+  ASSERT_EQ(started.status, 202) << started.body;
+  EXPECT_EQ(started.json()["state"], "measuring");
+  // Both listeners answer meanwhile.
+  EXPECT_EQ(p.get("/health").status, 200);
+  EXPECT_EQ(client().get("/health").status, 200);
+  // Waiting joins the measurement (or finds it done and cached).
+  auto done =
+      ask_auto_config(p, "datasets/large.jsonl", {{"wait_seconds", 600}});
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(done.json()["data"]["examples"], rows);
+  auto again = ask_auto_config(p, "datasets/large.jsonl");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json()["data"]["cached"], true);
+  EXPECT_EQ(
+      ask_auto_config(p, "datasets/large.jsonl", {{"wait_seconds", -1}}).status,
+      400);
 }
 
 TEST_F(ServerDataE2E, DashboardIsOnePageOverRoutesThatExist) {

@@ -129,6 +129,10 @@ fs::path source_dir() {
   return from_env_or("MLXT_SOURCE_DIR", MLXT_SOURCE_DIR);
 }
 
+fs::path bad_input(const std::string& relative) {
+  return source_dir() / "tests" / "fixtures" / "bad" / relative;
+}
+
 void write_file(const fs::path& file, const std::string& text) {
   if (file.has_parent_path()) {
     fs::create_directories(file.parent_path());

@@ -45,6 +45,9 @@ std::string reference_python();
 bool have_reference_python();
 //! The repository root.
 std::filesystem::path source_dir();
+//! tests/fixtures/bad/`relative`: a malformed input kept as a file, named by
+//! what is wrong with it.
+std::filesystem::path bad_input(const std::string& relative);
 
 //! The SmolLM2-135M-Instruct GGUF that scripts/fetch-smollm2 puts in the
 //! model cache ($MLXT_HOME/models, default ~/.cache/mlxt/models), or an

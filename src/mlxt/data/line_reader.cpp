@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "mlxt/core/error.h"
+#include "mlxt/data/readers.h"
 
 namespace mlxt::data {
 
@@ -90,5 +91,61 @@ void LineReader::seek(uint64_t offset, long line_number) {
   eof_ = false;
   line_number_ = line_number;
 }
+
+namespace detail {
+
+namespace {
+
+class LineRowSource final : public RowSource {
+public:
+  LineRowSource(std::unique_ptr<ByteStream> stream,
+                const ReadOptions& options,
+                FileKind kind,
+                LineParser parse)
+      : RowSource(stream->file()),
+        lines_(std::move(stream), options.max_line_bytes), kind_(kind),
+        parse_(std::move(parse)) {}
+
+  std::optional<SourceRow> next() override {
+    std::string_view line;
+    while (lines_.next(line)) {
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+        continue;
+      }
+      SourceRow row;
+      row.row = ++rows_;
+      row.line = lines_.line_number();
+      parse_(line, row);
+      return row;
+    }
+    return std::nullopt;
+  }
+  Cursor cursor() const override {
+    return {lines_.next_offset(), rows_, lines_.line_number()};
+  }
+  void seek(const Cursor& c) override {
+    lines_.seek(c.offset, c.line);
+    rows_ = c.row;
+  }
+  FileKind kind() const override { return kind_; }
+
+private:
+  LineReader lines_;
+  FileKind kind_;
+  LineParser parse_;
+  long rows_ = 0;
+};
+
+} // namespace
+
+std::unique_ptr<RowSource> open_line_rows(std::unique_ptr<ByteStream> stream,
+                                          const ReadOptions& options,
+                                          FileKind kind,
+                                          LineParser parse) {
+  return std::make_unique<LineRowSource>(
+      std::move(stream), options, kind, std::move(parse));
+}
+
+} // namespace detail
 
 } // namespace mlxt::data

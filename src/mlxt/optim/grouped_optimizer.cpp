@@ -6,6 +6,7 @@
 #include "mlxt/core/error.h"
 #include "mlxt/optim/catalogue.h"
 #include "mlxt/optim/param_groups.h"
+#include "mlxt/optim/state_layout.h"
 #include "mlxt/optim/update_support.h"
 
 namespace mlxt::optim {
@@ -42,25 +43,18 @@ public:
   std::vector<mx::array>
   init_state(const std::vector<mx::array>& params) const override {
     check_count("init_state", params.size());
-    std::vector<mx::array> state;
-    state.reserve(total_slots_);
-    for (size_t i = 0; i < params.size(); ++i) {
-      auto own = inner_[plan_.group_of[i]]->init_state({params[i]});
-      state.insert(state.end(), own.begin(), own.end());
-    }
-    return state;
+    return detail::concat_per_param<mx::array>(params.size(), [&](size_t i) {
+      return inner_[plan_.group_of[i]]->init_state({params[i]});
+    });
   }
 
   std::vector<std::string>
   state_names(const std::vector<std::string>& param_names) const override {
     check_count("state_names", param_names.size());
-    std::vector<std::string> names;
-    names.reserve(total_slots_);
-    for (size_t i = 0; i < param_names.size(); ++i) {
-      auto own = inner_[plan_.group_of[i]]->state_names({param_names[i]});
-      names.insert(names.end(), own.begin(), own.end());
-    }
-    return names;
+    return detail::concat_per_param<std::string>(
+        param_names.size(), [&](size_t i) {
+          return inner_[plan_.group_of[i]]->state_names({param_names[i]});
+        });
   }
 
   std::pair<std::vector<mx::array>, std::vector<mx::array>>

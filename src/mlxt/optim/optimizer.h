@@ -1,10 +1,12 @@
 // Optimizers as pure functions over flat parameter lists, so a whole update
 // can live inside one compiled MLX step.
 //
-// State is a flat std::vector<mx::array> whose layout the optimizer owns
-// (e.g. AdamW: [m_0, v_0, m_1, v_1, ...]). `step` is the number of updates
-// already applied (0 before the first): the learning rate is taken at that
-// step, as MLX's optimizers do, before incrementing.
+// State is a flat std::vector<mx::array>: each parameter's slots together,
+// in parameter order (AdamW: [m_0, v_0, m_1, v_1, ...]; state_layout.h).
+// `step` is the number of updates already applied (0 before the first): the
+// learning rate is taken at that step, as MLX's optimizers do, before
+// incrementing. Each optimizer below is one formula in the skeleton of
+// slot_optimizer.h, which owns the layout, the init and the loop.
 #pragma once
 
 #include <memory>

@@ -1,9 +1,10 @@
-// Internal to optim: the small pieces every optimizer's update shares
-// (weakly typed scalars, input checks, option checks).
+// Internal to optim: the small pieces every optimizer's formula shares
+// (weakly typed scalars, the step and learning-rate conventions, option
+// checks).
 #pragma once
 
+#include <cmath>
 #include <string>
-#include <vector>
 
 #include <mlx/mlx.h>
 
@@ -25,29 +26,11 @@ inline mx::array incremented_step(const mx::array& step) {
   return mx::add(mx::astype(step, mx::float32), mx::array(1.0f));
 }
 
-//! Checks `per_param` state arrays per parameter and gradient shapes equal to
-//! the parameters'. A mismatch is a caller bug, hence internal.
-inline void check_update_inputs(const char* op,
-                                const std::vector<mx::array>& params,
-                                const std::vector<mx::array>& grads,
-                                const std::vector<mx::array>& state,
-                                size_t per_param) {
-  if (grads.size() != params.size() ||
-      state.size() != per_param * params.size()) {
-    fail(ErrorCode::internal,
-         std::string("[") + op + "] expected " + std::to_string(params.size()) +
-             " gradients and " + std::to_string(per_param * params.size()) +
-             " state arrays for " + std::to_string(params.size()) +
-             " parameters, but received " + std::to_string(grads.size()) +
-             " and " + std::to_string(state.size()) + ".");
-  }
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (grads[i].shape() != params[i].shape()) {
-      fail(ErrorCode::internal,
-           std::string("[") + op + "] parameter " + std::to_string(i) +
-               ": the gradient's shape differs from the parameter's.");
-    }
-  }
+//! The learning rate for this update, () float32: MLX evaluates the schedule
+//! at the step before incrementing it.
+inline mx::array learning_rate_at(const Schedule& schedule,
+                                  const mx::array& step) {
+  return mx::astype(schedule(step), mx::float32);
 }
 
 //! Throws invalid_config "[op] <what>, but received <value>." unless `ok`.
@@ -60,6 +43,22 @@ check_option(const char* op, bool ok, const std::string& what, float value) {
   }
 }
 
+//! A decay coefficient: `name` must be in [0, 1).
+inline void check_beta(const char* op, const char* name, float value) {
+  check_option(op,
+               value >= 0.0f && value < 1.0f,
+               std::string(name) + " must be in [0, 1)",
+               value);
+}
+
+//! `name` must be finite and >= 0 (eps, weight decay, momentum).
+inline void check_non_negative(const char* op, const char* name, float value) {
+  check_option(op,
+               std::isfinite(value) && value >= 0.0f,
+               std::string(name) + " must be finite and >= 0",
+               value);
+}
+
 inline void require_schedule(const char* op, const Schedule& schedule) {
   if (!schedule) {
     fail(ErrorCode::invalid_config,
@@ -67,6 +66,17 @@ inline void require_schedule(const char* op, const Schedule& schedule) {
              "] learning_rate is empty; pass a schedule such as "
              "constant_schedule(1e-5).");
   }
+}
+
+//! The options of the Adam family (AdamW, LAMB, NovoGrad): a schedule,
+//! beta1 and beta2 in [0, 1), eps and weight_decay finite and >= 0.
+template <class Options>
+void check_moment_options(const char* op, const Options& options) {
+  require_schedule(op, options.learning_rate);
+  check_beta(op, "beta1", options.beta1);
+  check_beta(op, "beta2", options.beta2);
+  check_non_negative(op, "eps", options.eps);
+  check_non_negative(op, "weight_decay", options.weight_decay);
 }
 
 } // namespace mlxt::optim::detail

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "mlxt/tokenizer/byte_level.h"
+#include "mlxt/tokenizer/component_factory.h"
 #include "mlxt/tokenizer/json_fields.h"
 #include "mlxt/tokenizer/regex_splitter.h"
 #include "mlxt/tokenizer/utf8.h"
@@ -199,8 +200,7 @@ char32_t char_field(const json& spec,
                     const std::string& name,
                     const std::string& file,
                     const std::string& key) {
-  const std::string& text =
-      as_string(require_field(spec, name, file, key), file, key);
+  const std::string& text = string_field(spec, name, file, key);
   if (text.empty() || utf8_sequence_length(text, 0) != text.size()) {
     fail_invalid(file, key, "expected a single character");
   }
@@ -240,59 +240,30 @@ std::unique_ptr<Decoder> make_metaspace(const json& spec,
 std::unique_ptr<Decoder> make_decoder(const json& spec,
                                       const std::string& file,
                                       const std::string& key) {
-  if (spec.is_null()) {
-    return nullptr;
-  }
-  const std::string& type = as_string(
-      require_field(spec, "type", file, key + ".type"), file, key + ".type");
-  if (type == "ByteLevel") {
-    return std::make_unique<ByteLevel>();
-  }
-  if (type == "ByteFallback") {
-    return std::make_unique<ByteFallback>();
-  }
-  if (type == "Fuse") {
-    return std::make_unique<Fuse>();
-  }
-  if (type == "Strip") {
-    return std::make_unique<Strip>(
-        char_field(spec, "content", file, key + ".content"),
-        size_field(spec, "start", file, key + ".start"),
-        size_field(spec, "stop", file, key + ".stop"));
-  }
-  if (type == "Replace") {
-    return std::make_unique<Replace>(
-        parse_pattern(spec, file, key),
-        as_string(require_field(spec, "content", file, key + ".content"),
-                  file,
-                  key + ".content"));
-  }
-  if (type == "Metaspace") {
-    return make_metaspace(spec, file, key);
-  }
-  if (type == "Sequence") {
-    const json& list = require_field(spec, "decoders", file, key + ".decoders");
-    if (!list.is_array()) {
-      fail_invalid(file,
-                   key + ".decoders",
-                   "expected an array but received " + describe_type(list));
-    }
-    std::vector<std::unique_ptr<Decoder>> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      std::string item_key = key + ".decoders[" + std::to_string(i) + "]";
-      if (list[i].is_null()) {
-        fail_invalid(file, item_key, "expected a decoder object");
-      }
-      steps.push_back(make_decoder(list[i], file, item_key));
-    }
-    return std::make_unique<Sequence>(std::move(steps));
-  }
-  fail_unsupported(file,
-                   key + ".type",
-                   "decoder \"" + type +
-                       "\" is not supported; supported: ByteLevel, "
-                       "Metaspace, ByteFallback, Fuse, Strip, Replace, "
-                       "Sequence");
+  static const ComponentKind<Decoder> kind{
+      .noun = "decoder",
+      .list_name = "decoders",
+      .types = {
+          {"ByteLevel", [](auto&...) { return std::make_unique<ByteLevel>(); }},
+          {"Metaspace", make_metaspace},
+          {"ByteFallback",
+           [](auto&...) { return std::make_unique<ByteFallback>(); }},
+          {"Fuse", [](auto&...) { return std::make_unique<Fuse>(); }},
+          {"Strip",
+           [](auto& spec, auto& file, auto& key) {
+             return std::make_unique<Strip>(
+                 char_field(spec, "content", file, key + ".content"),
+                 size_field(spec, "start", file, key + ".start"),
+                 size_field(spec, "stop", file, key + ".stop"));
+           }},
+          {"Replace",
+           [](auto& spec, auto& file, auto& key) {
+             return std::make_unique<Replace>(
+                 parse_pattern(spec, file, key),
+                 string_field(spec, "content", file, key + ".content"));
+           }},
+      }};
+  return make_component<Sequence>(kind, spec, file, key);
 }
 
 } // namespace mlxt::tokenizer::detail

@@ -77,6 +77,13 @@ as_string(const json& value, const std::string& file, const std::string& key) {
   return value.get_ref<const std::string&>();
 }
 
+const std::string& string_field(const json& parent,
+                                const std::string& name,
+                                const std::string& file,
+                                const std::string& key) {
+  return as_string(require_field(parent, name, file, key), file, key);
+}
+
 bool bool_field_or(const json& parent,
                    const std::string& name,
                    bool fallback,

@@ -42,6 +42,12 @@ const json* optional_field(const json& parent, const std::string& name);
 const std::string&
 as_string(const json& value, const std::string& file, const std::string& key);
 
+//! `parent[name]` as a string; fails when absent or not a string.
+const std::string& string_field(const json& parent,
+                                const std::string& name,
+                                const std::string& file,
+                                const std::string& key);
+
 //! `parent[name]` as a bool, or `fallback` when absent or null.
 bool bool_field_or(const json& parent,
                    const std::string& name,

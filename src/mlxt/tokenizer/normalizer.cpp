@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "mlxt/tokenizer/component_factory.h"
 #include "mlxt/tokenizer/json_fields.h"
 #include "mlxt/tokenizer/regex_splitter.h"
 #include "mlxt/tokenizer/unicode.h"
@@ -152,71 +153,52 @@ private:
 std::unique_ptr<Normalizer> make_normalizer(const json& spec,
                                             const std::string& file,
                                             const std::string& key) {
-  if (spec.is_null()) {
-    return nullptr;
-  }
-  const std::string& type = as_string(
-      require_field(spec, "type", file, key + ".type"), file, key + ".type");
-  if (type == "NFC") {
-    return std::make_unique<UnicodeForm>(NormalForm::nfc);
-  }
-  if (type == "NFD") {
-    return std::make_unique<UnicodeForm>(NormalForm::nfd);
-  }
-  if (type == "NFKC") {
-    return std::make_unique<UnicodeForm>(NormalForm::nfkc);
-  }
-  if (type == "NFKD") {
-    return std::make_unique<UnicodeForm>(NormalForm::nfkd);
-  }
-  if (type == "Lowercase") {
-    return std::make_unique<Lowercase>();
-  }
-  if (type == "StripAccents") {
-    return std::make_unique<Filter>(&is_combining_mark);
-  }
-  if (type == "Prepend") {
-    return std::make_unique<Prepend>(
-        as_string(require_field(spec, "prepend", file, key + ".prepend"),
-                  file,
-                  key + ".prepend"));
-  }
-  if (type == "Replace") {
-    return std::make_unique<Replace>(
-        parse_pattern(spec, file, key),
-        as_string(require_field(spec, "content", file, key + ".content"),
-                  file,
-                  key + ".content"));
-  }
-  if (type == "Strip") {
-    return std::make_unique<Strip>(
-        bool_field_or(spec, "strip_left", true, file, key + ".strip_left"),
-        bool_field_or(spec, "strip_right", true, file, key + ".strip_right"));
-  }
-  if (type == "Sequence") {
-    const json& list =
-        require_field(spec, "normalizers", file, key + ".normalizers");
-    if (!list.is_array()) {
-      fail_invalid(file,
-                   key + ".normalizers",
-                   "expected an array but received " + describe_type(list));
-    }
-    std::vector<std::unique_ptr<Normalizer>> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      std::string item_key = key + ".normalizers[" + std::to_string(i) + "]";
-      if (list[i].is_null()) {
-        fail_invalid(file, item_key, "expected a normalizer object");
-      }
-      steps.push_back(make_normalizer(list[i], file, item_key));
-    }
-    return std::make_unique<Sequence>(std::move(steps));
-  }
-  fail_unsupported(file,
-                   key + ".type",
-                   "normalizer \"" + type +
-                       "\" is not supported; supported: NFC, NFD, NFKC, "
-                       "NFKD, Lowercase, StripAccents, Prepend, Replace, "
-                       "Strip, Sequence");
+  static const ComponentKind<Normalizer> kind{
+      .noun = "normalizer",
+      .list_name = "normalizers",
+      .types = {
+          {"NFC",
+           [](auto&...) {
+             return std::make_unique<UnicodeForm>(NormalForm::nfc);
+           }},
+          {"NFD",
+           [](auto&...) {
+             return std::make_unique<UnicodeForm>(NormalForm::nfd);
+           }},
+          {"NFKC",
+           [](auto&...) {
+             return std::make_unique<UnicodeForm>(NormalForm::nfkc);
+           }},
+          {"NFKD",
+           [](auto&...) {
+             return std::make_unique<UnicodeForm>(NormalForm::nfkd);
+           }},
+          {"Lowercase", [](auto&...) { return std::make_unique<Lowercase>(); }},
+          {"StripAccents",
+           [](auto&...) {
+             return std::make_unique<Filter>(&is_combining_mark);
+           }},
+          {"Prepend",
+           [](auto& spec, auto& file, auto& key) {
+             return std::make_unique<Prepend>(
+                 string_field(spec, "prepend", file, key + ".prepend"));
+           }},
+          {"Replace",
+           [](auto& spec, auto& file, auto& key) {
+             return std::make_unique<Replace>(
+                 parse_pattern(spec, file, key),
+                 string_field(spec, "content", file, key + ".content"));
+           }},
+          {"Strip",
+           [](auto& spec, auto& file, auto& key) {
+             return std::make_unique<Strip>(
+                 bool_field_or(
+                     spec, "strip_left", true, file, key + ".strip_left"),
+                 bool_field_or(
+                     spec, "strip_right", true, file, key + ".strip_right"));
+           }},
+      }};
+  return make_component<Sequence>(kind, spec, file, key);
 }
 
 } // namespace mlxt::tokenizer::detail

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "mlxt/tokenizer/byte_level.h"
+#include "mlxt/tokenizer/component_factory.h"
 #include "mlxt/tokenizer/json_fields.h"
 #include "mlxt/tokenizer/regex_splitter.h"
 #include "mlxt/tokenizer/split.h"
@@ -261,76 +262,64 @@ std::unique_ptr<PreTokenizer> gpt2_pre_tokenizer() {
 std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json& spec,
                                                  const std::string& file,
                                                  const std::string& key) {
-  if (spec.is_null()) {
-    return nullptr;
-  }
-  const std::string& type = as_string(
-      require_field(spec, "type", file, key + ".type"), file, key + ".type");
-  if (type == "ByteLevel") {
-    return std::make_unique<ByteLevel>(
-        bool_field_or(
-            spec, "add_prefix_space", true, file, key + ".add_prefix_space"),
-        bool_field_or(spec, "use_regex", true, file, key + ".use_regex"));
-  }
-  if (type == "Split") {
-    return std::make_unique<Split>(
-        parse_pattern(spec, file, key),
-        behavior_field(spec, file, key, "Isolated"),
-        bool_field_or(spec, "invert", false, file, key + ".invert"));
-  }
-  if (type == "Metaspace") {
-    return make_metaspace(spec, file, key);
-  }
-  if (type == "Digits") {
-    return std::make_unique<CharSplit>(
-        is_numeric,
-        bool_field_or(
-            spec, "individual_digits", false, file, key + ".individual_digits")
-            ? SplitBehavior::isolated
-            : SplitBehavior::contiguous);
-  }
-  if (type == "Punctuation") {
-    return std::make_unique<CharSplit>(
-        is_punctuation, behavior_field(spec, file, key, "Isolated"));
-  }
-  if (type == "Whitespace") {
-    return std::make_unique<Whitespace>();
-  }
-  if (type == "WhitespaceSplit") {
-    return std::make_unique<CharSplit>(is_whitespace, SplitBehavior::removed);
-  }
-  if (type == "BertPreTokenizer") {
-    std::vector<std::unique_ptr<PreTokenizer>> steps;
-    steps.push_back(
-        std::make_unique<CharSplit>(is_whitespace, SplitBehavior::removed));
-    steps.push_back(
-        std::make_unique<CharSplit>(is_punctuation, SplitBehavior::isolated));
-    return std::make_unique<Sequence>(std::move(steps));
-  }
-  if (type == "Sequence") {
-    const json& list =
-        require_field(spec, "pretokenizers", file, key + ".pretokenizers");
-    if (!list.is_array()) {
-      fail_invalid(file,
-                   key + ".pretokenizers",
-                   "expected an array but received " + describe_type(list));
-    }
-    std::vector<std::unique_ptr<PreTokenizer>> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      std::string item_key = key + ".pretokenizers[" + std::to_string(i) + "]";
-      if (list[i].is_null()) {
-        fail_invalid(file, item_key, "expected a pre-tokenizer object");
-      }
-      steps.push_back(make_pre_tokenizer(list[i], file, item_key));
-    }
-    return std::make_unique<Sequence>(std::move(steps));
-  }
-  fail_unsupported(file,
-                   key + ".type",
-                   "pre-tokenizer \"" + type +
-                       "\" is not supported; supported: ByteLevel, Split, "
-                       "Metaspace, Digits, Punctuation, Whitespace, "
-                       "WhitespaceSplit, BertPreTokenizer, Sequence");
+  static const ComponentKind<PreTokenizer> kind{
+      .noun = "pre-tokenizer",
+      .list_name = "pretokenizers",
+      .types = {
+          {"ByteLevel",
+           [](auto& spec, auto& file, auto& key) {
+             return std::make_unique<ByteLevel>(
+                 bool_field_or(spec,
+                               "add_prefix_space",
+                               true,
+                               file,
+                               key + ".add_prefix_space"),
+                 bool_field_or(
+                     spec, "use_regex", true, file, key + ".use_regex"));
+           }},
+          {"Split",
+           [](auto& spec, auto& file, auto& key) {
+             return std::make_unique<Split>(
+                 parse_pattern(spec, file, key),
+                 behavior_field(spec, file, key, "Isolated"),
+                 bool_field_or(spec, "invert", false, file, key + ".invert"));
+           }},
+          {"Metaspace", make_metaspace},
+          {"Digits",
+           [](auto& spec, auto& file, auto& key) {
+             return std::make_unique<CharSplit>(
+                 is_numeric,
+                 bool_field_or(spec,
+                               "individual_digits",
+                               false,
+                               file,
+                               key + ".individual_digits")
+                     ? SplitBehavior::isolated
+                     : SplitBehavior::contiguous);
+           }},
+          {"Punctuation",
+           [](auto& spec, auto& file, auto& key) {
+             return std::make_unique<CharSplit>(
+                 is_punctuation, behavior_field(spec, file, key, "Isolated"));
+           }},
+          {"Whitespace",
+           [](auto&...) { return std::make_unique<Whitespace>(); }},
+          {"WhitespaceSplit",
+           [](auto&...) {
+             return std::make_unique<CharSplit>(is_whitespace,
+                                                SplitBehavior::removed);
+           }},
+          {"BertPreTokenizer",
+           [](auto&...) {
+             std::vector<std::unique_ptr<PreTokenizer>> steps;
+             steps.push_back(std::make_unique<CharSplit>(
+                 is_whitespace, SplitBehavior::removed));
+             steps.push_back(std::make_unique<CharSplit>(
+                 is_punctuation, SplitBehavior::isolated));
+             return std::make_unique<Sequence>(std::move(steps));
+           }},
+      }};
+  return make_component<Sequence>(kind, spec, file, key);
 }
 
 } // namespace mlxt::tokenizer::detail

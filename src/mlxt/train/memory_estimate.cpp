@@ -41,6 +41,12 @@ double lora_width(const ModelShape& m) {
          3.0 * (m.hidden + m.intermediate);
 }
 
+// The one table between plan methods and their names.
+constexpr std::pair<PlanMethod, const char*> kPlanMethods[] = {
+    {PlanMethod::full, "full"},
+    {PlanMethod::lora, "lora"},
+    {PlanMethod::qlora, "qlora"}};
+
 int optimizer_states(const std::string& optimizer) {
   if (optimizer == "sgd" || optimizer == "lion") {
     return 1;
@@ -49,6 +55,24 @@ int optimizer_states(const std::string& optimizer) {
 }
 
 } // namespace
+
+const char* plan_method_name(PlanMethod method) {
+  for (const auto& [m, name] : kPlanMethods) {
+    if (m == method) {
+      return name;
+    }
+  }
+  return "lora";
+}
+
+std::optional<PlanMethod> plan_method_from_name(const std::string& name) {
+  for (const auto& [m, n] : kPlanMethods) {
+    if (name == n) {
+      return m;
+    }
+  }
+  return std::nullopt;
+}
 
 double ModelShape::parameters() const {
   const double q = double(heads) * head_dim;
@@ -108,11 +132,11 @@ MemoryEstimate estimate_memory(const ModelShape& m, const TrainPlan& p) {
   const int bits = m.quantized_bits > 0 ? m.quantized_bits : p.quantize_bits;
   const int lora_layers =
       p.lora_layers < 0 ? m.layers : std::min(p.lora_layers, m.layers);
-  if (p.method == "full") {
+  if (p.method == PlanMethod::full) {
     e.weights = params * 4 + (c < 4 ? params * c : 0.0);
     e.trainable_parameters = params;
   } else {
-    e.weights = p.method == "qlora"
+    e.weights = p.method == PlanMethod::qlora
                     ? params * (bits / 8.0 + 2.0 * 2.0 / m.group_size)
                     : params * m.weight_bytes;
     e.trainable_parameters = double(p.lora_rank) * lora_width(m) * lora_layers;
@@ -127,7 +151,7 @@ MemoryEstimate estimate_memory(const ModelShape& m, const TrainPlan& p) {
   const double layer = 7.0 * m.hidden + 2.0 * m.kv_heads * m.head_dim +
                        5.0 * m.intermediate + probs;
   const double working_set = 36.0 * m.hidden + 2.0 * probs;
-  const int kept_layers = p.method == "full" ? m.layers : lora_layers;
+  const int kept_layers = p.method == PlanMethod::full ? m.layers : lora_layers;
   e.activations =
       tokens * c *
       (p.grad_checkpoint ? double(kept_layers) * m.hidden + layer + working_set
@@ -150,16 +174,17 @@ json MemoryEstimate::to_json() const {
 }
 
 json AutoConfig::to_json() const {
-  return {{"method", plan.method},
-          {"lora_rank",
-           plan.method == "full" ? json(nullptr) : json(plan.lora_rank)},
-          {"batch_size", plan.batch_size},
-          {"max_seq_length", plan.seq_len},
-          {"compute_dtype", plan.compute_dtype},
-          {"grad_checkpoint", plan.grad_checkpoint},
-          {"quantization", quantization},
-          {"estimated_peak_memory", estimate.to_json()},
-          {"reasoning", reasoning}};
+  return {
+      {"method", plan_method_name(plan.method)},
+      {"lora_rank",
+       plan.method == PlanMethod::full ? json(nullptr) : json(plan.lora_rank)},
+      {"batch_size", plan.batch_size},
+      {"max_seq_length", plan.seq_len},
+      {"compute_dtype", plan.compute_dtype},
+      {"grad_checkpoint", plan.grad_checkpoint},
+      {"quantization", quantization},
+      {"estimated_peak_memory", estimate.to_json()},
+      {"reasoning", reasoning}};
 }
 
 AutoConfig suggest_config(const ModelShape& model,
@@ -202,70 +227,69 @@ AutoConfig suggest_config(const ModelShape& model,
   }
 
   struct Candidate {
-    std::string method;
+    PlanMethod method;
     int rank;
     bool checkpoint;
     int min_batch;
+
+    TrainPlan
+    plan(int batch, long seq, const std::string& dtype, bool gpu) const {
+      return {.method = method,
+              .lora_rank = rank,
+              .batch_size = batch,
+              .seq_len = static_cast<int>(seq),
+              .compute_dtype = dtype,
+              .grad_checkpoint = checkpoint,
+              .fused_attention = gpu};
+    }
+    // "lora rank 8 with gradient checkpointing, batch 2"
+    std::string describe(int batch) const {
+      return plan_method_name(method) +
+             (method == PlanMethod::full ? std::string()
+                                         : " rank " + std::to_string(rank)) +
+             (checkpoint ? " with gradient checkpointing" : "") + ", batch " +
+             std::to_string(batch);
+    }
   };
   std::vector<Candidate> candidates;
   if (model.quantized_bits == 0) {
-    candidates = {{"full", 0, false, 4},
-                  {"lora", 16, false, 4},
-                  {"lora", 8, false, 1},
-                  {"lora", 8, true, 1}};
+    candidates = {{PlanMethod::full, 0, false, 4},
+                  {PlanMethod::lora, 16, false, 4},
+                  {PlanMethod::lora, 8, false, 1},
+                  {PlanMethod::lora, 8, true, 1}};
   } else {
     out.reasoning.push_back("the model is already quantized to " +
                             std::to_string(model.quantized_bits) +
                             " bits: only QLoRA trains it");
   }
-  candidates.push_back({"qlora", 8, false, 1});
-  candidates.push_back({"qlora", 8, true, 1});
+  candidates.push_back({PlanMethod::qlora, 8, false, 1});
+  candidates.push_back({PlanMethod::qlora, 8, true, 1});
   for (const Candidate& cand : candidates) {
     for (int batch : {16, 8, 4, 2, 1}) {
       if (batch < cand.min_batch) {
         break;
       }
-      TrainPlan plan{.method = cand.method,
-                     .lora_rank = cand.rank,
-                     .batch_size = batch,
-                     .seq_len = static_cast<int>(seq),
-                     .compute_dtype = dtype,
-                     .grad_checkpoint = cand.checkpoint,
-                     .fused_attention = gpu};
+      const TrainPlan plan = cand.plan(batch, seq, dtype, gpu);
       const MemoryEstimate e = estimate_memory(model, plan);
       if (e.total() <= budget) {
         out.plan = plan;
         out.estimate = e;
         out.quantization =
-            cand.method == "qlora"
+            cand.method == PlanMethod::qlora
                 ? std::to_string(model.quantized_bits ? model.quantized_bits
                                                       : plan.quantize_bits) +
                       "-bit affine, group " + std::to_string(model.group_size) +
                       (model.quantized_bits ? "" : " (quantize the base first)")
                 : "none";
-        out.reasoning.push_back(
-            cand.method +
-            (cand.method == "full" ? ""
-                                   : " rank " + std::to_string(cand.rank)) +
-            (cand.checkpoint ? " with gradient checkpointing" : "") +
-            ", batch " + std::to_string(batch) + ": " + gib(e.total()) +
-            " fits");
+        out.reasoning.push_back(cand.describe(batch) + ": " + gib(e.total()) +
+                                " fits");
         return out;
       }
     }
-    TrainPlan smallest{.method = cand.method,
-                       .lora_rank = cand.rank,
-                       .batch_size = cand.min_batch,
-                       .seq_len = static_cast<int>(seq),
-                       .compute_dtype = dtype,
-                       .grad_checkpoint = cand.checkpoint,
-                       .fused_attention = gpu};
-    out.reasoning.push_back(
-        cand.method +
-        (cand.method == "full" ? "" : " rank " + std::to_string(cand.rank)) +
-        (cand.checkpoint ? " with gradient checkpointing" : "") + ", batch " +
-        std::to_string(cand.min_batch) + " needs " +
-        gib(estimate_memory(model, smallest).total()) + ": too much");
+    const TrainPlan smallest = cand.plan(cand.min_batch, seq, dtype, gpu);
+    out.reasoning.push_back(cand.describe(cand.min_batch) + " needs " +
+                            gib(estimate_memory(model, smallest).total()) +
+                            ": too much");
   }
   std::string why;
   for (const std::string& r : out.reasoning) {

@@ -38,6 +38,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,8 +62,17 @@ struct ModelShape {
 //! its safetensors headers, else torch_dtype).
 ModelShape model_shape(const std::filesystem::path& dir);
 
+//! What a plan trains: every weight; LoRA adapters over the base as
+//! stored; LoRA adapters over a quantized base (QLoRA).
+enum class PlanMethod { full, lora, qlora };
+
+//! "full", "lora" or "qlora".
+const char* plan_method_name(PlanMethod method);
+//! The method named `name`, if there is one.
+std::optional<PlanMethod> plan_method_from_name(const std::string& name);
+
 struct TrainPlan {
-  std::string method = "lora"; // full | lora | qlora
+  PlanMethod method = PlanMethod::lora;
   int lora_rank = 8;
   int lora_layers = -1; // -1: every layer
   int batch_size = 4;

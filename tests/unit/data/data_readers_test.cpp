@@ -16,6 +16,7 @@ using mlxt::data::Cursor;
 using mlxt::data::DataOptions;
 using mlxt::data::RecordReader;
 using mlxt::data::SourceRow;
+using mlxt::testing::bad_input;
 using mlxt::testing::TempDir;
 using mlxt::testing::write_file;
 namespace fs = std::filesystem;
@@ -232,75 +233,56 @@ TEST(DataReaders, ParquetOutputReadsInPyarrowAndBack) {
   EXPECT_EQ(r.output, "50 q7\n");
 }
 
-// The malformed-input corpus: each file gets the error that names it.
+// The malformed-input corpus (tests/fixtures/bad/data): each file gets the
+// error that names it.
 TEST(DataMalformed, BadJsonNamesTheLine) {
-  TempDir dir;
-  write_file(dir / "a.jsonl",
-             "{\"text\": \"ok\"}\n{\"text\": \"ok\"}\n{\"text\": oops}\n");
-  EXPECT_MLXT_ERROR(
-      read_records(dir / "a.jsonl"), invalid_data, "a.jsonl:3: invalid JSON");
+  EXPECT_MLXT_ERROR(read_records(bad_input("data/invalid_json_line.jsonl")),
+                    invalid_data,
+                    "invalid_json_line.jsonl:3: invalid JSON");
 }
 
 TEST(DataMalformed, NonUtf8BytesAreNamed) {
-  TempDir dir;
-  write_file(dir / "a.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"caf\xE9\"}\n");
-  EXPECT_MLXT_ERROR(read_records(dir / "a.jsonl"),
+  EXPECT_MLXT_ERROR(read_records(bad_input("data/non_utf8_byte.jsonl")),
                     invalid_data,
-                    "a.jsonl:2: ill-formed UTF-8 at byte 14");
+                    "non_utf8_byte.jsonl:2: ill-formed UTF-8 at byte 14");
 }
 
 TEST(DataMalformed, RaggedCsvRowIsNamed) {
-  TempDir dir;
-  write_file(dir / "a.csv", "instruction,output\na,b\nc,d,e\n");
-  EXPECT_MLXT_ERROR(read_records(dir / "a.csv"),
-                    invalid_data,
-                    "a.csv:3: ragged row: 3 fields, but the header has 2");
+  EXPECT_MLXT_ERROR(
+      read_records(bad_input("data/ragged_row.csv")),
+      invalid_data,
+      "ragged_row.csv:3: ragged row: 3 fields, but the header has 2");
 }
 
 TEST(DataMalformed, UnclosedQuoteNamesWhereItOpened) {
-  TempDir dir;
-  write_file(dir / "a.csv", "instruction,output\na,b\n\"open,b\nmore\nlines\n");
-  EXPECT_MLXT_ERROR(
-      read_records(dir / "a.csv"), invalid_data, "a.csv:3: unclosed quote");
+  EXPECT_MLXT_ERROR(read_records(bad_input("data/unclosed_quote.csv")),
+                    invalid_data,
+                    "unclosed_quote.csv:3: unclosed quote");
 }
 
 TEST(DataMalformed, MissingColumnIsNamed) {
-  TempDir dir;
-  write_file(dir / "a.jsonl",
-             "{\"instruction\": \"a\", \"output\": \"b\"}\n"
-             "{\"output\": \"b\"}\n");
-  EXPECT_MLXT_ERROR(read_records(dir / "a.jsonl"),
+  EXPECT_MLXT_ERROR(read_records(bad_input("data/missing_column.jsonl")),
                     invalid_data,
-                    "a.jsonl:2: instruction: missing");
+                    "missing_column.jsonl:2: instruction: missing");
 }
 
 TEST(DataMalformed, UnknownRoleNamesTheKeyPath) {
-  TempDir dir;
-  write_file(dir / "a.jsonl",
-             "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, "
-             "{\"role\": \"assistant\", \"content\": \"b\"}, "
-             "{\"role\": \"user\", \"content\": \"a\"}, "
-             "{\"role\": \"bot\", \"content\": \"b\"}]}\n");
-  EXPECT_MLXT_ERROR(read_records(dir / "a.jsonl"),
+  EXPECT_MLXT_ERROR(read_records(bad_input("data/unknown_role.jsonl")),
                     invalid_data,
-                    "a.jsonl:1: messages[3].role: unknown role \"bot\"");
+                    "unknown_role.jsonl:1: messages[3].role: unknown role "
+                    "\"bot\"");
 }
 
 TEST(DataMalformed, NoAssistantTurnIsNamed) {
-  TempDir dir;
-  write_file(dir / "a.json",
-             "[{\"conversations\": [{\"from\": \"human\", \"value\": "
-             "\"hi\"}]}]");
-  EXPECT_MLXT_ERROR(read_records(dir / "a.json"),
+  EXPECT_MLXT_ERROR(read_records(bad_input("data/no_assistant_turn.json")),
                     invalid_data,
                     "conversations: no assistant turn");
 }
 
 TEST(DataMalformed, EmptyFileIsNamed) {
-  TempDir dir;
-  for (const char* name : {"a.jsonl", "b.json", "c.csv", "d.txt"}) {
-    write_file(dir / name, "");
-    EXPECT_MLXT_ERROR(read_records(dir / name),
+  for (const char* name :
+       {"empty.jsonl", "empty.json", "empty.csv", "empty.txt"}) {
+    EXPECT_MLXT_ERROR(read_records(bad_input(std::string("data/") + name)),
                       invalid_data,
                       std::string(name) + ": the file has no rows");
   }
@@ -318,24 +300,17 @@ TEST(DataMalformed, HugeLineIsRefusedInBoundedMemory) {
 }
 
 TEST(DataMalformed, TruncatedJsonArrayIsNamed) {
-  TempDir dir;
-  write_file(dir / "a.json", "[\n{\"text\": \"a\"},\n{\"text\": \"b\"");
-  EXPECT_MLXT_ERROR(read_records(dir / "a.json"),
-                    invalid_data,
-                    "a.json:3: invalid JSON array: the array is not closed");
+  EXPECT_MLXT_ERROR(
+      read_records(bad_input("data/truncated_array.json")),
+      invalid_data,
+      "truncated_array.json:3: invalid JSON array: the array is not closed");
 }
 
 TEST(DataMalformed, SkipInvalidCountsByReason) {
-  TempDir dir;
-  write_file(dir / "a.jsonl",
-             "{\"prompt\": \"a\", \"completion\": \"b\"}\n"
-             "{\"prompt\": \"a\"}\n"
-             "not json\n"
-             "{\"prompt\": \"c\", \"completion\": \"d\"}\n"
-             "{\"completion\": \"b\"}\n");
+  const fs::path file = bad_input("data/three_invalid_rows.jsonl");
   DataOptions options;
   options.skip_invalid = true;
-  RecordReader reader(dir / "a.jsonl", options);
+  RecordReader reader(file, options);
   int kept = 0;
   while (reader.next()) {
     ++kept;
@@ -349,7 +324,7 @@ TEST(DataMalformed, SkipInvalidCountsByReason) {
   EXPECT_EQ(s.invalid_by_reason.at("prompt: missing"), 1u);
   ASSERT_EQ(s.problems.size(), 3u);
   EXPECT_EQ(s.problems[0].to_string(),
-            (dir / "a.jsonl").string() + ":2: completion: missing");
+            file.string() + ":2: completion: missing");
 }
 
 TEST(DataSplits, FolderSplitsByName) {

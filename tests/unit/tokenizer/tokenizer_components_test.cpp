@@ -266,13 +266,13 @@ TEST(Tokenizer, EncodeBatchKeepsInputOrder) {
       tokenizer.encode_batch(texts, true, 4), invalid_data, "not valid UTF-8");
 }
 
+// tests/fixtures/bad/tokenizer/truncated_json: the first half of
+// sentencepiece_style_json().dump(1), cut inside the vocabulary.
 TEST(TokenizerErrors, TruncatedJsonNamesFileAndLine) {
-  mlxt::testing::TempDir dir;
-  std::string text = sentencepiece_style_json().dump(1);
-  mlxt::testing::write_file(dir / "tokenizer.json",
-                            text.substr(0, text.size() / 2));
   EXPECT_MLXT_ERROR(
-      Tokenizer::load(dir.path()), invalid_model, "tokenizer.json:");
+      Tokenizer::load(mlxt::testing::bad_input("tokenizer/truncated_json")),
+      invalid_model,
+      "tokenizer.json:");
 }
 
 TEST(TokenizerErrors, BadMergesEntryNamesTheKey) {
@@ -326,15 +326,12 @@ TEST(TokenizerErrors, BadPreTokenizerAndDecoderNameTheKey) {
 }
 
 TEST(TokenizerErrors, BadTokenizerModelFilesNameTheFile) {
-  mlxt::testing::TempDir tiktoken;
-  mlxt::testing::write_file(tiktoken / "tokenizer.model",
-                            "IQ== 0\nIg== 1\nnot base64! 2\n");
-  EXPECT_MLXT_ERROR(Tokenizer::load(tiktoken.path()),
+  EXPECT_MLXT_ERROR(Tokenizer::load(mlxt::testing::bad_input(
+                        "tokenizer/tiktoken_bad_base64")),
                     invalid_model,
                     "tokenizer.model:3: expected \"<base64 token> <rank>\"");
-  mlxt::testing::TempDir garbage;
-  mlxt::testing::write_file(garbage / "tokenizer.model", "\x01\x02garbage");
-  EXPECT_MLXT_ERROR(Tokenizer::load(garbage.path()),
+  EXPECT_MLXT_ERROR(Tokenizer::load(mlxt::testing::bad_input(
+                        "tokenizer/sentencepiece_garbage")),
                     invalid_model,
                     "tokenizer.model: not a SentencePiece model");
 }

@@ -26,7 +26,7 @@ ModelShape llama7b() {
 TEST(MemoryEstimate, PartsFollowTheFormula) {
   const ModelShape m = llama7b();
   EXPECT_NEAR(m.parameters() / 1e9, 6.74, 0.01); // Llama 2 7B
-  TrainPlan full{.method = "full",
+  TrainPlan full{.method = PlanMethod::full,
                  .batch_size = 1,
                  .seq_len = 512,
                  .compute_dtype = "bfloat16"};
@@ -36,7 +36,7 @@ TEST(MemoryEstimate, PartsFollowTheFormula) {
   EXPECT_DOUBLE_EQ(f.optimizer_state, m.parameters() * 8); // AdamW m and v
   EXPECT_DOUBLE_EQ(f.logits, 512.0 * 32000 * 3 * 2);
   TrainPlan lora = full;
-  lora.method = "lora";
+  lora.method = PlanMethod::lora;
   lora.lora_rank = 8;
   const MemoryEstimate l = estimate_memory(m, lora);
   EXPECT_DOUBLE_EQ(l.weights, m.parameters() * 2);
@@ -44,7 +44,7 @@ TEST(MemoryEstimate, PartsFollowTheFormula) {
   EXPECT_DOUBLE_EQ(l.trainable_parameters,
                    8.0 * 32 * (4 * (4096 + 4096) + 3 * (4096 + 11008)));
   TrainPlan qlora = lora;
-  qlora.method = "qlora";
+  qlora.method = PlanMethod::qlora;
   EXPECT_DOUBLE_EQ(estimate_memory(m, qlora).weights,
                    m.parameters() * (0.5 + 4.0 / 64));
   // Per token: 32 layers of (7H + 2Hkv + 5I + nH*S) and the backward's
@@ -64,11 +64,18 @@ TEST(MemoryEstimate, PartsFollowTheFormula) {
                    512.0 * 2 * (32 + 2) * 32 * 512);
 }
 
+TEST(MemoryEstimate, PlanMethodNamesRoundTrip) {
+  for (PlanMethod m : {PlanMethod::full, PlanMethod::lora, PlanMethod::qlora}) {
+    EXPECT_EQ(plan_method_from_name(plan_method_name(m)), m);
+  }
+  EXPECT_EQ(plan_method_from_name("dora"), std::nullopt);
+}
+
 TEST(AutoConfig, MethodFollowsTheMemory) {
   const ModelShape m = llama7b();
   // 7B full fine-tuning with AdamW needs ~18 bytes/parameter: 160 GB fits.
   AutoConfig big = suggest_config(m, 300, 160 * kGiB, 128, true);
-  EXPECT_EQ(big.plan.method, "full");
+  EXPECT_EQ(big.plan.method, PlanMethod::full);
   EXPECT_GE(big.plan.batch_size, 4);
   EXPECT_EQ(big.plan.seq_len, 384);
   EXPECT_EQ(big.plan.compute_dtype, "bfloat16");
@@ -76,11 +83,12 @@ TEST(AutoConfig, MethodFollowsTheMemory) {
   EXPECT_LE(big.estimate.total(), 0.9 * 160 * kGiB);
 
   AutoConfig mid = suggest_config(m, 300, 40 * kGiB, 128, true);
-  EXPECT_EQ(mid.plan.method, "lora");
+  EXPECT_EQ(mid.plan.method, PlanMethod::lora);
   EXPECT_EQ(mid.plan.lora_rank, 16);
 
   AutoConfig small = suggest_config(m, 300, 12 * kGiB, 128, true);
-  EXPECT_EQ(small.plan.method, "qlora");
+  EXPECT_EQ(small.plan.method, PlanMethod::qlora);
+  EXPECT_EQ(small.to_json()["method"], "qlora");
   EXPECT_NE(small.quantization.find("4-bit"), std::string::npos);
 
   EXPECT_MLXT_ERROR(suggest_config(m, 300, 2 * kGiB, 128, true),
@@ -105,7 +113,7 @@ TEST(AutoConfig, AQuantizedBaseOnlyTrainsWithQlora) {
   ModelShape m = llama7b();
   m.quantized_bits = 4;
   AutoConfig c = suggest_config(m, 300, 160 * kGiB, 128, true);
-  EXPECT_EQ(c.plan.method, "qlora");
+  EXPECT_EQ(c.plan.method, PlanMethod::qlora);
   EXPECT_EQ(c.quantization, "4-bit affine, group 64");
 }
 

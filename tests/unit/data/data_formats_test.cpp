@@ -258,12 +258,14 @@ TEST(DataConvert, FileConversionIsAtomicAndRefusesLoss) {
             "\"a\",\"role\":\"assistant\"}]}\n{\"messages\":[{\"content\":\"q2"
             "\\n\\nx\",\"role\":\"user\"},{\"content\":\"a2\",\"role\":"
             "\"assistant\"}]}\n");
-  mlxt::testing::write_file(dir / "t.jsonl", "{\"text\": \"a\"}\n");
-  EXPECT_MLXT_ERROR(mlxt::data::convert_file(
-                        dir / "t.jsonl", dir / "t_out.jsonl", Format::alpaca),
-                    unsupported,
-                    "t.jsonl:1: cannot convert text to alpaca without losing "
-                    "meaning");
+  EXPECT_MLXT_ERROR(
+      mlxt::data::convert_file(
+          mlxt::testing::bad_input("data/text_rows_cannot_be_alpaca.jsonl"),
+          dir / "t_out.jsonl",
+          Format::alpaca),
+      unsupported,
+      "text_rows_cannot_be_alpaca.jsonl:1: cannot convert text to alpaca "
+      "without losing meaning");
   EXPECT_FALSE(std::filesystem::exists(dir / "t_out.jsonl"));
 }
 

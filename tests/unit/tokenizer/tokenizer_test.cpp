@@ -320,12 +320,10 @@ TEST(BpeTrainer, BreaksTiesByPairText) {
 }
 
 TEST(TokenizerErrors, MalformedJson) {
-  mlxt::testing::TempDir dir;
-  mlxt::testing::write_file(dir / "tokenizer.json",
-                            "{\n  \"model\": {\n    oops\n}");
-  EXPECT_MLXT_ERROR(Tokenizer::load(dir.path()),
-                    invalid_model,
-                    "tokenizer.json:3: malformed JSON");
+  EXPECT_MLXT_ERROR(
+      Tokenizer::load(mlxt::testing::bad_input("tokenizer/malformed_json")),
+      invalid_model,
+      "tokenizer.json:3: malformed JSON");
 }
 
 TEST(TokenizerErrors, MissingTokenizerJson) {
