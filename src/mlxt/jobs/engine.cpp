@@ -98,7 +98,7 @@ Job Engine::submit_task(Job job) {
   return job;
 }
 
-Job Engine::submit(train::TrainConfig config,
+Job Engine::submit(config::TrainConfig config,
                    const std::string& pipeline_id,
                    int stage) {
   Job job = new_job();

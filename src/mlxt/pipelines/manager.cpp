@@ -2,10 +2,10 @@
 
 #include <filesystem>
 
+#include "mlxt/config/config.h"
 #include "mlxt/core/error.h"
 #include "mlxt/jobs/job.h"
 #include "mlxt/pipelines/stages.h"
-#include "mlxt/train/config.h"
 
 namespace mlxt::pipelines {
 
@@ -67,7 +67,7 @@ parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
   probe["model"] =
       stage.input_model.empty() ? "(previous stage output)" : stage.input_model;
   try {
-    train::train_config_from_json(probe, label + ".config");
+    config::train_config_from_json(probe, label + ".config");
   } catch (const Error& e) {
     problems.push_back(e.what());
   }
@@ -226,7 +226,7 @@ void Manager::start_stage(json& p, int index) {
               (fs::path(prev->output_dir) / "adapters.safetensors").string();
         }
       }
-      train::TrainConfig c = train::train_config_from_json(
+      config::TrainConfig c = config::train_config_from_json(
           config,
           "pipeline " + p["id"].get<std::string>() + " stage " +
               std::to_string(index));

@@ -105,7 +105,7 @@ std::vector<mx::array> take_named(const Params& saved,
 
 } // namespace
 
-json run_fingerprint(const TrainConfig& c) {
+json run_fingerprint(const config::TrainConfig& c) {
   const fs::path model = c.model;
   json f = {
       {"model", model_digest(model)},

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "mlxt/ckpt/checkpoint.h"
+#include "mlxt/config/config.h"
 #include "mlxt/data/shard_stream.h"
-#include "mlxt/train/config.h"
 #include "mlxt/train/step.h"
 
 namespace mlxt::train {
@@ -31,7 +31,7 @@ struct LoopPosition {
 
 //! The inputs an exact resume depends on: model, tokenizer and dataset
 //! digests, batch size, sequence length, accumulation, seed, world size.
-nlohmann::json run_fingerprint(const TrainConfig& config);
+nlohmann::json run_fingerprint(const config::TrainConfig& config);
 
 //! Throws Error(invalid_checkpoint) naming the first key of `saved` whose
 //! value differs in `current`, unless `force`. Returns whether they differ.

@@ -7,11 +7,11 @@ namespace mlxt::train {
 
 using nlohmann::json;
 
-optim::Schedule make_learning_rate_schedule(const TrainConfig& c) {
+optim::Schedule make_learning_rate_schedule(const config::TrainConfig& c) {
   if (!c.lr_schedule) {
     return optim::constant_schedule(static_cast<float>(c.learning_rate));
   }
-  const LrSchedule& s = *c.lr_schedule;
+  const config::LrSchedule& s = *c.lr_schedule;
   optim::Schedule schedule;
   if (s.name == "constant" && s.arguments.empty()) {
     schedule = optim::constant_schedule(static_cast<float>(c.learning_rate));
@@ -41,7 +41,7 @@ optim::Schedule make_learning_rate_schedule(const TrainConfig& c) {
 }
 
 std::unique_ptr<optim::Optimizer>
-make_configured_optimizer(const TrainConfig& c,
+make_configured_optimizer(const config::TrainConfig& c,
                           optim::Schedule learning_rate,
                           const std::vector<std::string>& param_names) {
   json params = json::object();

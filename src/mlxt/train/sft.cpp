@@ -57,7 +57,8 @@ std::string default_run_id() {
 }
 
 // The encoded-dataset cache of a run, or nullopt for `data_cache: none`.
-std::optional<data::CacheOptions> data_cache_options(const TrainConfig& c) {
+std::optional<data::CacheOptions>
+data_cache_options(const config::TrainConfig& c) {
   if (c.data_cache == "none") {
     return std::nullopt;
   }
@@ -68,7 +69,7 @@ std::optional<data::CacheOptions> data_cache_options(const TrainConfig& c) {
       .shard_tokens = static_cast<size_t>(c.data_shard_tokens)};
 }
 
-LoraSpec lora_spec(const TrainConfig& c) {
+LoraSpec lora_spec(const config::TrainConfig& c) {
   return LoraSpec{.rank = c.lora_parameters.rank,
                   .scale = c.lora_parameters.scale,
                   .dropout = c.lora_parameters.dropout,
@@ -82,8 +83,9 @@ double peak_memory_gb() {
 
 } // namespace
 
-SftResult
-run_sft(const TrainConfig& c, std::ostream& out, const ResumeFrom& resume) {
+SftResult run_sft(const config::TrainConfig& c,
+                  std::ostream& out,
+                  const ResumeFrom& resume) {
   const auto started = Clock::now();
   const fs::path model_dir = c.model;
   gguf::ModelWithTokenizer opened = gguf::open_model(model_dir);

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "mlxt/train/config.h"
+#include "mlxt/config/config.h"
 
 namespace mlxt::train {
 
@@ -37,7 +37,7 @@ struct ResumeFrom {
 //! end. With `resume`, the run continues from that checkpoint in the
 //! checkpoint's run folder, bit-identically to an uninterrupted run. A
 //! failure is recorded in metrics.jsonl as a "failed" event, then rethrown.
-SftResult run_sft(const TrainConfig& config,
+SftResult run_sft(const config::TrainConfig& config,
                   std::ostream& out,
                   const ResumeFrom& resume = {});
 

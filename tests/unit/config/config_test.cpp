@@ -1,17 +1,17 @@
 // TrainConfig: mlx-lm YAML and JSON configs, overrides, the to_json round
 // trip, and every error path (code and message).
-#include "mlxt/train/config.h"
+#include "mlxt/config/config.h"
 
 #include "support/test_support.h"
 
 namespace {
 
+using mlxt::config::ConfigOverride;
+using mlxt::config::load_train_config;
+using mlxt::config::train_config_from_json;
+using mlxt::config::TrainConfig;
 using mlxt::testing::TempDir;
 using mlxt::testing::write_file;
-using mlxt::train::ConfigOverride;
-using mlxt::train::load_train_config;
-using mlxt::train::train_config_from_json;
-using mlxt::train::TrainConfig;
 using nlohmann::json;
 
 // mlx-lm's examples/lora_config.yaml, comments and all, with the optional
@@ -274,7 +274,7 @@ TEST(TrainConfig, ToJsonRoundTripsExactly) {
 }
 
 TEST(TrainConfig, DescribeListsEveryKeyWithTypeDefaultAndHelp) {
-  std::string text = mlxt::train::describe_train_options();
+  std::string text = mlxt::config::describe_train_options();
   EXPECT_NE(text.find("lora_parameters.rank (int, default 8): LoRA rank"),
             std::string::npos)
       << text;

@@ -1,15 +1,15 @@
 // The public face of the config module: load, from_json, to_json and the
-// option list, each a walk over the registry (config_registry.cpp).
-#include "mlxt/train/config.h"
+// option list, each a walk over the registry (registry.cpp).
+#include "mlxt/config/config.h"
 
 #include <algorithm>
 #include <climits>
 #include <sstream>
 
-#include "mlxt/train/config_document.h"
-#include "mlxt/train/config_registry.h"
+#include "mlxt/config/document.h"
+#include "mlxt/config/registry.h"
 
-namespace mlxt::train {
+namespace mlxt::config {
 
 using nlohmann::json;
 
@@ -153,4 +153,4 @@ std::string describe_train_options() {
   return out.str();
 }
 
-} // namespace mlxt::train
+} // namespace mlxt::config

@@ -1,6 +1,6 @@
 // The table of TrainConfig keys. Defaults are not repeated here: they are the
 // member initialisers in config.h, read back through each key's `get`.
-#include "mlxt/train/config_registry.h"
+#include "mlxt/config/registry.h"
 
 #include <charconv>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "mlxt/optim/catalogue.h"
 
-namespace mlxt::train::detail {
+namespace mlxt::config::detail {
 
 using nlohmann::json;
 
@@ -714,4 +714,4 @@ const KeySpec* find_key(std::string_view name) {
   return it == index.end() ? nullptr : it->second;
 }
 
-} // namespace mlxt::train::detail
+} // namespace mlxt::config::detail

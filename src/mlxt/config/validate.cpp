@@ -5,11 +5,11 @@
 #include <climits>
 #include <cmath>
 
+#include "mlxt/config/document.h"
+#include "mlxt/config/registry.h"
 #include "mlxt/core/suggest.h"
-#include "mlxt/train/config_document.h"
-#include "mlxt/train/config_registry.h"
 
-namespace mlxt::train::detail {
+namespace mlxt::config::detail {
 
 using nlohmann::json;
 
@@ -348,4 +348,4 @@ TrainConfig resolve_config(const ConfigDocument& document,
   return config;
 }
 
-} // namespace mlxt::train::detail
+} // namespace mlxt::config::detail

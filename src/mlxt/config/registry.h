@@ -15,9 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mlxt/train/config.h"
+#include "mlxt/config/config.h"
 
-namespace mlxt::train::detail {
+namespace mlxt::config::detail {
 
 enum class KeyType {
   integer,
@@ -121,4 +121,4 @@ std::string closest_key(std::string_view unknown);
 //! A number as a person writes it: 8, 0.5, 1e-05.
 std::string format_number(double value);
 
-} // namespace mlxt::train::detail
+} // namespace mlxt::config::detail

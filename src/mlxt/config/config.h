@@ -24,7 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace mlxt::train {
+namespace mlxt::config {
 
 struct LoraParameters {
   int rank = 8;
@@ -164,4 +164,4 @@ TrainConfig train_config_from_json(const nlohmann::json& object,
 //! --help-config`).
 std::string describe_train_options();
 
-} // namespace mlxt::train
+} // namespace mlxt::config

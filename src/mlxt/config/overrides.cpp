@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <charconv>
 
-#include "mlxt/train/config_document.h"
-#include "mlxt/train/config_registry.h"
+#include "mlxt/config/document.h"
+#include "mlxt/config/registry.h"
 
-namespace mlxt::train::detail {
+namespace mlxt::config::detail {
 
 using nlohmann::json;
 
@@ -232,4 +232,4 @@ void apply_overrides(ConfigDocument& document,
   }
 }
 
-} // namespace mlxt::train::detail
+} // namespace mlxt::config::detail
