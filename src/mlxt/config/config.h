@@ -24,6 +24,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mlxt/config/choices.h"
+
 namespace mlxt::config {
 
 struct LoraParameters {
@@ -56,8 +58,8 @@ struct TrainConfig {
   std::string model; // model folder
   // Folder with train.jsonl / valid.jsonl [/ test.jsonl], or one .jsonl.
   std::string data;
-  std::string fine_tune_type = "lora"; // lora | full
-  int num_layers = 16;                 // LoRA on the last N blocks; -1 = all
+  FineTuneType fine_tune_type = FineTuneType::lora;
+  int num_layers = 16; // LoRA on the last N blocks; -1 = all
   LoraParameters lora_parameters;
   bool mask_prompt = false;    // train only on completions / assistant turns
   bool pack_sequences = false; // several examples per row (data/packing.h)
@@ -101,11 +103,11 @@ struct TrainConfig {
   // A step whose loss or gradient norm is NaN or infinite is never applied.
   // fail: stop the run naming the step; skip: go on, unless more than
   // max_skipped_steps steps in a row were skipped.
-  std::string nonfinite_policy = "fail"; // fail | skip
+  NonfinitePolicy nonfinite_policy = NonfinitePolicy::fail;
   int max_skipped_steps = 10;
 
   // Precision.
-  std::string compute_dtype = "float32"; // float32 | bfloat16 | float16
+  ComputeDtype compute_dtype = ComputeDtype::float32;
   // Full fine-tuning: keep fp32 weights, compute in compute_dtype.
   bool master_weights_fp32 = true;
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <map>
 #include <regex>
+#include <type_traits>
+#include <utility>
 
 #include "mlxt/optim/catalogue.h"
 
@@ -168,6 +170,10 @@ template <class T>
 json to_value(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
 }
+template <Choice E>
+json to_value(const E& v) {
+  return to_string(v);
+}
 template <class T>
 void from_value(const json& j, T& out) {
   out = j.get<T>();
@@ -180,15 +186,26 @@ void from_value(const json& j, std::optional<T>& out) {
     out = j.get<T>();
   }
 }
+// Only values that passed the key's one_of rule get here.
+template <Choice E>
+void from_value(const json& j, E& out) {
+  out = parse_choice<E>(j.get_ref<const std::string&>()).value();
+}
 
 // A key bound to one field; `access` is a generic lambda returning the
-// field of a (const or mutable) TrainConfig.
+// field of a (const or mutable) TrainConfig. A choice enum field is a string
+// key that accepts the enum's spellings.
 template <class Access>
 KeySpec field(std::string name, KeyType type, Access access, std::string help) {
   KeySpec k;
   k.name = std::move(name);
   k.type = type;
   k.help = std::move(help);
+  using Field =
+      std::remove_cvref_t<decltype(access(std::declval<TrainConfig&>()))>;
+  if constexpr (Choice<Field>) {
+    k.allowed = choice_names<Field>();
+  }
   k.get = [access](const TrainConfig& c) { return to_value(access(c)); };
   k.set = [access](TrainConfig& c, const json& v) { from_value(v, access(c)); };
   return k;
@@ -363,7 +380,6 @@ std::vector<KeySpec> build_keys() {
             T::string,
             MLXT_FIELD(fine_tune_type),
             "what to train: LoRA adapters or every weight")
-          .one_of({"lora", "full"})
           .not_yet({"dora"}));
   const KeySpec& num_layers =
       add(field("num_layers",
@@ -589,8 +605,7 @@ std::vector<KeySpec> build_keys() {
             T::string,
             MLXT_FIELD(nonfinite_policy),
             "a step with a NaN/Inf loss or gradient norm is never applied; "
-            "fail: stop naming the step, skip: go on")
-          .one_of({"fail", "skip"}));
+            "fail: stop naming the step, skip: go on"));
   add(field("max_skipped_steps",
             T::integer,
             MLXT_FIELD(max_skipped_steps),
@@ -601,8 +616,7 @@ std::vector<KeySpec> build_keys() {
   add(field("compute_dtype",
             T::string,
             MLXT_FIELD(compute_dtype),
-            "dtype of the forward and backward pass")
-          .one_of({"float32", "bfloat16", "float16"}));
+            "dtype of the forward and backward pass"));
   add(field("master_weights_fp32",
             T::boolean,
             MLXT_FIELD(master_weights_fp32),

@@ -218,7 +218,8 @@ void Manager::start_stage(json& p, int index) {
           fail(ErrorCode::not_found,
                "the previous stage's job no longer exists");
         }
-        if (prev->config.value("fine_tune_type", "lora") == "full") {
+        if (config::parse_choice<config::FineTuneType>(prev->config.value(
+                "fine_tune_type", "")) == config::FineTuneType::full) {
           config["model"] = prev->output_dir;
         } else {
           config["model"] = prev->config["model"];

@@ -119,7 +119,7 @@ json run_fingerprint(const config::TrainConfig& c) {
       {"grad_accumulation_steps", c.grad_accumulation_steps},
       {"pack_sequences", c.pack_sequences},
       {"seed", c.seed},
-      {"fine_tune_type", c.fine_tune_type},
+      {"fine_tune_type", config::to_string(c.fine_tune_type)},
       {"optimizer", c.optimizer},
       {"world_size", 1}};
   // Only streaming runs add keys, so older fingerprints stay valid.

@@ -37,16 +37,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-mx::Dtype parse_dtype(const std::string& name) {
-  if (name == "bfloat16") {
-    return mx::bfloat16;
-  }
-  if (name == "float16") {
-    return mx::float16;
-  }
-  return mx::float32;
-}
-
 std::string default_run_id() {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -131,7 +121,7 @@ SftResult run_sft(const config::TrainConfig& c,
     dataset.test = load_split(*files.test, "test");
   }
 
-  const mx::Dtype dtype = parse_dtype(c.compute_dtype);
+  const mx::Dtype dtype = config::to_mx_dtype(c.compute_dtype);
   mx::random::seed(c.seed);
   ParamSplit split =
       split_trainable(model,
@@ -166,8 +156,9 @@ SftResult run_sft(const config::TrainConfig& c,
   nn::ForwardContext forward;
   forward.compute_dtype = dtype;
   forward.lora_scale = c.lora_parameters.scale;
-  forward.lora_dropout =
-      c.fine_tune_type == "lora" ? c.lora_parameters.dropout : 0.0f;
+  forward.lora_dropout = c.fine_tune_type == config::FineTuneType::lora
+                             ? c.lora_parameters.dropout
+                             : 0.0f;
   forward.checkpoint_blocks = c.grad_checkpoint;
 
   TrainStep step(StepOptions{.args = model.args,
@@ -273,7 +264,7 @@ SftResult run_sft(const config::TrainConfig& c,
   auto save = [&](int at_step, bool final) {
     const fs::path dir = c.adapter_path;
     Params trained = zip_params(param_names(split.trainable), state.trainable);
-    if (c.fine_tune_type == "full") {
+    if (c.fine_tune_type == config::FineTuneType::full) {
       models::Model tuned{model.args, {}};
       for (const auto& [name, w] : trained) {
         // Saved in the checkpoint's original dtype.
@@ -344,7 +335,7 @@ SftResult run_sft(const config::TrainConfig& c,
                              std::to_string(loss) + ") or gradient norm (" +
                              std::to_string(norm) +
                              ") is not finite; the update was not applied";
-    if (c.nonfinite_policy == "fail") {
+    if (c.nonfinite_policy == config::NonfinitePolicy::fail) {
       fail(ErrorCode::nonfinite, what, {.key = "nonfinite_policy"});
     }
     if (position.skipped_in_a_row > c.max_skipped_steps) {
@@ -361,7 +352,7 @@ SftResult run_sft(const config::TrainConfig& c,
   log.record(
       {{"event", "start"},
        {"run_id", run_id},
-       {"fine_tune_type", c.fine_tune_type},
+       {"fine_tune_type", config::to_string(c.fine_tune_type)},
        {"optimizer", optimizer->name()},
        {"trainable_parameters", param_count(split.trainable)},
        {"total_parameters", param_count(model.weights)},

@@ -6,8 +6,11 @@
 
 namespace {
 
+using mlxt::config::ComputeDtype;
 using mlxt::config::ConfigOverride;
+using mlxt::config::FineTuneType;
 using mlxt::config::load_train_config;
+using mlxt::config::NonfinitePolicy;
 using mlxt::config::train_config_from_json;
 using mlxt::config::TrainConfig;
 using mlxt::testing::TempDir;
@@ -132,7 +135,7 @@ TEST(TrainConfig, LoadsMlxLmLoraYaml) {
   EXPECT_EQ(c.model, "mlx_model");
   EXPECT_EQ(c.data, "/path/to/training/data");
   EXPECT_TRUE(c.train);
-  EXPECT_EQ(c.fine_tune_type, "lora");
+  EXPECT_EQ(c.fine_tune_type, FineTuneType::lora);
   EXPECT_EQ(c.optimizer, "adamw");
   EXPECT_EQ(c.betas, (std::vector<double>{0.9, 0.98}));
   EXPECT_DOUBLE_EQ(c.eps, 1e-6);
@@ -166,7 +169,7 @@ TEST(TrainConfig, LoadsMlxLmLoraYaml) {
   EXPECT_DOUBLE_EQ(c.lr_schedule->warmup_init, 1e-7);
   EXPECT_EQ(c.lr_schedule->arguments, (std::vector<double>{1e-5, 1000, 1e-7}));
   // Untouched keys keep the defaults of config.h.
-  EXPECT_EQ(c.compute_dtype, "float32");
+  EXPECT_EQ(c.compute_dtype, ComputeDtype::float32);
   EXPECT_FALSE(c.max_grad_norm.has_value());
 }
 
@@ -197,7 +200,7 @@ TEST(TrainConfig, LoadsTheJsonEquivalent) {
   })");
   TrainConfig c = load_train_config(dir / "config.json");
   EXPECT_EQ(c.model, "mlx_model");
-  EXPECT_EQ(c.fine_tune_type, "full");
+  EXPECT_EQ(c.fine_tune_type, FineTuneType::full);
   EXPECT_EQ(c.optimizer, "adam");
   EXPECT_DOUBLE_EQ(c.learning_rate, 2e-4);
   EXPECT_EQ(c.lora_parameters.rank, 16);
@@ -208,7 +211,7 @@ TEST(TrainConfig, LoadsTheJsonEquivalent) {
   ASSERT_TRUE(c.lr_schedule.has_value());
   EXPECT_EQ(c.lr_schedule->name, "linear_schedule");
   EXPECT_EQ(c.max_grad_norm, 1.0);
-  EXPECT_EQ(c.compute_dtype, "bfloat16");
+  EXPECT_EQ(c.compute_dtype, ComputeDtype::bfloat16);
   EXPECT_EQ(c.num_layers, -1);
 }
 
@@ -271,6 +274,46 @@ TEST(TrainConfig, ToJsonRoundTripsExactly) {
   EXPECT_TRUE(plain_saved["lr_schedule"].is_null());
   EXPECT_TRUE(plain_saved["max_grad_norm"].is_null());
   EXPECT_EQ(train_config_from_json(plain_saved, "saved"), plain);
+}
+
+TEST(TrainConfig, ChoicesAreEnumsSpelledAsBefore) {
+  TempDir dir;
+  TrainConfig c = load_yaml(dir,
+                            minimal_yaml("fine_tune_type: full\n"
+                                         "nonfinite_policy: skip\n"
+                                         "compute_dtype: float16\n"));
+  EXPECT_EQ(c.fine_tune_type, FineTuneType::full);
+  EXPECT_EQ(c.nonfinite_policy, NonfinitePolicy::skip);
+  EXPECT_EQ(c.compute_dtype, ComputeDtype::float16);
+  json saved = c.to_json();
+  EXPECT_EQ(saved["fine_tune_type"], "full");
+  EXPECT_EQ(saved["nonfinite_policy"], "skip");
+  EXPECT_EQ(saved["compute_dtype"], "float16");
+  TrainConfig overridden =
+      load_yaml(dir, minimal_yaml(), {{"compute_dtype", "bfloat16"}});
+  EXPECT_EQ(overridden.compute_dtype, ComputeDtype::bfloat16);
+  EXPECT_EQ(TrainConfig{}.nonfinite_policy, NonfinitePolicy::fail);
+}
+
+TEST(ConfigChoices, EverySpellingParsesBackAndDtypesMapToMlx) {
+  using mlxt::config::choice_names;
+  using mlxt::config::parse_choice;
+  for (const auto& name : choice_names<FineTuneType>()) {
+    EXPECT_EQ(to_string(parse_choice<FineTuneType>(name).value()), name);
+  }
+  for (const auto& name : choice_names<NonfinitePolicy>()) {
+    EXPECT_EQ(to_string(parse_choice<NonfinitePolicy>(name).value()), name);
+  }
+  EXPECT_EQ(choice_names<ComputeDtype>(),
+            (std::vector<std::string>{"float32", "bfloat16", "float16"}));
+  EXPECT_FALSE(parse_choice<FineTuneType>("dora").has_value());
+  EXPECT_FALSE(parse_choice<ComputeDtype>("Float32").has_value());
+  EXPECT_EQ(mlxt::config::to_mx_dtype(ComputeDtype::float32),
+            mlx::core::float32);
+  EXPECT_EQ(mlxt::config::to_mx_dtype(ComputeDtype::bfloat16),
+            mlx::core::bfloat16);
+  EXPECT_EQ(mlxt::config::to_mx_dtype(ComputeDtype::float16),
+            mlx::core::float16);
 }
 
 TEST(TrainConfig, DescribeListsEveryKeyWithTypeDefaultAndHelp) {
