@@ -115,6 +115,10 @@ json TrainConfig::to_json() const {
     json value = key.get(*this);
     if (key.role == detail::KeyRole::section && value.is_null()) {
       unset_sections.push_back(key.name);
+      // optimizer_config lists only the optimizers that have settings.
+      if (key.name.find('.') != std::string::npos) {
+        continue;
+      }
     }
     out[dotted_pointer(key.name)] = std::move(value);
   }
@@ -133,6 +137,9 @@ std::string describe_train_options() {
       out << ", required";
     } else if (key.get && key.role == detail::KeyRole::field) {
       json value = key.get(defaults);
+      if (value.is_null()) {
+        value = key.catalogue_default; // optimizer settings
+      }
       out << ", default "
           << (value.is_null() ? std::string("none") : value.dump());
     }

@@ -9,11 +9,12 @@
 // out-of-range or disallowed values, each naming the key and the file.
 //
 // Null values (`key: null`, `key:`) mean "not given": the default applies.
-// mlx-lm's `optimizer_config: {adam: {...}, adamw: {...}}` is accepted; the
-// block named by `optimizer` sets betas / eps / weight_decay /
-// bias_correction (giving the same setting at the top level too is an error;
-// a command-line override replaces every spelling of its setting). The
-// resolved config (to_json) only uses the top-level names.
+// Each optimizer's settings live under optimizer_config.<name> (mlx-lm's
+// blocks), typed by the optimizer catalogue; Adam's may also be given at the
+// top level (betas / eps / weight_decay / bias_correction, as earlier
+// resolved configs wrote them) or as mlx-lm's optimizer_config.<adam|adamw>.
+// betas list. Giving one setting twice in one place is an error; a
+// command-line override replaces every spelling of its setting.
 #pragma once
 
 #include <filesystem>
@@ -80,18 +81,12 @@ struct TrainConfig {
   bool train = true; // mlx-lm's `train`: false = only evaluate (`test`)
 
   // Optimizer: any name in the optimizer catalogue (optim/catalogue.h), or
-  // adam (AdamW with weight_decay unused). The top-level betas / eps /
-  // weight_decay / bias_correction belong to adam and adamw; the others take
-  // their settings from optimizer_params.
+  // adam (adamw without weight decay).
   std::string optimizer = "adamw";
   double learning_rate = 1e-5;
-  double weight_decay = 0.01; // adamw only
-  std::vector<double> betas = {0.9, 0.999};
-  double eps = 1e-8;
-  bool bias_correction = false; // Adam bias correction (MLX's default: off)
-  // Settings of the other catalogue optimizers, by optimizer name then
-  // parameter name (mlx-lm's optimizer_config.<name> blocks); parameters not
-  // given take the catalogue's defaults.
+  // Optimizer settings, by optimizer name then parameter name
+  // (optimizer_config.<name>.<param>). A resolved config holds every
+  // setting of the chosen optimizer, the catalogue's defaults filled in.
   std::map<std::string, std::map<std::string, nlohmann::json>> optimizer_params;
   // Per-parameter-group settings (optim/param_groups.h): weight-decay
   // exclusions and groups with their own learning rate or optimizer
@@ -133,7 +128,8 @@ struct TrainConfig {
   std::string report_to;    // e.g. "wandb"
   std::string project_name; // mlx-lm's `wandb: <project>` lands here too
 
-  //! The resolved configuration, every key under its top-level name;
+  //! The resolved configuration, every setting under its own key (never an
+  //! alias);
   //! train_config_from_json(to_json()) gives back an equal config.
   nlohmann::json to_json() const;
 

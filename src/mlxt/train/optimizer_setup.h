@@ -18,9 +18,8 @@ namespace mlxt::train {
 optim::Schedule make_learning_rate_schedule(const config::TrainConfig& config);
 
 //! `config.optimizer` with its settings over `param_names` (the trainable
-//! parameters, in the step's order): adam/adamw from the top-level betas,
-//! eps, weight_decay and bias_correction (adam: no weight decay), the others
-//! from optimizer_params over the catalogue's defaults; param_groups split
+//! parameters, in the step's order), with its optimizer_params over the
+//! catalogue's defaults (adam: adamw without weight decay); param_groups split
 //! them into groups (Error(invalid_config) naming the param_groups key).
 std::unique_ptr<optim::Optimizer>
 make_configured_optimizer(const config::TrainConfig& config,
