@@ -103,6 +103,8 @@ int main(int argc, char** argv) {
                master_fp32,
                "full: fp32 master weights (default: pure bf16 like the peer)");
   CLI11_PARSE(app, argc, argv);
+  const auto fine_tune_type =
+      config::parse_choice<config::FineTuneType>(mode).value();
   try {
     const mx::Dtype dtype = mx::bfloat16;
     models::Model model =
@@ -115,7 +117,7 @@ int main(int argc, char** argv) {
                          .keys = {}};
     train::ParamSplit split =
         train::split_trainable(model,
-                               {.fine_tune_type = mode,
+                               {.fine_tune_type = fine_tune_type,
                                 .compute_dtype = dtype,
                                 .master_weights_fp32 = master_fp32,
                                 .lora = lora});
@@ -217,7 +219,8 @@ int main(int argc, char** argv) {
     const double tok_s = double(batch) * seq / median;
     // The peer's FLOP model: (6 or 4) N per token plus 12 L H S for attention.
     const double flops_per_token =
-        (mode == "full" ? 6.0 : 4.0) * double(n_params) +
+        (fine_tune_type == config::FineTuneType::full ? 6.0 : 4.0) *
+            double(n_params) +
         12.0 * model.args.num_hidden_layers * model.args.hidden_size *
             double(seq);
     json out = {

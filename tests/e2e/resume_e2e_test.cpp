@@ -289,6 +289,57 @@ TEST_F(ResumeE2E, FiftyKillsWhileSavingNeverBreakResume) {
   EXPECT_EQ(final_tensors("killed", iters), final_tensors("whole", iters));
 }
 
+// A checkpoint written before Adam's settings moved under optimizer_config
+// (its config.json has betas, eps, weight_decay and bias_correction at the
+// top level) resumes exactly: they are aliases of the chosen Adam block.
+TEST_F(ResumeE2E, CheckpointWithTopLevelAdamSettingsResumesExactly) {
+  const Variant v{"lora", "adam", 1};
+  const int iters = 10;
+  auto with_adam_settings = [&](const std::string& run_id) {
+    auto args = base_args(run_id, v, iters);
+    args.insert(
+        args.end(),
+        {"--betas", "0.8,0.95", "--eps", "1e-6", "--bias_correction", "true"});
+    return args;
+  };
+  auto whole = run_command(with_adam_settings("whole"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  auto first = run_command(with_adam_settings("earlier"),
+                           {{"MLXT_FAILPOINTS", "train.step:7"}});
+  ASSERT_EQ(first.exit_code, kKilled) << first.output;
+
+  // Step 5's config.json as earlier versions wrote it, with its manifest and
+  // commit marker made to match.
+  const fs::path five = dir_ / "runs/earlier/checkpoints/step-00000005";
+  json config = json::parse(read_file(five / "config.json"));
+  const json adam = config["optimizer_config"]["adam"];
+  ASSERT_EQ(adam["beta1"], 0.8) << config.dump();
+  config["betas"] = {adam["beta1"], adam["beta2"]};
+  config["eps"] = adam["eps"];
+  config["bias_correction"] = adam["bias_correction"];
+  config["weight_decay"] = 0.01; // written for adam too, and unused
+  config["optimizer_config"] = nullptr;
+  write_file(five / "config.json", config.dump(2) + "\n");
+  json manifest = json::parse(read_file(five / "manifest.json"));
+  manifest["files"]["config.json"] = {
+      {"size", fs::file_size(five / "config.json")},
+      {"sha256", mlxt::sha256_file_hex(five / "config.json")}};
+  write_file(five / "manifest.json", manifest.dump(2) + "\n");
+  write_file(
+      five / "COMMITTED",
+      json{{"manifest_sha256", mlxt::sha256_file_hex(five / "manifest.json")}}
+              .dump() +
+          "\n");
+
+  auto resumed = resume("earlier");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  auto records = read_metrics(dir_ / "runs/earlier/metrics.jsonl");
+  ASSERT_EQ(metric_events(records, "resume").size(), 1u);
+  EXPECT_TRUE(metric_events(records, "resume")[0]["exact"].get<bool>());
+  EXPECT_EQ(steps("earlier"), steps("whole"));
+  EXPECT_EQ(final_tensors("earlier", iters), final_tensors("whole", iters));
+}
+
 TEST_F(ResumeE2E, SigtermCheckpointsAtTheNextStepAndExitsWithStatus75) {
   const Variant v{"lora", "adamw", 1};
   const int iters = 20;

@@ -3,9 +3,9 @@
 #include <iostream>
 
 #include "mlxt/cli/commands.h"
+#include "mlxt/config/config.h"
 #include "mlxt/core/error.h"
 #include "mlxt/server/client.h"
-#include "mlxt/train/config.h"
 
 namespace mlxt::cli {
 
@@ -90,7 +90,7 @@ void add_jobs_command(CLI::App& app) {
   submit->add_option("-c,--config", *config, "Config file")->required();
   submit->callback([=] {
     // Validated here too, so mistakes show before anything is sent.
-    nlohmann::json body = train::load_train_config(*config).to_json();
+    nlohmann::json body = config::load_train_config(*config).to_json();
     server::HttpClient c(t->host, t->port, t->token);
     print(c.post("/v1/jobs", body), *t);
   });

@@ -3,9 +3,9 @@
 #include <iostream>
 
 #include "mlxt/cli/commands.h"
+#include "mlxt/config/config.h"
 #include "mlxt/core/error.h"
 #include "mlxt/train/checkpointing.h"
-#include "mlxt/train/config.h"
 #include "mlxt/train/methods/methods.h"
 #include "mlxt/train/stop_request.h"
 
@@ -14,9 +14,9 @@ namespace mlxt::cli {
 namespace {
 
 // "--key value" / "--key=value" pairs left over by CLI11 become overrides.
-std::vector<train::ConfigOverride>
+std::vector<config::ConfigOverride>
 parse_overrides(const std::vector<std::string>& extras) {
-  std::vector<train::ConfigOverride> overrides;
+  std::vector<config::ConfigOverride> overrides;
   for (size_t i = 0; i < extras.size(); ++i) {
     const std::string& arg = extras[i];
     if (!arg.starts_with("--") || arg.size() == 2) {
@@ -62,7 +62,7 @@ void add_train_command(CLI::App& app) {
               "at the next step and exit with status 75.");
   cmd->callback([cmd, config, describe, resume, force] {
     if (*describe) {
-      std::cout << train::describe_train_options();
+      std::cout << config::describe_train_options();
       return;
     }
     auto overrides = parse_overrides(cmd->remaining());
@@ -77,7 +77,7 @@ void add_train_command(CLI::App& app) {
       from.checkpoint = train::resolve_resume_checkpoint(*resume, std::cerr);
       config_file = *from.checkpoint / "config.json";
     }
-    train::TrainConfig c = train::load_train_config(config_file, overrides);
+    config::TrainConfig c = config::load_train_config(config_file, overrides);
     train::install_stop_handlers();
     train::RunResult r = train::run_training(c, std::cerr, from);
     if (r.stopped) {

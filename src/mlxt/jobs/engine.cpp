@@ -98,13 +98,15 @@ Job Engine::submit_task(Job job) {
   return job;
 }
 
-Job Engine::submit(train::TrainConfig config,
+Job Engine::submit(config::TrainConfig config,
                    const std::string& pipeline_id,
                    int stage) {
   Job job = new_job();
-  job.output_dir = (fs::path(job.run_dir) /
-                    (config.fine_tune_type == "full" ? "model" : "adapters"))
-                       .string();
+  job.output_dir =
+      (fs::path(job.run_dir) /
+       (config.fine_tune_type == config::FineTuneType::full ? "model"
+                                                            : "adapters"))
+          .string();
   config.runs_dir = (options_.data_dir / "runs").string();
   config.run_id = job.id;
   config.adapter_path = job.output_dir;

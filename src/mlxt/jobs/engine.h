@@ -21,9 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "mlxt/config/config.h"
 #include "mlxt/jobs/job.h"
 #include "mlxt/jobs/store.h"
-#include "mlxt/train/config.h"
 
 namespace mlxt::jobs {
 
@@ -53,7 +53,7 @@ public:
 
   //! Queues `config` as a new job (its run folder, output folder and
   //! run id are set by the engine). The job is durable when this returns.
-  Job submit(train::TrainConfig config,
+  Job submit(config::TrainConfig config,
              const std::string& pipeline_id = "",
              int stage = -1);
   //! A fresh job: its id and run folder (created), not yet stored.

@@ -2,10 +2,10 @@
 
 #include <filesystem>
 
+#include "mlxt/config/config.h"
 #include "mlxt/core/error.h"
 #include "mlxt/jobs/job.h"
 #include "mlxt/pipelines/stages.h"
-#include "mlxt/train/config.h"
 
 namespace mlxt::pipelines {
 
@@ -67,7 +67,7 @@ parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
   probe["model"] =
       stage.input_model.empty() ? "(previous stage output)" : stage.input_model;
   try {
-    train::train_config_from_json(probe, label + ".config");
+    config::train_config_from_json(probe, label + ".config");
   } catch (const Error& e) {
     problems.push_back(e.what());
   }
@@ -218,7 +218,8 @@ void Manager::start_stage(json& p, int index) {
           fail(ErrorCode::not_found,
                "the previous stage's job no longer exists");
         }
-        if (prev->config.value("fine_tune_type", "lora") == "full") {
+        if (config::parse_choice<config::FineTuneType>(prev->config.value(
+                "fine_tune_type", "")) == config::FineTuneType::full) {
           config["model"] = prev->output_dir;
         } else {
           config["model"] = prev->config["model"];
@@ -226,7 +227,7 @@ void Manager::start_stage(json& p, int index) {
               (fs::path(prev->output_dir) / "adapters.safetensors").string();
         }
       }
-      train::TrainConfig c = train::train_config_from_json(
+      config::TrainConfig c = config::train_config_from_json(
           config,
           "pipeline " + p["id"].get<std::string>() + " stage " +
               std::to_string(index));

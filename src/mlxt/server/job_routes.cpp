@@ -1,12 +1,12 @@
 // /v1/jobs: submit, list, inspect, follow (SSE), stop, resume, delete.
 #include <fstream>
 
+#include "mlxt/config/config.h"
 #include "mlxt/core/error.h"
 #include "mlxt/jobs/metrics_tail.h"
 #include "mlxt/server/app.h"
 #include "mlxt/server/paths.h"
 #include "mlxt/server/routes.h"
-#include "mlxt/train/config.h"
 
 namespace mlxt::server {
 
@@ -78,8 +78,8 @@ Response submit(AppContext& app, const Request& r) {
       ignored.push_back(key);
     }
   }
-  train::TrainConfig config =
-      train::train_config_from_json(body, "request body");
+  config::TrainConfig config =
+      config::train_config_from_json(body, "request body");
   config.model = confine_path(config.model, app.roots, "model").string();
   config.data = confine_path(config.data, app.roots, "data").string();
   if (!config.resume_adapter_file.empty()) {

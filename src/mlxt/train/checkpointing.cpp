@@ -116,7 +116,7 @@ std::vector<mx::array> take_named(const Params& saved,
 
 } // namespace
 
-json run_fingerprint(const TrainConfig& c) {
+json run_fingerprint(const config::TrainConfig& c) {
   const fs::path model = c.model;
   json f = {
       {"model", model_digest(model)},
@@ -130,7 +130,7 @@ json run_fingerprint(const TrainConfig& c) {
       {"grad_accumulation_steps", c.grad_accumulation_steps},
       {"pack_sequences", c.pack_sequences},
       {"seed", c.seed},
-      {"fine_tune_type", c.fine_tune_type},
+      {"fine_tune_type", config::to_string(c.fine_tune_type)},
       {"optimizer", c.optimizer},
       {"world_size", 1}};
   // Only streaming runs add keys, so older fingerprints stay valid.

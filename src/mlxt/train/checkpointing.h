@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mlxt/ckpt/checkpoint.h"
-#include "mlxt/train/config.h"
+#include "mlxt/config/config.h"
 #include "mlxt/train/step.h"
 
 namespace mlxt::train {
@@ -34,7 +34,7 @@ struct LoopPosition {
 
 //! The inputs an exact resume depends on: model, tokenizer and dataset
 //! digests, batch size, sequence length, accumulation, seed, world size.
-nlohmann::json run_fingerprint(const TrainConfig& config);
+nlohmann::json run_fingerprint(const config::TrainConfig& config);
 
 //! Throws Error(invalid_checkpoint) naming the first key of `saved` whose
 //! value differs in `current`, unless `force`. Returns whether they differ.

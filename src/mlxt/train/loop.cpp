@@ -77,7 +77,7 @@ struct PendingStep {
 
 } // namespace
 
-RunResult run_loop(const TrainConfig& c,
+RunResult run_loop(const config::TrainConfig& c,
                    Method& method,
                    std::ostream& out,
                    const ResumeFrom& resume) {
@@ -230,7 +230,7 @@ RunResult run_loop(const TrainConfig& c,
                              std::to_string(loss) + ") or gradient norm (" +
                              std::to_string(norm) +
                              ") is not finite; the update was not applied";
-    if (c.nonfinite_policy == "fail") {
+    if (c.nonfinite_policy == config::NonfinitePolicy::fail) {
       fail(ErrorCode::nonfinite, what, {.key = "nonfinite_policy"});
     }
     if (position.skipped_in_a_row > c.max_skipped_steps) {

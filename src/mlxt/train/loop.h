@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "mlxt/train/config.h"
+#include "mlxt/config/config.h"
 #include "mlxt/train/method.h"
 
 namespace mlxt::train {
@@ -44,7 +44,7 @@ struct ResumeFrom {
 //! `resume`, the run continues from that checkpoint in the checkpoint's run
 //! folder, bit-identically to an uninterrupted run. A failure is recorded in
 //! metrics.jsonl as a "failed" event, then rethrown.
-RunResult run_loop(const TrainConfig& config,
+RunResult run_loop(const config::TrainConfig& config,
                    Method& method,
                    std::ostream& out,
                    const ResumeFrom& resume = {});

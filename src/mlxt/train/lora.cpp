@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "mlxt/config/choices.h"
 #include "mlxt/core/error.h"
 #include "mlxt/core/json_file.h"
 #include "mlxt/core/safetensors.h"
@@ -69,15 +70,15 @@ Params init_lora_adapters(const models::ModelArgs& args,
 
 nlohmann::json adapter_config_json(const LoraSpec& spec,
                                    const nlohmann::json& run_config) {
-  nlohmann::json config = run_config;
-  config["fine_tune_type"] = "lora";
-  config["num_layers"] = spec.num_layers;
-  config["lora_parameters"] = {
+  nlohmann::json out = run_config;
+  out["fine_tune_type"] = config::to_string(config::FineTuneType::lora);
+  out["num_layers"] = spec.num_layers;
+  out["lora_parameters"] = {
       {"rank", spec.rank}, {"scale", spec.scale}, {"dropout", spec.dropout}};
   if (!spec.keys.empty()) {
-    config["lora_parameters"]["keys"] = spec.keys;
+    out["lora_parameters"]["keys"] = spec.keys;
   }
-  return config;
+  return out;
 }
 
 LoraSpec read_adapter_config(const fs::path& dir) {
@@ -87,16 +88,18 @@ LoraSpec read_adapter_config(const fs::path& dir) {
          "adapter_config.json is missing",
          {.file = file.string()});
   }
-  nlohmann::json config = read_json_file(file);
-  const std::string type = config.value("fine_tune_type", "lora");
-  if (type != "lora") {
+  nlohmann::json saved = read_json_file(file);
+  // mlx-lm writes "lora", "dora" or "full"; only LoRA adapters load here.
+  const std::string type = saved.value("fine_tune_type", "lora");
+  if (config::parse_choice<config::FineTuneType>(type) !=
+      config::FineTuneType::lora) {
     fail(ErrorCode::unsupported,
          "fine_tune_type \"" + type +
              "\" adapters are not supported (only lora)",
          {.file = file.string(), .key = "fine_tune_type"});
   }
-  auto lora = config.find("lora_parameters");
-  if (lora == config.end() || !lora->is_object() || !lora->contains("rank") ||
+  auto lora = saved.find("lora_parameters");
+  if (lora == saved.end() || !lora->is_object() || !lora->contains("rank") ||
       !lora->contains("scale")) {
     fail(ErrorCode::invalid_model,
          "expected an object with rank and scale",
@@ -110,7 +113,7 @@ LoraSpec read_adapter_config(const fs::path& dir) {
     if (lora->contains("keys") && !(*lora)["keys"].is_null()) {
       spec.keys = (*lora)["keys"].get<std::vector<std::string>>();
     }
-    spec.num_layers = config.value("num_layers", 16);
+    spec.num_layers = saved.value("num_layers", 16);
   } catch (const nlohmann::json::exception& e) {
     fail(ErrorCode::invalid_model,
          e.what(),

@@ -7,11 +7,11 @@ namespace mlxt::train {
 
 using nlohmann::json;
 
-optim::Schedule make_learning_rate_schedule(const TrainConfig& c) {
+optim::Schedule make_learning_rate_schedule(const config::TrainConfig& c) {
   if (!c.lr_schedule) {
     return optim::constant_schedule(static_cast<float>(c.learning_rate));
   }
-  const LrSchedule& s = *c.lr_schedule;
+  const config::LrSchedule& s = *c.lr_schedule;
   optim::Schedule schedule;
   if (s.name == "constant" && s.arguments.empty()) {
     schedule = optim::constant_schedule(static_cast<float>(c.learning_rate));
@@ -41,23 +41,21 @@ optim::Schedule make_learning_rate_schedule(const TrainConfig& c) {
 }
 
 std::unique_ptr<optim::Optimizer>
-make_configured_optimizer(const TrainConfig& c,
+make_configured_optimizer(const config::TrainConfig& c,
                           optim::Schedule learning_rate,
                           const std::vector<std::string>& param_names) {
   json params = json::object();
   std::string name = c.optimizer;
-  if (name == "adam" || name == "adamw") {
-    params = {{"beta1", c.betas.at(0)},
-              {"beta2", c.betas.at(1)},
-              {"eps", c.eps},
-              {"weight_decay", name == "adamw" ? c.weight_decay : 0.0},
-              {"bias_correction", c.bias_correction}};
-    name = "adamw";
-  } else if (auto block = c.optimizer_params.find(name);
-             block != c.optimizer_params.end()) {
+  if (auto block = c.optimizer_params.find(name);
+      block != c.optimizer_params.end()) {
     for (const auto& [key, value] : block->second) {
       params[key] = value;
     }
+  }
+  // adam is adamw without weight decay (the catalogue lists adamw only).
+  if (name == "adam") {
+    params["weight_decay"] = 0.0;
+    name = "adamw";
   }
   return optim::make_grouped_optimizer(name,
                                        params,

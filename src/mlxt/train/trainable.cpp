@@ -7,7 +7,7 @@ namespace mlxt::train {
 ParamSplit split_trainable(const models::Model& model,
                            const TrainableOptions& options) {
   ParamSplit split;
-  if (options.fine_tune_type == "full") {
+  if (options.fine_tune_type == config::FineTuneType::full) {
     if (model.args.quantization) {
       fail(ErrorCode::unsupported,
            "full fine-tuning of a quantized model is not supported: train "

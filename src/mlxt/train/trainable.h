@@ -2,10 +2,9 @@
 // adapters over a frozen base.
 #pragma once
 
-#include <string>
-
 #include <mlx/mlx.h>
 
+#include "mlxt/config/choices.h"
 #include "mlxt/core/params.h"
 #include "mlxt/models/model.h"
 #include "mlxt/train/lora.h"
@@ -18,7 +17,7 @@ struct ParamSplit {
 };
 
 struct TrainableOptions {
-  std::string fine_tune_type = "lora"; // lora | full
+  config::FineTuneType fine_tune_type = config::FineTuneType::lora;
   mx::Dtype compute_dtype = mx::float32;
   bool master_weights_fp32 = true; // full: trainable copies stay fp32
   LoraSpec lora;

@@ -10,7 +10,7 @@ namespace mlxt::train {
 
 namespace fs = std::filesystem;
 
-LoraSpec lora_spec(const TrainConfig& c) {
+LoraSpec lora_spec(const config::TrainConfig& c) {
   return LoraSpec{.rank = c.lora_parameters.rank,
                   .scale = c.lora_parameters.scale,
                   .dropout = c.lora_parameters.dropout,
@@ -18,38 +18,29 @@ LoraSpec lora_spec(const TrainConfig& c) {
                   .keys = c.lora_parameters.keys};
 }
 
-mx::Dtype compute_dtype(const TrainConfig& c) {
-  if (c.compute_dtype == "bfloat16") {
-    return mx::bfloat16;
-  }
-  if (c.compute_dtype == "float16") {
-    return mx::float16;
-  }
-  return mx::float32;
-}
-
 ParamSplit split_for_training(const models::Model& model,
-                              const TrainConfig& c) {
+                              const config::TrainConfig& c) {
   mx::random::seed(c.seed);
   return split_trainable(model,
                          {.fine_tune_type = c.fine_tune_type,
-                          .compute_dtype = compute_dtype(c),
+                          .compute_dtype = config::to_mx_dtype(c.compute_dtype),
                           .master_weights_fp32 = c.master_weights_fp32,
                           .lora = lora_spec(c),
                           .seed = static_cast<uint64_t>(c.seed)});
 }
 
-nn::ForwardContext training_forward(const TrainConfig& c) {
+nn::ForwardContext training_forward(const config::TrainConfig& c) {
   nn::ForwardContext forward;
-  forward.compute_dtype = compute_dtype(c);
+  forward.compute_dtype = config::to_mx_dtype(c.compute_dtype);
   forward.lora_scale = c.lora_parameters.scale;
-  forward.lora_dropout =
-      c.fine_tune_type == "lora" ? c.lora_parameters.dropout : 0.0f;
+  forward.lora_dropout = c.fine_tune_type == config::FineTuneType::lora
+                             ? c.lora_parameters.dropout
+                             : 0.0f;
   forward.checkpoint_blocks = c.grad_checkpoint;
   return forward;
 }
 
-std::string save_trained(const TrainConfig& c,
+std::string save_trained(const config::TrainConfig& c,
                          const models::Model& base,
                          const fs::path& model_dir,
                          const Params& trained,
@@ -57,7 +48,7 @@ std::string save_trained(const TrainConfig& c,
                          bool final,
                          const nlohmann::json& run_config) {
   const fs::path dir = c.adapter_path;
-  if (c.fine_tune_type == "full") {
+  if (c.fine_tune_type == config::FineTuneType::full) {
     models::Model tuned{base.args, {}};
     for (const auto& [name, w] : trained) {
       // Saved in the checkpoint's original dtype.
@@ -79,11 +70,11 @@ std::string save_trained(const TrainConfig& c,
   return dir.string();
 }
 
-nlohmann::json describe_trained_model(const TrainConfig& c,
+nlohmann::json describe_trained_model(const config::TrainConfig& c,
                                       const models::Model& model) {
   const int group_size =
       model.args.quantization ? model.args.quantization->group_size : 0;
-  return {{"fine_tune_type", c.fine_tune_type},
+  return {{"fine_tune_type", config::to_string(c.fine_tune_type)},
           {"quantized_base", model.args.quantization.has_value()},
           {"total_parameters",
            models::logical_parameter_count(model.weights, group_size)}};

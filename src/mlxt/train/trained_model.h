@@ -11,35 +11,32 @@
 #include <mlx/mlx.h>
 #include <nlohmann/json.hpp>
 
+#include "mlxt/config/config.h"
 #include "mlxt/core/params.h"
 #include "mlxt/models/model.h"
 #include "mlxt/nn/layers.h"
-#include "mlxt/train/config.h"
 #include "mlxt/train/lora.h"
 #include "mlxt/train/trainable.h"
 
 namespace mlxt::train {
 
 //! The LoRA settings a config gives.
-LoraSpec lora_spec(const TrainConfig& config);
-
-//! The dtype compute_dtype names.
-mx::Dtype compute_dtype(const TrainConfig& config);
+LoraSpec lora_spec(const config::TrainConfig& config);
 
 //! Seeds MLX's RNG from the config and splits `model` into trainable and
 //! frozen arrays as fine_tune_type says (fresh LoRA adapters are seeded).
 ParamSplit split_for_training(const models::Model& model,
-                              const TrainConfig& config);
+                              const config::TrainConfig& config);
 
 //! The forward context of training steps: compute dtype, LoRA scale and
 //! dropout (LoRA only), gradient checkpointing.
-nn::ForwardContext training_forward(const TrainConfig& config);
+nn::ForwardContext training_forward(const config::TrainConfig& config);
 
 //! Writes the trained arrays to adapter_path: LoRA adapters in mlx-lm's
 //! layout (adapters.safetensors when `final`, else <step>_adapters.
 //! safetensors), or a full model folder (step-<n>/ unless `final`) in the
 //! base's dtypes with the tokenizer files of `model_dir`. Returns the folder.
-std::string save_trained(const TrainConfig& config,
+std::string save_trained(const config::TrainConfig& config,
                          const models::Model& base,
                          const std::filesystem::path& model_dir,
                          const Params& trained,
@@ -50,7 +47,7 @@ std::string save_trained(const TrainConfig& config,
 //! The start-line fields about the model: fine_tune_type and
 //! total_parameters (logical elements: a quantized weight counts its
 //! unpacked size).
-nlohmann::json describe_trained_model(const TrainConfig& config,
+nlohmann::json describe_trained_model(const config::TrainConfig& config,
                                       const models::Model& model);
 
 //! A "warning" record when the config makes a known-slow choice on this

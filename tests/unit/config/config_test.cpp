@@ -1,18 +1,22 @@
 // TrainConfig: mlx-lm YAML and JSON configs, overrides, the to_json round
 // trip, and every error path (code and message).
-#include "mlxt/train/config.h"
+#include "mlxt/config/config.h"
 
 #include "support/test_support.h"
 
 namespace {
 
+using mlxt::config::ComputeDtype;
+using mlxt::config::ConfigOverride;
+using mlxt::config::FineTuneType;
+using mlxt::config::load_train_config;
+using mlxt::config::NonfinitePolicy;
+using mlxt::config::train_config_from_json;
+using mlxt::config::TrainConfig;
 using mlxt::testing::TempDir;
 using mlxt::testing::write_file;
-using mlxt::train::ConfigOverride;
-using mlxt::train::load_train_config;
-using mlxt::train::train_config_from_json;
-using mlxt::train::TrainConfig;
 using nlohmann::json;
+using Settings = std::map<std::string, json>;
 
 // mlx-lm's examples/lora_config.yaml, comments and all, with the optional
 // blocks switched on.
@@ -132,12 +136,14 @@ TEST(TrainConfig, LoadsMlxLmLoraYaml) {
   EXPECT_EQ(c.model, "mlx_model");
   EXPECT_EQ(c.data, "/path/to/training/data");
   EXPECT_TRUE(c.train);
-  EXPECT_EQ(c.fine_tune_type, "lora");
+  EXPECT_EQ(c.fine_tune_type, FineTuneType::lora);
   EXPECT_EQ(c.optimizer, "adamw");
-  EXPECT_EQ(c.betas, (std::vector<double>{0.9, 0.98}));
-  EXPECT_DOUBLE_EQ(c.eps, 1e-6);
-  EXPECT_DOUBLE_EQ(c.weight_decay, 0.05);
-  EXPECT_TRUE(c.bias_correction);
+  EXPECT_EQ(c.optimizer_params.at("adamw"),
+            (Settings{{"beta1", 0.9},
+                      {"beta2", 0.98},
+                      {"eps", 1e-6},
+                      {"weight_decay", 0.05},
+                      {"bias_correction", true}}));
   EXPECT_EQ(c.seed, 0);
   EXPECT_EQ(c.num_layers, 16);
   EXPECT_EQ(c.batch_size, 4);
@@ -166,7 +172,7 @@ TEST(TrainConfig, LoadsMlxLmLoraYaml) {
   EXPECT_DOUBLE_EQ(c.lr_schedule->warmup_init, 1e-7);
   EXPECT_EQ(c.lr_schedule->arguments, (std::vector<double>{1e-5, 1000, 1e-7}));
   // Untouched keys keep the defaults of config.h.
-  EXPECT_EQ(c.compute_dtype, "float32");
+  EXPECT_EQ(c.compute_dtype, ComputeDtype::float32);
   EXPECT_FALSE(c.max_grad_norm.has_value());
 }
 
@@ -177,8 +183,11 @@ TEST(TrainConfig, OptimizerConfigOfTheOtherOptimizerIsIgnored) {
                                          "optimizer_config:\n"
                                          "  adam: {betas: [0.8, 0.9]}\n"
                                          "  adamw: {eps: 0.5}\n"));
-  EXPECT_EQ(c.betas, (std::vector<double>{0.8, 0.9}));
-  EXPECT_DOUBLE_EQ(c.eps, TrainConfig{}.eps);
+  EXPECT_EQ(c.optimizer_params.at("adam"),
+            (Settings{{"beta1", 0.8},
+                      {"beta2", 0.9},
+                      {"eps", 1e-8},
+                      {"bias_correction", false}}));
 }
 
 TEST(TrainConfig, LoadsTheJsonEquivalent) {
@@ -197,7 +206,7 @@ TEST(TrainConfig, LoadsTheJsonEquivalent) {
   })");
   TrainConfig c = load_train_config(dir / "config.json");
   EXPECT_EQ(c.model, "mlx_model");
-  EXPECT_EQ(c.fine_tune_type, "full");
+  EXPECT_EQ(c.fine_tune_type, FineTuneType::full);
   EXPECT_EQ(c.optimizer, "adam");
   EXPECT_DOUBLE_EQ(c.learning_rate, 2e-4);
   EXPECT_EQ(c.lora_parameters.rank, 16);
@@ -208,7 +217,7 @@ TEST(TrainConfig, LoadsTheJsonEquivalent) {
   ASSERT_TRUE(c.lr_schedule.has_value());
   EXPECT_EQ(c.lr_schedule->name, "linear_schedule");
   EXPECT_EQ(c.max_grad_norm, 1.0);
-  EXPECT_EQ(c.compute_dtype, "bfloat16");
+  EXPECT_EQ(c.compute_dtype, ComputeDtype::bfloat16);
   EXPECT_EQ(c.num_layers, -1);
 }
 
@@ -231,8 +240,10 @@ TEST(TrainConfig, OverridesParseByTheKeysType) {
   EXPECT_EQ(c.lora_parameters.keys,
             (std::vector<std::string>{"self_attn.k_proj", "mlp.up_proj"}));
   EXPECT_EQ(c.lr_schedule->arguments, (std::vector<double>{1e-4, 50}));
-  EXPECT_EQ(c.betas, (std::vector<double>{0.9, 0.95}));
-  EXPECT_DOUBLE_EQ(c.eps, 1e-6); // the rest of optimizer_config still applies
+  EXPECT_EQ(c.optimizer_params.at("adamw").at("beta1"), 0.9);
+  EXPECT_EQ(c.optimizer_params.at("adamw").at("beta2"), 0.95);
+  // The rest of optimizer_config still applies.
+  EXPECT_EQ(c.optimizer_params.at("adamw").at("eps"), 1e-6);
   EXPECT_EQ(c.max_grad_norm, 0.5);
   EXPECT_EQ(c.model, "other_model");
 }
@@ -258,8 +269,15 @@ TEST(TrainConfig, ToJsonRoundTripsExactly) {
   json saved = c.to_json();
   EXPECT_EQ(saved["lora_parameters"]["rank"], 8);
   EXPECT_EQ(saved["lr_schedule"]["name"], "cosine_decay");
-  // adamw's settings are written under their top-level names only.
-  EXPECT_TRUE(saved["optimizer_config"].is_null()) << saved.dump();
+  // adamw's settings are written in its block, never under an alias.
+  EXPECT_EQ(saved["optimizer_config"],
+            json({{"adamw",
+                   {{"beta1", 0.9},
+                    {"beta2", 0.98},
+                    {"eps", 1e-6},
+                    {"weight_decay", 0.05},
+                    {"bias_correction", true}}}}));
+  EXPECT_FALSE(saved.contains("betas"));
   EXPECT_FALSE(saved.contains("wandb"));
   EXPECT_EQ(train_config_from_json(saved, "saved"), c);
   // Through text, as a run folder stores it.
@@ -273,8 +291,48 @@ TEST(TrainConfig, ToJsonRoundTripsExactly) {
   EXPECT_EQ(train_config_from_json(plain_saved, "saved"), plain);
 }
 
+TEST(TrainConfig, ChoicesAreEnumsSpelledAsBefore) {
+  TempDir dir;
+  TrainConfig c = load_yaml(dir,
+                            minimal_yaml("fine_tune_type: full\n"
+                                         "nonfinite_policy: skip\n"
+                                         "compute_dtype: float16\n"));
+  EXPECT_EQ(c.fine_tune_type, FineTuneType::full);
+  EXPECT_EQ(c.nonfinite_policy, NonfinitePolicy::skip);
+  EXPECT_EQ(c.compute_dtype, ComputeDtype::float16);
+  json saved = c.to_json();
+  EXPECT_EQ(saved["fine_tune_type"], "full");
+  EXPECT_EQ(saved["nonfinite_policy"], "skip");
+  EXPECT_EQ(saved["compute_dtype"], "float16");
+  TrainConfig overridden =
+      load_yaml(dir, minimal_yaml(), {{"compute_dtype", "bfloat16"}});
+  EXPECT_EQ(overridden.compute_dtype, ComputeDtype::bfloat16);
+  EXPECT_EQ(TrainConfig{}.nonfinite_policy, NonfinitePolicy::fail);
+}
+
+TEST(ConfigChoices, EverySpellingParsesBackAndDtypesMapToMlx) {
+  using mlxt::config::choice_names;
+  using mlxt::config::parse_choice;
+  for (const auto& name : choice_names<FineTuneType>()) {
+    EXPECT_EQ(to_string(parse_choice<FineTuneType>(name).value()), name);
+  }
+  for (const auto& name : choice_names<NonfinitePolicy>()) {
+    EXPECT_EQ(to_string(parse_choice<NonfinitePolicy>(name).value()), name);
+  }
+  EXPECT_EQ(choice_names<ComputeDtype>(),
+            (std::vector<std::string>{"float32", "bfloat16", "float16"}));
+  EXPECT_FALSE(parse_choice<FineTuneType>("dora").has_value());
+  EXPECT_FALSE(parse_choice<ComputeDtype>("Float32").has_value());
+  EXPECT_EQ(mlxt::config::to_mx_dtype(ComputeDtype::float32),
+            mlx::core::float32);
+  EXPECT_EQ(mlxt::config::to_mx_dtype(ComputeDtype::bfloat16),
+            mlx::core::bfloat16);
+  EXPECT_EQ(mlxt::config::to_mx_dtype(ComputeDtype::float16),
+            mlx::core::float16);
+}
+
 TEST(TrainConfig, DescribeListsEveryKeyWithTypeDefaultAndHelp) {
-  std::string text = mlxt::train::describe_train_options();
+  std::string text = mlxt::config::describe_train_options();
   EXPECT_NE(text.find("lora_parameters.rank (int, default 8): LoRA rank"),
             std::string::npos)
       << text;
@@ -285,6 +343,76 @@ TEST(TrainConfig, DescribeListsEveryKeyWithTypeDefaultAndHelp) {
   EXPECT_NE(text.find("max_grad_norm (float, default none)"),
             std::string::npos);
   EXPECT_NE(text.find("optimizer_config.adamw.betas"), std::string::npos);
+  EXPECT_NE(text.find("optimizer_config.adamw.beta2 (float, default 0.999): "
+                      "second-moment decay (adamw) [in [0, 1)]"),
+            std::string::npos);
+  EXPECT_NE(text.find("optimizer_config.adam.eps (float, default 1e-08)"),
+            std::string::npos);
+  EXPECT_NE(text.find("betas (float list): same as "
+                      "[optimizer_config.<optimizer>.beta1, "
+                      "optimizer_config.<optimizer>.beta2] when optimizer is "
+                      "adam or adamw"),
+            std::string::npos);
+}
+
+TEST(TrainConfig, TopLevelAdamSettingsSetTheChosenAdamBlock) {
+  TempDir dir;
+  TrainConfig adam = load_yaml(dir,
+                               minimal_yaml("optimizer: adam\n"
+                                            "betas: [0.8, 0.9]\n"
+                                            "eps: 1e-7\n"
+                                            "weight_decay: 0.2\n"));
+  // adam has no weight decay: that key is for adamw.
+  EXPECT_EQ(adam.optimizer_params.at("adam"),
+            (Settings{{"beta1", 0.8},
+                      {"beta2", 0.9},
+                      {"eps", 1e-7},
+                      {"bias_correction", false}}));
+  EXPECT_FALSE(adam.optimizer_params.contains("adamw"));
+
+  // Another optimizer ignores them and gets its catalogue defaults.
+  TrainConfig sgd =
+      load_yaml(dir, minimal_yaml("optimizer: sgd\nbetas: [0.8, 0.9]\n"));
+  EXPECT_EQ(sgd.optimizer_params.size(), 1u);
+  EXPECT_EQ(sgd.optimizer_params.at("sgd").at("momentum"), 0.0);
+  EXPECT_EQ(sgd.optimizer_params.at("sgd").size(), 4u);
+}
+
+TEST(TrainConfig, CommandLineSettingBeatsTheFilesOtherSpelling) {
+  TempDir dir;
+  TrainConfig c = load_yaml(dir,
+                            minimal_yaml("betas: [0.8, 0.95]\n"),
+                            {{"optimizer_config.adamw.beta1", "0.7"}});
+  EXPECT_EQ(c.optimizer_params.at("adamw").at("beta1"), 0.7);
+  EXPECT_EQ(c.optimizer_params.at("adamw").at("beta2"), 0.95);
+  // And the other way round: --betas replaces the file's adamw.beta2.
+  c = load_yaml(dir,
+                minimal_yaml("optimizer_config:\n  adamw: {beta2: 0.9}\n"),
+                {{"betas", "0.6,0.7"}});
+  EXPECT_EQ(c.optimizer_params.at("adamw").at("beta1"), 0.6);
+  EXPECT_EQ(c.optimizer_params.at("adamw").at("beta2"), 0.7);
+}
+
+// A checkpoint's config.json from before Adam's settings moved into
+// optimizer_config still loads (as `mlxt train --resume` reads it), to the
+// config the new layout gives.
+TEST(TrainConfig, EarlierResolvedLayoutWithTopLevelAdamSettingsLoads) {
+  const auto file = mlxt::testing::source_dir() / "tests" / "fixtures" /
+                    "config" / "resolved_before_optimizer_config.json";
+  TrainConfig c = load_train_config(file, {{"iters", "10"}});
+  EXPECT_EQ(c.optimizer_params.at("adamw"),
+            (Settings{{"beta1", 0.8},
+                      {"beta2", 0.95},
+                      {"eps", 1e-6},
+                      {"weight_decay", 0.05},
+                      {"bias_correction", true}}));
+  EXPECT_EQ(c.iters, 10);
+  json saved = c.to_json();
+  for (const char* old_key :
+       {"betas", "eps", "weight_decay", "bias_correction"}) {
+    EXPECT_FALSE(saved.contains(old_key)) << old_key;
+  }
+  EXPECT_EQ(train_config_from_json(saved, "saved"), c);
 }
 
 TEST(TrainConfigErrors, UnknownKeySuggestsTheClosest) {
@@ -456,6 +584,13 @@ TEST(TrainConfigErrors, SameSettingTwiceAndAlphaScaleConflict) {
                     "eps: 1e-8\noptimizer_config:\n  adamw:\n    eps: 1e-6\n")),
       invalid_config,
       ":6: optimizer_config.adamw.eps: sets the same option as 'eps'");
+  EXPECT_MLXT_ERROR(
+      load_yaml(dir,
+                minimal_yaml("betas: [0.8, 0.9]\noptimizer_config:\n"
+                             "  adamw: {betas: [0.7, 0.9]}\n")),
+      invalid_config,
+      ":3: betas: sets the same option as 'optimizer_config.adamw.betas'; "
+      "keep one of them");
   EXPECT_MLXT_ERROR(
       load_yaml(
           dir,

@@ -216,7 +216,7 @@ TEST(TrainStep, NonFiniteLossLeavesWeightsStateAndCounterUnchanged) {
 }
 
 TEST(OptimizerSetup, BuildsTheConfiguredCatalogueOptimizerAndSchedule) {
-  train::TrainConfig c = train::train_config_from_json(
+  config::TrainConfig c = config::train_config_from_json(
       {{"model", "m"},
        {"data", "d"},
        {"optimizer", "lion"},

@@ -4,11 +4,11 @@
 
 namespace mlxt::train {
 
-std::unique_ptr<Method> make_method(const TrainConfig& config) {
+std::unique_ptr<Method> make_method(const config::TrainConfig& config) {
   return make_sft_method(config);
 }
 
-RunResult run_training(const TrainConfig& config,
+RunResult run_training(const config::TrainConfig& config,
                        std::ostream& out,
                        const ResumeFrom& resume) {
   std::unique_ptr<Method> method = make_method(config);

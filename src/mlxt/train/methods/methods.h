@@ -4,7 +4,7 @@
 #include <iosfwd>
 #include <memory>
 
-#include "mlxt/train/config.h"
+#include "mlxt/config/config.h"
 #include "mlxt/train/loop.h"
 #include "mlxt/train/method.h"
 
@@ -12,10 +12,10 @@ namespace mlxt::train {
 
 //! The method `config` asks for (SFT today), set up: model opened, data
 //! encoded.
-std::unique_ptr<Method> make_method(const TrainConfig& config);
+std::unique_ptr<Method> make_method(const config::TrainConfig& config);
 
 //! make_method, then run_loop: a whole `mlxt train` run.
-RunResult run_training(const TrainConfig& config,
+RunResult run_training(const config::TrainConfig& config,
                        std::ostream& out,
                        const ResumeFrom& resume = {});
 

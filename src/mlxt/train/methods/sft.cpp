@@ -14,7 +14,7 @@ using nlohmann::json;
 
 class SftMethod : public Method {
 public:
-  explicit SftMethod(const TrainConfig& c)
+  explicit SftMethod(const config::TrainConfig& c)
       : config_(c), opened_(gguf::open_model(c.model)),
         data_(load_sft_data(c, opened_.tokenizer)),
         params_(split_for_training(opened_.model, c)),
@@ -95,7 +95,7 @@ public:
   }
 
 private:
-  TrainConfig config_;
+  config::TrainConfig config_;
   gguf::ModelWithTokenizer opened_;
   SftData data_;
   ParamSplit params_;
@@ -107,7 +107,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<Method> make_sft_method(const TrainConfig& config) {
+std::unique_ptr<Method> make_sft_method(const config::TrainConfig& config) {
   return std::make_unique<SftMethod>(config);
 }
 

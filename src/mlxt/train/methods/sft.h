@@ -4,13 +4,13 @@
 
 #include <memory>
 
-#include "mlxt/train/config.h"
+#include "mlxt/config/config.h"
 #include "mlxt/train/method.h"
 
 namespace mlxt::train {
 
 //! Opens the model and encodes the data `config` names (the loop then
 //! creates the run folder).
-std::unique_ptr<Method> make_sft_method(const TrainConfig& config);
+std::unique_ptr<Method> make_sft_method(const config::TrainConfig& config);
 
 } // namespace mlxt::train

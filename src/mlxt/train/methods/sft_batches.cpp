@@ -11,7 +11,8 @@ using nlohmann::json;
 namespace {
 
 // The encoded-dataset cache of a run, or nullopt for `data_cache: none`.
-std::optional<data::CacheOptions> data_cache_options(const TrainConfig& c) {
+std::optional<data::CacheOptions>
+data_cache_options(const config::TrainConfig& c) {
   if (c.data_cache == "none") {
     return std::nullopt;
   }
@@ -24,7 +25,8 @@ std::optional<data::CacheOptions> data_cache_options(const TrainConfig& c) {
 
 } // namespace
 
-SftData load_sft_data(const TrainConfig& c, const tokenizer::Tokenizer& tok) {
+SftData load_sft_data(const config::TrainConfig& c,
+                      const tokenizer::Tokenizer& tok) {
   const data::EncodeOptions encode{.mask_prompt = c.mask_prompt,
                                    .max_seq_length = c.max_seq_length};
   const std::optional<data::CacheOptions> cache = data_cache_options(c);

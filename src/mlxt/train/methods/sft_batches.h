@@ -9,13 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mlxt/config/config.h"
 #include "mlxt/data/batching.h"
 #include "mlxt/data/encoded_cache.h"
 #include "mlxt/data/packing.h"
 #include "mlxt/data/sft_data.h"
 #include "mlxt/data/shard_stream.h"
 #include "mlxt/tokenizer/tokenizer.h"
-#include "mlxt/train/config.h"
 
 namespace mlxt::train {
 
@@ -30,7 +30,7 @@ struct SftData {
 
 //! Encodes (or reuses the cache of) every split of config.data. Throws
 //! Error(invalid_config) for streaming without a cache.
-SftData load_sft_data(const TrainConfig& config,
+SftData load_sft_data(const config::TrainConfig& config,
                       const tokenizer::Tokenizer& tok);
 
 class SftBatches {

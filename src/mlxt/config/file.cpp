@@ -4,9 +4,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "mlxt/train/config_document.h"
+#include "mlxt/config/document.h"
 
-namespace mlxt::train::detail {
+namespace mlxt::config::detail {
 
 using nlohmann::json;
 
@@ -85,4 +85,4 @@ ErrorContext where(const ConfigDocument& document, const std::string& key) {
   }
 }
 
-} // namespace mlxt::train::detail
+} // namespace mlxt::config::detail

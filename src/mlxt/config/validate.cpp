@@ -5,11 +5,11 @@
 #include <climits>
 #include <cmath>
 
+#include "mlxt/config/document.h"
+#include "mlxt/config/registry.h"
 #include "mlxt/core/suggest.h"
-#include "mlxt/train/config_document.h"
-#include "mlxt/train/config_registry.h"
 
-namespace mlxt::train::detail {
+namespace mlxt::config::detail {
 
 using nlohmann::json;
 
@@ -231,25 +231,65 @@ private:
   std::map<std::string, const json*> accepted_;
 };
 
-// mlx-lm's optimizer_config block for the chosen optimizer sets top-level
-// fields; the same setting given both ways is ambiguous.
-void apply_aliases(Checker& checker, TrainConfig& config) {
+// Aliases set the keys they stand for (for the chosen optimizer). One key
+// given by two spellings in the same place is ambiguous; a command-line
+// value beats a file's (`--optimizer_config.adamw.beta1` over a file's
+// `betas`, whose beta2 still applies).
+void apply_aliases(Checker& checker,
+                   const ConfigDocument& document,
+                   TrainConfig& config) {
+  auto from_command_line = [&document](const std::string& key) {
+    return where(document, key).file == command_line_source;
+  };
+  std::map<std::string, std::string> set_by; // key -> the spelling that set it
   for (const auto& key : config_keys()) {
-    if (key.role != KeyRole::alias) {
+    if (key.role == KeyRole::field && checker.given(key.name) != nullptr) {
+      set_by[key.name] = key.name;
+    }
+  }
+  for (const auto& key : config_keys()) {
+    const json* value =
+        key.role == KeyRole::alias ? checker.given(key.name) : nullptr;
+    if (value == nullptr) {
       continue;
     }
-    const json* value = checker.given(key.name);
-    if (value == nullptr || (!key.only_for_optimizer.empty() &&
-                             key.only_for_optimizer != config.optimizer)) {
-      continue;
-    }
-    if (checker.given(key.alias_of) != nullptr) {
-      checker.report(key.name,
-                     "sets the same option as '" + key.alias_of +
+    const auto targets = alias_targets(key, config.optimizer);
+    const bool mine = from_command_line(key.name);
+    auto same_place = std::find_if(
+        targets.begin(), targets.end(), [&](const std::string& target) {
+          auto earlier = set_by.find(target);
+          return earlier != set_by.end() &&
+                 from_command_line(earlier->second) == mine;
+        });
+    if (same_place != targets.end()) {
+      checker.report(set_by[*same_place],
+                     "sets the same option as '" + key.name +
                          "'; keep one of them");
       continue;
     }
-    find_key(key.alias_of)->set(config, *value);
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      auto [earlier, fresh] = set_by.try_emplace(targets[i], key.name);
+      if (!fresh) {
+        if (!mine) {
+          continue; // the command line's value stands
+        }
+        earlier->second = key.name;
+      }
+      find_key(targets[i])
+          ->set(config, targets.size() > 1 ? (*value)[i] : *value);
+    }
+  }
+}
+
+// The chosen optimizer's settings, completed with the catalogue's defaults:
+// the resolved config shows every setting the run uses.
+void fill_optimizer_defaults(TrainConfig& config) {
+  const std::string block = "optimizer_config." + config.optimizer + ".";
+  for (const auto& key : config_keys()) {
+    if (key.role == KeyRole::field && key.name.starts_with(block) &&
+        key.get(config).is_null()) {
+      key.set(config, key.catalogue_default);
+    }
   }
 }
 
@@ -272,7 +312,8 @@ TrainConfig resolve_config(const ConfigDocument& document,
       key.set(config, *it->second);
     }
   }
-  apply_aliases(checker, config);
+  apply_aliases(checker, document, config);
+  fill_optimizer_defaults(config);
 
   auto has_problem = [&problems](const std::string& key) {
     return std::any_of(
@@ -348,4 +389,4 @@ TrainConfig resolve_config(const ConfigDocument& document,
   return config;
 }
 
-} // namespace mlxt::train::detail
+} // namespace mlxt::config::detail

@@ -12,10 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mlxt/config/config.h"
 #include "mlxt/core/error.h"
-#include "mlxt/train/config.h"
 
-namespace mlxt::train::detail {
+namespace mlxt::config::detail {
 
 //! The name problems from overrides carry instead of a file.
 inline constexpr const char* command_line_source = "command line";
@@ -78,4 +78,4 @@ TrainConfig resolve_config(const ConfigDocument& document,
 void throw_if_problems(std::vector<ConfigProblem> problems,
                        const std::string& source);
 
-} // namespace mlxt::train::detail
+} // namespace mlxt::config::detail

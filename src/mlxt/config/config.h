@@ -9,11 +9,12 @@
 // out-of-range or disallowed values, each naming the key and the file.
 //
 // Null values (`key: null`, `key:`) mean "not given": the default applies.
-// mlx-lm's `optimizer_config: {adam: {...}, adamw: {...}}` is accepted; the
-// block named by `optimizer` sets betas / eps / weight_decay /
-// bias_correction (giving the same setting at the top level too is an error;
-// a command-line override replaces every spelling of its setting). The
-// resolved config (to_json) only uses the top-level names.
+// Each optimizer's settings live under optimizer_config.<name> (mlx-lm's
+// blocks), typed by the optimizer catalogue; Adam's may also be given at the
+// top level (betas / eps / weight_decay / bias_correction, as earlier
+// resolved configs wrote them) or as mlx-lm's optimizer_config.<adam|adamw>.
+// betas list. Giving one setting twice in one place is an error; a
+// command-line override replaces every spelling of its setting.
 #pragma once
 
 #include <filesystem>
@@ -24,7 +25,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace mlxt::train {
+#include "mlxt/config/choices.h"
+
+namespace mlxt::config {
 
 struct LoraParameters {
   int rank = 8;
@@ -56,8 +59,8 @@ struct TrainConfig {
   std::string model; // model folder
   // Folder with train.jsonl / valid.jsonl [/ test.jsonl], or one .jsonl.
   std::string data;
-  std::string fine_tune_type = "lora"; // lora | full
-  int num_layers = 16;                 // LoRA on the last N blocks; -1 = all
+  FineTuneType fine_tune_type = FineTuneType::lora;
+  int num_layers = 16; // LoRA on the last N blocks; -1 = all
   LoraParameters lora_parameters;
   bool mask_prompt = false;    // train only on completions / assistant turns
   bool pack_sequences = false; // several examples per row (data/packing.h)
@@ -78,18 +81,12 @@ struct TrainConfig {
   bool train = true; // mlx-lm's `train`: false = only evaluate (`test`)
 
   // Optimizer: any name in the optimizer catalogue (optim/catalogue.h), or
-  // adam (AdamW with weight_decay unused). The top-level betas / eps /
-  // weight_decay / bias_correction belong to adam and adamw; the others take
-  // their settings from optimizer_params.
+  // adam (adamw without weight decay).
   std::string optimizer = "adamw";
   double learning_rate = 1e-5;
-  double weight_decay = 0.01; // adamw only
-  std::vector<double> betas = {0.9, 0.999};
-  double eps = 1e-8;
-  bool bias_correction = false; // Adam bias correction (MLX's default: off)
-  // Settings of the other catalogue optimizers, by optimizer name then
-  // parameter name (mlx-lm's optimizer_config.<name> blocks); parameters not
-  // given take the catalogue's defaults.
+  // Optimizer settings, by optimizer name then parameter name
+  // (optimizer_config.<name>.<param>). A resolved config holds every
+  // setting of the chosen optimizer, the catalogue's defaults filled in.
   std::map<std::string, std::map<std::string, nlohmann::json>> optimizer_params;
   // Per-parameter-group settings (optim/param_groups.h): weight-decay
   // exclusions and groups with their own learning rate or optimizer
@@ -101,11 +98,11 @@ struct TrainConfig {
   // A step whose loss or gradient norm is NaN or infinite is never applied.
   // fail: stop the run naming the step; skip: go on, unless more than
   // max_skipped_steps steps in a row were skipped.
-  std::string nonfinite_policy = "fail"; // fail | skip
+  NonfinitePolicy nonfinite_policy = NonfinitePolicy::fail;
   int max_skipped_steps = 10;
 
   // Precision.
-  std::string compute_dtype = "float32"; // float32 | bfloat16 | float16
+  ComputeDtype compute_dtype = ComputeDtype::float32;
   // Full fine-tuning: keep fp32 weights, compute in compute_dtype.
   bool master_weights_fp32 = true;
 
@@ -131,7 +128,8 @@ struct TrainConfig {
   std::string report_to;    // e.g. "wandb"
   std::string project_name; // mlx-lm's `wandb: <project>` lands here too
 
-  //! The resolved configuration, every key under its top-level name;
+  //! The resolved configuration, every setting under its own key (never an
+  //! alias);
   //! train_config_from_json(to_json()) gives back an equal config.
   nlohmann::json to_json() const;
 
@@ -164,4 +162,4 @@ TrainConfig train_config_from_json(const nlohmann::json& object,
 //! --help-config`).
 std::string describe_train_options();
 
-} // namespace mlxt::train
+} // namespace mlxt::config

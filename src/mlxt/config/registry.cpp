@@ -1,15 +1,19 @@
 // The table of TrainConfig keys. Defaults are not repeated here: they are the
 // member initialisers in config.h, read back through each key's `get`.
-#include "mlxt/train/config_registry.h"
+#include "mlxt/config/registry.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
 #include <regex>
+#include <type_traits>
+#include <utility>
 
+#include "mlxt/core/error.h"
 #include "mlxt/optim/catalogue.h"
 
-namespace mlxt::train::detail {
+namespace mlxt::config::detail {
 
 using nlohmann::json;
 
@@ -168,6 +172,10 @@ template <class T>
 json to_value(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
 }
+template <Choice E>
+json to_value(const E& v) {
+  return to_string(v);
+}
 template <class T>
 void from_value(const json& j, T& out) {
   out = j.get<T>();
@@ -180,15 +188,26 @@ void from_value(const json& j, std::optional<T>& out) {
     out = j.get<T>();
   }
 }
+// Only values that passed the key's one_of rule get here.
+template <Choice E>
+void from_value(const json& j, E& out) {
+  out = parse_choice<E>(j.get_ref<const std::string&>()).value();
+}
 
 // A key bound to one field; `access` is a generic lambda returning the
-// field of a (const or mutable) TrainConfig.
+// field of a (const or mutable) TrainConfig. A choice enum field is a string
+// key that accepts the enum's spellings.
 template <class Access>
 KeySpec field(std::string name, KeyType type, Access access, std::string help) {
   KeySpec k;
   k.name = std::move(name);
   k.type = type;
   k.help = std::move(help);
+  using Field =
+      std::remove_cvref_t<decltype(access(std::declval<TrainConfig&>()))>;
+  if constexpr (Choice<Field>) {
+    k.allowed = choice_names<Field>();
+  }
   k.get = [access](const TrainConfig& c) { return to_value(access(c)); };
   k.set = [access](TrainConfig& c, const json& v) { from_value(v, access(c)); };
   return k;
@@ -211,24 +230,49 @@ KeySpec ignored(std::string name, std::string help) {
   return k;
 }
 
-// Another spelling of `target`, checked by the target's rules.
+std::string joined(const std::vector<std::string>& items,
+                   const std::string& separator) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    out += (i ? separator : "") + items[i];
+  }
+  return out;
+}
+
+// Another spelling of `targets` (one key, or one per element of a list),
+// checked by the rules of `rules`; `for_optimizers` limits it to those
+// optimizers, and "<optimizer>" in a target names the chosen one.
 KeySpec alias(std::string name,
-              const KeySpec& target,
-              std::string only_for_optimizer = "") {
-  KeySpec k = target;
+              const KeySpec& rules,
+              std::vector<std::string> targets,
+              std::vector<std::string> for_optimizers,
+              const std::string& spelling) {
+  KeySpec k = rules;
   k.name = std::move(name);
   k.role = KeyRole::alias;
-  k.alias_of = target.name;
-  k.only_for_optimizer = std::move(only_for_optimizer);
-  k.required = false;
-  k.help = "same as " + target.name +
-           (k.only_for_optimizer.empty()
+  if (targets.size() > 1) {
+    k.type = KeyType::number_list; // [beta1, beta2]
+    k.list_size = targets.size();
+  }
+  k.help = "same as " +
+           (targets.size() > 1 ? "[" + joined(targets, ", ") + "]"
+                               : targets.front()) +
+           (for_optimizers.empty()
                 ? ""
-                : " when optimizer is " + k.only_for_optimizer) +
-           " (mlx-lm's spelling)";
+                : " when optimizer is " + joined(for_optimizers, " or ")) +
+           " (" + spelling + ")";
+  k.alias_of = std::move(targets);
+  k.for_optimizers = std::move(for_optimizers);
+  k.required = false;
   k.get = nullptr;
   k.set = nullptr;
+  k.catalogue_default = nullptr;
   return k;
+}
+
+// mlx-lm's other name of `target`.
+KeySpec alias(std::string name, const KeySpec& target) {
+  return alias(std::move(name), target, {target.name}, {}, "mlx-lm's spelling");
 }
 
 // Members of the optional lr_schedule section: reading an unset schedule
@@ -265,25 +309,86 @@ std::optional<std::string> check_run_id(const json& v) {
   return std::nullopt;
 }
 
-// "adam" and every optimizer of the catalogue.
-std::vector<std::string> optimizer_names() {
-  std::vector<std::string> names = {"adam"};
+// Every optimizer with its settings: adam (adamw without weight decay, as
+// MLX's Adam) and the catalogue's.
+std::vector<std::pair<std::string, std::vector<optim::ParamSpec>>>
+optimizer_blocks() {
+  std::vector<optim::ParamSpec> adam = optim::optimizer_spec("adamw").params;
+  std::erase_if(adam, [](const optim::ParamSpec& param) {
+    return param.name == "weight_decay";
+  });
+  std::vector<std::pair<std::string, std::vector<optim::ParamSpec>>> out = {
+      {"adam", adam}};
   for (const auto& spec : optim::optimizer_specs()) {
-    names.push_back(spec.name);
+    out.emplace_back(spec.name, spec.params);
+  }
+  return out;
+}
+
+std::vector<std::string> optimizer_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, params] : optimizer_blocks()) {
+    names.push_back(name);
   }
   return names;
 }
 
-// optimizer_config.<name>.<parameter> for each catalogue optimizer other than
-// adamw (whose settings are the top-level fields), typed and ranged by the
-// catalogue, so an unknown or out-of-range setting is reported like any key.
-template <class Add>
-void add_catalogue_optimizer_keys(Add& add) {
-  for (const auto& spec : optim::optimizer_specs()) {
-    if (spec.name == "adamw") {
-      continue;
+// optimizer_config.<optimizer>.<param>, typed and ranged by the catalogue,
+// so an unknown or out-of-range setting is reported like any key.
+KeySpec optimizer_setting(const std::string& optimizer,
+                          const optim::ParamSpec& param) {
+  KeySpec k;
+  k.name = "optimizer_config." + optimizer + "." + param.name;
+  k.type = param.type == optim::ParamType::number    ? KeyType::number
+           : param.type == optim::ParamType::integer ? KeyType::integer
+                                                     : KeyType::boolean;
+  k.help = param.help + " (" + optimizer + ")";
+  if (param.type != optim::ParamType::boolean) {
+    if (std::isfinite(param.min)) {
+      k.min = param.min;
+      k.min_inclusive = param.min_inclusive;
     }
-    const std::string name = spec.name;
+    if (std::isfinite(param.max)) {
+      k.max = param.max;
+      k.max_inclusive = param.max_inclusive;
+    }
+  }
+  k.catalogue_default = param.default_value;
+  const std::string member = param.name;
+  k.get = [optimizer, member](const TrainConfig& c) -> json {
+    auto block = c.optimizer_params.find(optimizer);
+    if (block == c.optimizer_params.end()) {
+      return nullptr;
+    }
+    auto value = block->second.find(member);
+    return value == block->second.end() ? json(nullptr) : value->second;
+  };
+  k.set = [optimizer, member](TrainConfig& c, const json& v) {
+    if (v.is_null()) {
+      c.optimizer_params[optimizer].erase(member);
+    } else {
+      c.optimizer_params[optimizer][member] = v;
+    }
+  };
+  return k;
+}
+
+// The key of adamw's setting `param` (adam's have the same rules).
+KeySpec adam_setting(const std::string& optimizer, const std::string& param) {
+  for (const auto& spec : optim::optimizer_spec("adamw").params) {
+    if (spec.name == param) {
+      return optimizer_setting(optimizer, spec);
+    }
+  }
+  fail(ErrorCode::internal,
+       "the catalogue's adamw has no parameter '" + param + "'");
+}
+
+// optimizer_config.<optimizer> and its settings for every optimizer; adam
+// and adamw also take mlx-lm's `betas: [beta1, beta2]`.
+template <class Add>
+void add_optimizer_keys(Add& add) {
+  for (const auto& [name, params] : optimizer_blocks()) {
     KeySpec block = section("optimizer_config." + name,
                             "settings used when optimizer is " + name);
     block.get = [name](const TrainConfig& c) {
@@ -297,40 +402,16 @@ void add_catalogue_optimizer_keys(Add& add) {
       }
     };
     add(std::move(block));
-    for (const auto& param : spec.params) {
-      KeySpec k;
-      k.name = "optimizer_config." + name + "." + param.name;
-      k.type = param.type == optim::ParamType::number    ? KeyType::number
-               : param.type == optim::ParamType::integer ? KeyType::integer
-                                                         : KeyType::boolean;
-      k.help = param.help + " (" + name + ")";
-      if (param.type != optim::ParamType::boolean) {
-        if (std::isfinite(param.min)) {
-          k.min = param.min;
-          k.min_inclusive = param.min_inclusive;
-        }
-        if (std::isfinite(param.max)) {
-          k.max = param.max;
-          k.max_inclusive = param.max_inclusive;
-        }
-      }
-      const std::string member = param.name;
-      k.get = [name, member](const TrainConfig& c) -> json {
-        auto block = c.optimizer_params.find(name);
-        if (block == c.optimizer_params.end()) {
-          return nullptr;
-        }
-        auto value = block->second.find(member);
-        return value == block->second.end() ? json(nullptr) : value->second;
-      };
-      k.set = [name, member](TrainConfig& c, const json& v) {
-        if (v.is_null()) {
-          c.optimizer_params[name].erase(member);
-        } else {
-          c.optimizer_params[name][member] = v;
-        }
-      };
-      add(std::move(k));
+    for (const auto& param : params) {
+      add(optimizer_setting(name, param));
+    }
+    if (name == "adam" || name == "adamw") {
+      const std::string prefix = "optimizer_config." + name + ".";
+      add(alias(prefix + "betas",
+                adam_setting(name, "beta1"),
+                {prefix + "beta1", prefix + "beta2"},
+                {},
+                "mlx-lm's spelling"));
     }
   }
 }
@@ -363,7 +444,6 @@ std::vector<KeySpec> build_keys() {
             T::string,
             MLXT_FIELD(fine_tune_type),
             "what to train: LoRA adapters or every weight")
-          .one_of({"lora", "full"})
           .not_yet({"dora"}));
   const KeySpec& num_layers =
       add(field("num_layers",
@@ -475,51 +555,40 @@ std::vector<KeySpec> build_keys() {
             MLXT_FIELD(learning_rate),
             "learning rate; a given lr_schedule replaces it")
           .above(0));
-  const KeySpec& weight_decay =
-      add(field("weight_decay",
-                T::number,
-                MLXT_FIELD(weight_decay),
-                "decoupled weight decay (adamw only; adam uses none)")
-              .at_least(0));
-  const KeySpec& betas = add(field("betas",
-                                   T::number_list,
-                                   MLXT_FIELD(betas),
-                                   "Adam's moment decay rates [beta1, beta2]")
-                                 .at_least(0)
-                                 .below(1)
-                                 .of_size(2));
-  const KeySpec& eps =
-      add(field("eps", T::number, MLXT_FIELD(eps), "Adam's denominator epsilon")
-              .above(0));
-  const KeySpec& bias_correction =
-      add(field("bias_correction",
-                T::boolean,
-                MLXT_FIELD(bias_correction),
-                "Adam bias correction (MLX's default: off)"));
+  // Adam's settings at the top level, where earlier resolved configs wrote
+  // them: they set the chosen adam or adamw block.
+  const std::string chosen =
+      "optimizer_config." + std::string(chosen_optimizer);
+  add(alias("weight_decay",
+            adam_setting("adamw", "weight_decay"),
+            {"optimizer_config.adamw.weight_decay"},
+            {"adamw"},
+            "top-level spelling; adam has no weight decay"));
+  add(alias("betas",
+            adam_setting("adamw", "beta1"),
+            {chosen + ".beta1", chosen + ".beta2"},
+            {"adam", "adamw"},
+            "top-level spelling"));
+  for (const char* param : {"eps", "bias_correction"}) {
+    add(alias(param,
+              adam_setting("adamw", param),
+              {chosen + "." + param},
+              {"adam", "adamw"},
+              "top-level spelling"));
+  }
   KeySpec optimizer_config =
       section("optimizer_config",
               "mlx-lm's per-optimizer settings; only the block named by "
               "`optimizer` is applied");
-  // Written only when a catalogue optimizer has settings (adam and adamw
-  // settings are written under their top-level names).
+  // Written when an optimizer has settings: resolving a config gives the
+  // chosen optimizer every one of them.
   optimizer_config.get = [](const TrainConfig& c) {
     return c.optimizer_params.empty() ? json(nullptr) : json::object();
   };
   optimizer_config.set = [](TrainConfig&, const json&) {};
   add(std::move(optimizer_config));
-  add(section("optimizer_config.adam", "settings used when optimizer is adam"));
-  add(alias("optimizer_config.adam.betas", betas, "adam"));
-  add(alias("optimizer_config.adam.eps", eps, "adam"));
-  add(alias("optimizer_config.adam.bias_correction", bias_correction, "adam"));
-  add(section("optimizer_config.adamw",
-              "settings used when optimizer is adamw"));
-  add(alias("optimizer_config.adamw.betas", betas, "adamw"));
-  add(alias("optimizer_config.adamw.eps", eps, "adamw"));
-  add(alias("optimizer_config.adamw.weight_decay", weight_decay, "adamw"));
-  add(alias(
-      "optimizer_config.adamw.bias_correction", bias_correction, "adamw"));
+  add_optimizer_keys(add);
 
-  add_catalogue_optimizer_keys(add);
   KeySpec param_groups = field("param_groups",
                                T::object,
                                MLXT_FIELD(param_groups),
@@ -589,8 +658,7 @@ std::vector<KeySpec> build_keys() {
             T::string,
             MLXT_FIELD(nonfinite_policy),
             "a step with a NaN/Inf loss or gradient norm is never applied; "
-            "fail: stop naming the step, skip: go on")
-          .one_of({"fail", "skip"}));
+            "fail: stop naming the step, skip: go on"));
   add(field("max_skipped_steps",
             T::integer,
             MLXT_FIELD(max_skipped_steps),
@@ -601,8 +669,7 @@ std::vector<KeySpec> build_keys() {
   add(field("compute_dtype",
             T::string,
             MLXT_FIELD(compute_dtype),
-            "dtype of the forward and backward pass")
-          .one_of({"float32", "bfloat16", "float16"}));
+            "dtype of the forward and backward pass"));
   add(field("master_weights_fp32",
             T::boolean,
             MLXT_FIELD(master_weights_fp32),
@@ -714,4 +781,35 @@ const KeySpec* find_key(std::string_view name) {
   return it == index.end() ? nullptr : it->second;
 }
 
-} // namespace mlxt::train::detail
+std::vector<std::string> alias_targets(const KeySpec& key,
+                                       const std::string& optimizer) {
+  const auto& only = key.for_optimizers;
+  if (!only.empty() &&
+      std::find(only.begin(), only.end(), optimizer) == only.end()) {
+    return {};
+  }
+  std::vector<std::string> targets = key.alias_of;
+  for (auto& target : targets) {
+    if (auto at = target.find(chosen_optimizer); at != std::string::npos) {
+      target.replace(at, chosen_optimizer.size(), optimizer);
+    }
+  }
+  return targets;
+}
+
+std::vector<std::string> settings_of(const KeySpec& key) {
+  if (key.role != KeyRole::alias) {
+    return {key.name};
+  }
+  if (key.for_optimizers.empty()) {
+    return key.alias_of;
+  }
+  std::vector<std::string> out;
+  for (const auto& optimizer : key.for_optimizers) {
+    auto targets = alias_targets(key, optimizer);
+    out.insert(out.end(), targets.begin(), targets.end());
+  }
+  return out;
+}
+
+} // namespace mlxt::config::detail

@@ -15,9 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mlxt/train/config.h"
+#include "mlxt/config/config.h"
 
-namespace mlxt::train::detail {
+namespace mlxt::config::detail {
 
 enum class KeyType {
   integer,
@@ -31,6 +31,9 @@ enum class KeyType {
 
 //! "int", "float", "bool", "string", "string list", "float list", "object".
 const char* key_type_name(KeyType type);
+
+//! In an alias's target, stands for the chosen optimizer.
+inline constexpr std::string_view chosen_optimizer = "<optimizer>";
 
 enum class KeyRole {
   field,   // reads and writes one TrainConfig field
@@ -65,10 +68,17 @@ struct KeySpec {
   // another way of giving the same setting (alpha and scale).
   std::vector<std::string> replaces;
 
-  // Aliases: the key they stand for, and the optimizer that they apply to
-  // (empty: always).
-  std::string alias_of;
-  std::string only_for_optimizer;
+  // Aliases: the keys they set, where "<optimizer>" stands for the chosen
+  // optimizer; a list alias sets one key per element (betas: beta1, beta2).
+  // They apply only when the optimizer is one of `for_optimizers` (empty:
+  // always).
+  std::vector<std::string> alias_of;
+  std::vector<std::string> for_optimizers;
+
+  // Optimizer settings: the catalogue's default, which TrainConfig{} does
+  // not hold (it has no optimizer blocks); shown by the help and filled in
+  // for the chosen optimizer when a config is resolved.
+  nlohmann::json catalogue_default;
 
   // Field access. get returns null for an unset optional; set receives a
   // value that passed the rules (or null for an optional section).
@@ -114,6 +124,15 @@ const std::vector<KeySpec>& config_keys();
 //! The key named `name` (dotted), or nullptr.
 const KeySpec* find_key(std::string_view name);
 
+//! The keys alias `key` sets when the optimizer is `optimizer` (none when it
+//! does not apply to that optimizer).
+std::vector<std::string> alias_targets(const KeySpec& key,
+                                       const std::string& optimizer);
+
+//! The keys `key` can set: its own name, or an alias's targets under every
+//! optimizer it applies to.
+std::vector<std::string> settings_of(const KeySpec& key);
+
 //! The registered key closest to `unknown` by edit distance (comparing whole
 //! dotted names and last components), or "" when none is close.
 std::string closest_key(std::string_view unknown);
@@ -121,4 +140,4 @@ std::string closest_key(std::string_view unknown);
 //! A number as a person writes it: 8, 0.5, 1e-05.
 std::string format_number(double value);
 
-} // namespace mlxt::train::detail
+} // namespace mlxt::config::detail

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <charconv>
 
-#include "mlxt/train/config_document.h"
-#include "mlxt/train/config_registry.h"
+#include "mlxt/config/document.h"
+#include "mlxt/config/registry.h"
 
-namespace mlxt::train::detail {
+namespace mlxt::config::detail {
 
 using nlohmann::json;
 
@@ -180,16 +180,25 @@ void forget(ConfigDocument& document, const std::string& key) {
   std::erase_if(document.from_command_line, is_under);
 }
 
-// An override replaces every spelling of its setting: the key it aliases,
-// the aliases of it, and the keys it declares it replaces.
+// An override replaces every other spelling of what it sets, the keys that
+// set nothing it does not: the key it aliases, its aliases (beta1 and beta2
+// for `--betas`; not the top-level `betas` for `--optimizer_config.adamw.
+// betas`, as that also sets adam's), and the keys it declares it replaces.
 void erase_other_spellings(ConfigDocument& document, const KeySpec& key) {
-  const std::string& setting = key.alias_of.empty() ? key.name : key.alias_of;
+  const std::vector<std::string> mine = settings_of(key);
+  auto is_mine = [&mine](const std::string& setting) {
+    return std::find(mine.begin(), mine.end(), setting) != mine.end();
+  };
   for (const auto& other : config_keys()) {
+    if (other.name == key.name) {
+      continue;
+    }
+    const std::vector<std::string> theirs = settings_of(other);
     bool same_setting =
-        other.name == setting || other.alias_of == setting ||
+        std::all_of(theirs.begin(), theirs.end(), is_mine) ||
         std::find(key.replaces.begin(), key.replaces.end(), other.name) !=
             key.replaces.end();
-    if (same_setting && other.name != key.name) {
+    if (same_setting) {
       erase_path(document.values, other.name);
       forget(document, other.name);
     }
@@ -232,4 +241,4 @@ void apply_overrides(ConfigDocument& document,
   }
 }
 
-} // namespace mlxt::train::detail
+} // namespace mlxt::config::detail

@@ -9,9 +9,9 @@
 #include <yaml-cpp/yaml.h>
 #pragma GCC diagnostic pop
 
-#include "mlxt/train/config_document.h"
+#include "mlxt/config/document.h"
 
-namespace mlxt::train::detail {
+namespace mlxt::config::detail {
 
 using nlohmann::json;
 
@@ -163,4 +163,4 @@ ConfigDocument read_yaml_config(const std::filesystem::path& file) {
   return document;
 }
 
-} // namespace mlxt::train::detail
+} // namespace mlxt::config::detail

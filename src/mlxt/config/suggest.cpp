@@ -2,10 +2,10 @@
 // one.
 #include <algorithm>
 
+#include "mlxt/config/registry.h"
 #include "mlxt/core/suggest.h"
-#include "mlxt/train/config_registry.h"
 
-namespace mlxt::train::detail {
+namespace mlxt::config::detail {
 
 namespace {
 
@@ -37,4 +37,4 @@ std::string closest_key(std::string_view unknown) {
   return is_close_typo(best_distance, last_component(unknown)) ? best : "";
 }
 
-} // namespace mlxt::train::detail
+} // namespace mlxt::config::detail

@@ -1,15 +1,15 @@
 // The public face of the config module: load, from_json, to_json and the
-// option list, each a walk over the registry (config_registry.cpp).
-#include "mlxt/train/config.h"
+// option list, each a walk over the registry (registry.cpp).
+#include "mlxt/config/config.h"
 
 #include <algorithm>
 #include <climits>
 #include <sstream>
 
-#include "mlxt/train/config_document.h"
-#include "mlxt/train/config_registry.h"
+#include "mlxt/config/document.h"
+#include "mlxt/config/registry.h"
 
-namespace mlxt::train {
+namespace mlxt::config {
 
 using nlohmann::json;
 
@@ -115,6 +115,10 @@ json TrainConfig::to_json() const {
     json value = key.get(*this);
     if (key.role == detail::KeyRole::section && value.is_null()) {
       unset_sections.push_back(key.name);
+      // optimizer_config lists only the optimizers that have settings.
+      if (key.name.find('.') != std::string::npos) {
+        continue;
+      }
     }
     out[dotted_pointer(key.name)] = std::move(value);
   }
@@ -133,6 +137,9 @@ std::string describe_train_options() {
       out << ", required";
     } else if (key.get && key.role == detail::KeyRole::field) {
       json value = key.get(defaults);
+      if (value.is_null()) {
+        value = key.catalogue_default; // optimizer settings
+      }
       out << ", default "
           << (value.is_null() ? std::string("none") : value.dump());
     }
@@ -153,4 +160,4 @@ std::string describe_train_options() {
   return out.str();
 }
 
-} // namespace mlxt::train
+} // namespace mlxt::config

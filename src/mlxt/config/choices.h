@@ -1,0 +1,94 @@
+// The closed choices of a TrainConfig (fine_tune_type, nonfinite_policy,
+// compute_dtype) as enums. Each enum has one table of spellings, the strings
+// that configs, the command line and the REST API use; the key registry
+// parses them once, and code past it compares enums, never strings.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <mlx/dtype.h>
+
+namespace mlxt::config {
+
+//! What a run trains: LoRA adapters over a frozen base (QLoRA when the base
+//! is quantized), or every weight.
+enum class FineTuneType { lora, full };
+
+//! A step whose loss or gradient norm is NaN/Inf is never applied; fail stops
+//! the run naming the step, skip goes on (up to max_skipped_steps in a row).
+enum class NonfinitePolicy { fail, skip };
+
+//! The dtype of the forward and backward pass.
+enum class ComputeDtype { float32, bfloat16, float16 };
+
+//! The spellings of choice enum E, in the order help texts list them.
+template <class E>
+struct Spellings;
+
+template <>
+struct Spellings<FineTuneType> {
+  static constexpr std::array<std::pair<FineTuneType, std::string_view>, 2>
+      table{{{FineTuneType::lora, "lora"}, {FineTuneType::full, "full"}}};
+};
+
+template <>
+struct Spellings<NonfinitePolicy> {
+  static constexpr std::array<std::pair<NonfinitePolicy, std::string_view>, 2>
+      table{{{NonfinitePolicy::fail, "fail"}, {NonfinitePolicy::skip, "skip"}}};
+};
+
+template <>
+struct Spellings<ComputeDtype> {
+  static constexpr std::array<std::pair<ComputeDtype, std::string_view>, 3>
+      table{{{ComputeDtype::float32, "float32"},
+             {ComputeDtype::bfloat16, "bfloat16"},
+             {ComputeDtype::float16, "float16"}}};
+};
+
+//! An enum with a table of spellings.
+template <class E>
+concept Choice = requires {
+  Spellings<E>::table;
+};
+
+//! The spelling of `value`: "lora", "skip", "bfloat16".
+template <Choice E>
+std::string to_string(E value) {
+  for (const auto& [choice, name] : Spellings<E>::table) {
+    if (choice == value) {
+      return std::string(name);
+    }
+  }
+  return "?"; // every enumerator has a spelling
+}
+
+//! The choice spelled `text` (exactly), or nullopt.
+template <Choice E>
+std::optional<E> parse_choice(std::string_view text) {
+  for (const auto& [choice, name] : Spellings<E>::table) {
+    if (name == text) {
+      return choice;
+    }
+  }
+  return std::nullopt;
+}
+
+//! Every spelling of E, in table order.
+template <Choice E>
+std::vector<std::string> choice_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : Spellings<E>::table) {
+    names.emplace_back(entry.second);
+  }
+  return names;
+}
+
+//! The MLX dtype of `dtype`.
+mlx::core::Dtype to_mx_dtype(ComputeDtype dtype);
+
+} // namespace mlxt::config
