@@ -4,7 +4,7 @@
 JOBS ?= $(shell nproc)
 BUILD ?= build
 
-.PHONY: setup setup-test build quickstart test format check-format
+.PHONY: setup setup-test build build-cli quickstart test format check-format
 
 setup:
 	@scripts/setup
@@ -18,7 +18,12 @@ $(BUILD)/CMakeCache.txt:
 build: setup $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS)
 
-quickstart: build
+# Only the mlxt program: the quickstart needs no test binaries, which are
+# most of a full build's time.
+build-cli: setup $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -j $(JOBS) --target mlxt_cli
+
+quickstart: build-cli
 	@scripts/quickstart
 
 test: setup-test $(BUILD)/CMakeCache.txt

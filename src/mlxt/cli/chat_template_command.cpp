@@ -1,4 +1,4 @@
-// mlxt chat-template --model DIR FILE.json [--add-generation-prompt]
+// mlxt chat-template --model DIR FILE.json [--add_generation_prompt]
 // [--tokens]: renders a conversation with the model's own chat template.
 //
 // FILE.json is a list of messages, or {"messages": [...], "tools": [...],
@@ -83,7 +83,7 @@ void add_chat_template_command(CLI::App& app) {
                   o->file,
                   "JSON: a list of messages, or {messages, tools, variables}")
       ->required();
-  cmd->add_flag("--add-generation-prompt",
+  cmd->add_flag("--add_generation_prompt",
                 o->add_generation_prompt,
                 "Append the assistant turn header");
   cmd->add_flag("--tokens", o->tokens, "Also print the token ids");

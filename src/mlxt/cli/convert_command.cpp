@@ -1,4 +1,4 @@
-// mlxt convert --from-gguf FILE --out DIR [--dequantize] [--dtype f32]
+// mlxt convert --from_gguf FILE --out DIR [--dequantize] [--dtype f32]
 #include <iostream>
 #include <unistd.h>
 
@@ -34,7 +34,7 @@ void add_convert_command(CLI::App& app) {
       "convert",
       "Convert a GGUF file into a model folder (MLX-quantized layout, or "
       "dequantized Hugging Face layout) that mlxt and mlx-lm load");
-  cmd->add_option("--from-gguf", o->gguf, "The .gguf file")->required();
+  cmd->add_option("--from_gguf", o->gguf, "The .gguf file")->required();
   cmd->add_option("-o,--out", o->out, "New model folder")->required();
   cmd->add_flag("--dequantize",
                 o->dequantize,

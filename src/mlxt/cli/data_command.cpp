@@ -29,7 +29,7 @@ void add_read_flags(CLI::App* cmd, ReadFlags& f, bool with_skip) {
                   f.columns,
                   "Column overrides, key=column (e.g. instruction=question)");
   if (with_skip) {
-    cmd->add_flag("--skip-invalid",
+    cmd->add_flag("--skip_invalid",
                   f.skip_invalid,
                   "Count and report invalid rows instead of failing");
   }
@@ -147,10 +147,10 @@ void add_validate(CLI::App& data_app) {
                   o->model,
                   "Model (tokenizer) folder: also count truncated and "
                   "dropped rows");
-  cmd->add_option("--max-seq-length", o->max_seq_length)
+  cmd->add_option("--max_seq_length", o->max_seq_length)
       ->check(CLI::Range(2, 1 << 24));
-  cmd->add_flag("--mask-prompt", o->mask_prompt);
-  cmd->add_flag("--all-assistant-turns", o->all_turns);
+  cmd->add_flag("--mask_prompt", o->mask_prompt);
+  cmd->add_flag("--all_assistant_turns", o->all_turns);
   cmd->callback([o] {
     const data::DataOptions opts = data_options(o->read);
     std::optional<tokenizer::Tokenizer> tok;
@@ -244,10 +244,10 @@ struct EncodeFlags {
 void add_encode_flags(CLI::App* cmd, EncodeFlags& f) {
   cmd->add_option("path", f.path, "Data file or split folder")->required();
   cmd->add_option("--model", f.model, "Model (tokenizer) folder")->required();
-  cmd->add_option("--max-seq-length", f.max_seq_length)
+  cmd->add_option("--max_seq_length", f.max_seq_length)
       ->check(CLI::Range(2, 1 << 24));
-  cmd->add_flag("--mask-prompt", f.mask_prompt);
-  cmd->add_flag("--all-assistant-turns", f.all_turns);
+  cmd->add_flag("--mask_prompt", f.mask_prompt);
+  cmd->add_flag("--all_assistant_turns", f.all_turns);
   add_read_flags(cmd, f.read, true);
 }
 
@@ -299,7 +299,7 @@ void add_encode(CLI::App& data_app) {
   add_encode_flags(cmd, *o);
   cmd->add_option("--out", o->out, "Cache folder (one <key>/ per split)")
       ->required();
-  cmd->add_option("--shard-tokens", o->shard_tokens, "Tokens per shard")
+  cmd->add_option("--shard_tokens", o->shard_tokens, "Tokens per shard")
       ->check(CLI::Range(size_t(1), size_t(1) << 40));
   cmd->callback([o] {
     tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(o->model);

@@ -24,11 +24,13 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--data", o->data, "Data folder or .jsonl file")->required();
   cmd->add_option("--split", o->split, "train | valid | test")
       ->check(CLI::IsMember({"train", "valid", "test"}));
-  cmd->add_option("--batch-size", o->batch_size)->check(CLI::PositiveNumber);
-  cmd->add_option("--max-seq-length", o->max_seq_length)
+  cmd->add_option("--batch_size", o->batch_size, "Examples per batch")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option(
+         "--max_seq_length", o->max_seq_length, "Longer examples are cut")
       ->check(CLI::Range(2, 1 << 20));
   cmd->add_option("--batches", o->batches, "Batches to evaluate; -1 = all");
-  cmd->add_flag("--mask-prompt",
+  cmd->add_flag("--mask_prompt",
                 o->mask_prompt,
                 "Score only completions / assistant turns");
   cmd->callback([o] {

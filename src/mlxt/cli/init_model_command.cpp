@@ -1,4 +1,4 @@
-// mlxt init-model --arch A --preset P --out DIR [--tokenizer-corpus FILE...]
+// mlxt init-model --arch A --preset P --out DIR [--tokenizer_corpus FILE...]
 #include <fstream>
 #include <iostream>
 
@@ -79,15 +79,15 @@ void add_init_model_command(CLI::App& app) {
       ->check(CLI::IsMember({"tiny", "small"}));
   cmd->add_option("--out", o->out, "Output folder")->required();
   cmd->add_option("--seed", o->init.seed, "Weight-initialisation seed");
-  cmd->add_option("--init-std",
+  cmd->add_option("--init_std",
                   o->init.init_std,
                   "Standard deviation of the random matrices")
       ->check(CLI::Range(1e-6f, 10.0f));
-  cmd->add_option("--vocab-size",
+  cmd->add_option("--vocab_size",
                   o->vocab_size,
                   "Tokenizer vocabulary size (with 256 bytes and specials)")
       ->check(CLI::Range(260, 1 << 20));
-  cmd->add_option("--tokenizer-corpus",
+  cmd->add_option("--tokenizer_corpus",
                   o->corpus,
                   "Text or JSONL files to train the byte-level BPE on");
   cmd->callback([o] {

@@ -43,9 +43,9 @@ CLI::App* add_group(CLI::App& app,
   auto* cmd = app.add_subcommand(name, help);
   cmd->require_subcommand(1);
   t->port = default_port;
-  cmd->add_option("--host", t->host, "Server address")->capture_default_str();
-  cmd->add_option("--port", t->port, "Server port")->capture_default_str();
-  cmd->add_option("--api-token", t->token, "API token (env MLXT_API_TOKEN)")
+  cmd->add_option("--host", t->host, "Server address");
+  cmd->add_option("--port", t->port, "Server port");
+  cmd->add_option("--api_token", t->token, "API token (env MLXT_API_TOKEN)")
       ->envname("MLXT_API_TOKEN");
   return cmd;
 }

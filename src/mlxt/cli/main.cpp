@@ -5,6 +5,7 @@
 #include <mlx/mlx.h>
 
 #include "mlxt/cli/commands.h"
+#include "mlxt/cli/flag_spelling.h"
 #include "mlxt/core/error.h"
 
 namespace mx = mlx::core;
@@ -12,6 +13,9 @@ namespace mx = mlx::core;
 int main(int argc, char** argv) {
   CLI::App app{"mlxt: fine-tune Llama-family language models with MLX"};
   app.require_subcommand(1);
+  // Every option of every subcommand (they copy these defaults when made)
+  // shows its default value in --help.
+  app.option_defaults()->always_capture_default();
   // Before the subcommand runs: CLI11 runs the app's option callbacks first.
   app.add_option_function<std::string>(
          "--device",
@@ -37,8 +41,13 @@ int main(int argc, char** argv) {
   mlxt::cli::add_chat_template_command(app);
   mlxt::cli::add_tokenize_command(app);
   mlxt::cli::add_models_command(app);
+  std::vector<std::string> args = mlxt::cli::underscore_flag_names(argc, argv);
+  std::vector<const char*> arg_ptrs;
+  for (const std::string& arg : args) {
+    arg_ptrs.push_back(arg.c_str());
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const mlxt::Error& e) {

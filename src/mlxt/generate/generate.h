@@ -19,6 +19,20 @@ struct SamplingOptions {
   std::vector<int> stop_ids; // generation ends after any of these
 };
 
+//! How long one generate_tokens call took, as `mlxt generate --verbose`
+//! reports it.
+struct GenerationStats {
+  int prompt_tokens = 0;
+  int generated_tokens = 0;
+  double time_to_first_token_s = 0; // prompt forward pass + first sample
+  double after_first_token_s = 0;   // from the first new token to the last
+
+  //! Prompt tokens processed per second before the first new token.
+  double prompt_tokens_per_s() const;
+  //! New tokens per second after the first (the decoding speed).
+  double generation_tokens_per_s() const;
+};
+
 //! logits (V,) float -> the next token id under `options` (`key` is used
 //! only when sampling).
 int sample_token(const mx::array& logits,
@@ -26,12 +40,14 @@ int sample_token(const mx::array& logits,
                  const mx::array& key);
 
 //! Continues `prompt` (token ids). `on_token` (optional) sees each new id as
-//! it is produced. Returns the new ids (stop id included when hit).
+//! it is produced; `stats` (optional) receives the timings. Returns the new
+//! ids (stop id included when hit).
 std::vector<int> generate_tokens(const models::ModelArgs& args,
                                  const Params& weights,
                                  const nn::ForwardContext& ctx,
                                  const std::vector<int>& prompt,
                                  const SamplingOptions& options,
-                                 const std::function<void(int)>& on_token = {});
+                                 const std::function<void(int)>& on_token = {},
+                                 GenerationStats* stats = nullptr);
 
 } // namespace mlxt::generate
