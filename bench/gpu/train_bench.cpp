@@ -21,6 +21,7 @@
 #include "mlxt/models/transformer.h"
 #include "mlxt/optim/optimizer.h"
 #include "mlxt/train/loss.h"
+#include "mlxt/train/methods/lm_loss.h"
 #include "mlxt/train/step.h"
 #include "mlxt/train/trainable.h"
 
@@ -127,11 +128,10 @@ int main(int argc, char** argv) {
     forward.compute_dtype = dtype;
     forward.lora_scale = lora.scale;
     forward.checkpoint_blocks = grad_checkpoint;
-    train::TrainStep step({.args = model.args,
-                           .trainable_names = param_names(split.trainable),
+    train::TrainStep step({.trainable_names = param_names(split.trainable),
                            .frozen_names = param_names(split.frozen),
-                           .forward = forward,
-                           .max_grad_norm = std::nullopt},
+                           .loss = train::lm_loss(model.args, forward, false),
+                           .batch_arrays = train::lm_batch_size(false)},
                           *optimizer);
     train::TrainState state;
     state.trainable = param_values(split.trainable);
@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
     data::Batch b{mx::slice(tokens, {0, 0}, {batch, seq}),
                   mx::slice(tokens, {0, 1}, {batch, seq + 1}),
                   mx::ones({batch, seq}, mx::float32),
+                  long(batch) * seq,
                   long(batch) * seq};
     mx::eval({b.inputs, b.targets, b.mask});
     // How many distinct ids the random batch holds (a check on the data).
@@ -201,7 +202,8 @@ int main(int argc, char** argv) {
     float first_loss = 0.0f;
     for (int i = 0; i < warmup + steps; ++i) {
       auto t0 = std::chrono::steady_clock::now();
-      train::StepResult r = step.update(state, b);
+      train::StepResult r =
+          step.update(state, train::lm_batch_arrays(b, false));
       std::vector<mx::array> outs = state.arrays();
       outs.push_back(r.loss_sum);
       mx::eval(outs);
