@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "mlxt/config/choices.h"
 #include "mlxt/core/error.h"
 #include "mlxt/data/encoded_cache.h"
 #include "mlxt/data/sft_data.h"
@@ -50,7 +51,9 @@ json answer(const AutoConfigRequest& request, const Measurement& m) {
   const bool full = plan.method == train::PlanMethod::full;
   json config = {{"model", request.model_name},
                  {"data", request.data_name},
-                 {"fine_tune_type", full ? "full" : "lora"},
+                 {"fine_tune_type",
+                  config::to_string(full ? config::FineTuneType::full
+                                         : config::FineTuneType::lora)},
                  {"batch_size", plan.batch_size},
                  {"max_seq_length", plan.seq_len},
                  {"compute_dtype", plan.compute_dtype},
