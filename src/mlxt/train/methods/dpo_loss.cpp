@@ -1,0 +1,128 @@
+#include "mlxt/train/methods/dpo_loss.h"
+
+#include "mlxt/models/transformer.h"
+#include "mlxt/train/loss.h"
+
+namespace mlxt::train {
+
+namespace {
+
+// log sigmoid(x) = -log(1 + exp(-x)), stable for large |x|.
+mx::array log_sigmoid(const mx::array& x) {
+  return mx::negative(mx::logaddexp(mx::zeros_like(x), mx::negative(x)));
+}
+
+bool is_lora_name(const std::string& name) {
+  return name.ends_with(".lora_a") || name.ends_with(".lora_b");
+}
+
+} // namespace
+
+std::vector<std::string> dpo_metric_names() {
+  return {
+      "rewards_chosen", "rewards_rejected", "reward_margin", "reward_accuracy"};
+}
+
+std::vector<mx::array> dpo_loss_sums(const mx::array& policy_chosen,
+                                     const mx::array& policy_rejected,
+                                     const mx::array& ref_chosen,
+                                     const mx::array& ref_rejected,
+                                     const DpoLossOptions& options) {
+  const float beta = static_cast<float>(options.beta);
+  const float ls = static_cast<float>(options.label_smoothing);
+  mx::array chosen_logratio = mx::subtract(policy_chosen, ref_chosen);
+  mx::array rejected_logratio = mx::subtract(policy_rejected, ref_rejected);
+  mx::array h = mx::subtract(chosen_logratio, rejected_logratio); // (B,)
+  mx::array losses = h;
+  switch (options.type) {
+  case config::DpoLossType::sigmoid: {
+    mx::array m = mx::multiply(mx::array(beta), h);
+    losses = mx::negative(
+        mx::add(mx::multiply(mx::array(1.0f - ls), log_sigmoid(m)),
+                mx::multiply(mx::array(ls), log_sigmoid(mx::negative(m)))));
+    break;
+  }
+  case config::DpoLossType::ipo:
+    losses = mx::square(mx::subtract(h, mx::array(1.0f / (2.0f * beta))));
+    break;
+  case config::DpoLossType::hinge:
+    losses = mx::maximum(
+        mx::subtract(mx::array(1.0f), mx::multiply(mx::array(beta), h)),
+        mx::array(0.0f));
+    break;
+  }
+  // Rewards are reported, never trained.
+  mx::array rewards_chosen =
+      mx::multiply(mx::array(beta), mx::stop_gradient(chosen_logratio));
+  mx::array rewards_rejected =
+      mx::multiply(mx::array(beta), mx::stop_gradient(rejected_logratio));
+  mx::array margin = mx::subtract(rewards_chosen, rewards_rejected);
+  return {
+      mx::sum(losses),
+      mx::array(static_cast<float>(policy_chosen.shape(0))),
+      mx::sum(rewards_chosen),
+      mx::sum(rewards_rejected),
+      mx::sum(margin),
+      mx::sum(mx::astype(mx::greater(margin, mx::array(0.0f)), mx::float32))};
+}
+
+mx::array sequence_logprobs(const models::ModelArgs& args,
+                            const Params& weights,
+                            const mx::array& hidden,
+                            const mx::array& targets,
+                            const mx::array& mask,
+                            const nn::ForwardContext& ctx) {
+  // One row's logits (1, T, V) at a time, through the LM loss's own path.
+  std::vector<mx::array> rows;
+  const int B = hidden.shape(0);
+  for (int b = 0; b < B; ++b) {
+    auto row = [b](const mx::array& a) {
+      mx::Shape start(a.ndim(), 0);
+      mx::Shape stop = a.shape();
+      start[0] = b;
+      stop[0] = b + 1;
+      return mx::slice(a, start, stop);
+    };
+    rows.push_back(mx::negative(chunked_lm_loss_sum(
+        args, weights, row(hidden), row(targets), row(mask), ctx, 0)));
+  }
+  return mx::stack(rows);
+}
+
+LossFn dpo_loss(const models::ModelArgs& args,
+                const nn::ForwardContext& forward,
+                const DpoLossOptions& options) {
+  return [args, forward, options](const Params& weights,
+                                  const std::vector<mx::array>& batch,
+                                  const mx::array& dropout_key) {
+    nn::ForwardContext ctx = forward;
+    ctx.dropout_key = dropout_key;
+    // The reference: the same base without its adapters (layers find
+    // adapters by name), so no second copy of the weights.
+    Params reference;
+    for (const auto& [name, value] : weights) {
+      if (!is_lora_name(name)) {
+        reference.insert_or_assign(name, value);
+      }
+    }
+    const bool average = options.type == config::DpoLossType::ipo;
+    auto logps = [&](const Params& w, int side, nn::ForwardContext& c) {
+      const mx::array& inputs = batch[3 * side];
+      const mx::array& targets = batch[3 * side + 1];
+      const mx::array& mask = batch[3 * side + 2];
+      mx::array hidden = models::forward_hidden(args, w, inputs, c);
+      mx::array lp = sequence_logprobs(args, w, hidden, targets, mask, c);
+      // TRL's IPO works on token-averaged log-probs.
+      return average ? mx::divide(lp, mx::sum(mask, 1)) : lp;
+    };
+    nn::ForwardContext ref_ctx = forward;
+    ref_ctx.lora_dropout = 0.0f;
+    mx::array ref_c = mx::stop_gradient(logps(reference, 0, ref_ctx));
+    mx::array ref_r = mx::stop_gradient(logps(reference, 1, ref_ctx));
+    mx::array pi_c = logps(weights, 0, ctx);
+    mx::array pi_r = logps(weights, 1, ctx);
+    return dpo_loss_sums(pi_c, pi_r, ref_c, ref_r, options);
+  };
+}
+
+} // namespace mlxt::train
