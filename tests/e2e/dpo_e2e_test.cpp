@@ -1,9 +1,11 @@
 // End-to-end: `mlxt train --method dpo` trains LoRA adapters on preference
 // pairs through the one training loop, against the base model as reference.
 #include <cmath>
+#include <csignal>
 
 #include <nlohmann/json.hpp>
 
+#include "mlxt/core/sha256.h"
 #include "support/test_support.h"
 #include "support/training_fixtures.h"
 
@@ -44,7 +46,9 @@ protected:
     ASSERT_EQ(init_tiny_model(dir_ / "model", dir_ / "data/train.jsonl"), "");
   }
 
-  CommandResult train(const std::vector<std::string>& extra) {
+  CommandResult train(const std::vector<std::string>& extra,
+                      const std::string& run_id = "run",
+                      const std::string& failpoints = "") {
     std::vector<std::string> args = {mlxt_binary(),
                                      "train",
                                      "--method",
@@ -56,7 +60,7 @@ protected:
                                      "--runs_dir",
                                      (dir_ / "runs").string(),
                                      "--run_id",
-                                     "run",
+                                     run_id,
                                      "--adapter_path",
                                      (dir_ / "adapters").string(),
                                      "--batch_size",
@@ -78,7 +82,11 @@ protected:
                                      "--num_layers",
                                      "-1"};
     args.insert(args.end(), extra.begin(), extra.end());
-    return run_command(args);
+    std::vector<std::pair<std::string, std::string>> env;
+    if (!failpoints.empty()) {
+      env.emplace_back("MLXT_FAILPOINTS", failpoints);
+    }
+    return run_command(args, env);
   }
 
   TempDir dir_;
@@ -107,6 +115,30 @@ TEST_F(DpoE2E, LoraStartsAtLogTwoAndTheMarginRises) {
   EXPECT_TRUE(evals.back().contains("val_reward_accuracy"))
       << evals.back().dump();
   EXPECT_TRUE(fs::exists(dir_ / "adapters/adapters.safetensors"));
+}
+
+TEST_F(DpoE2E, KilledAndResumedMatchesTheUninterruptedRun) {
+  const std::vector<std::string> args = {
+      "--fine_tune_type", "lora", "--save_every", "5", "--iters", "12"};
+  auto whole = train(args, "whole");
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  // Killed after step 7 (newest checkpoint: 5), then resumed.
+  auto killed = train(args, "killed", "train.step:7");
+  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.output;
+  auto resumed = run_command(
+      {mlxt_binary(), "train", "--resume", (dir_ / "runs/killed").string()});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  auto records = read_metrics(dir_ / "runs/killed/metrics.jsonl");
+  auto resumes = metric_events(records, "resume");
+  ASSERT_EQ(resumes.size(), 1u);
+  EXPECT_EQ(resumes[0]["step"], 5);
+  auto digest = [this](const std::string& run_id) {
+    const fs::path file = dir_ / "runs" / run_id /
+                          "checkpoints/step-00000012/trainable.safetensors";
+    EXPECT_TRUE(fs::exists(file)) << file;
+    return mlxt::sha256_file_hex(file);
+  };
+  EXPECT_EQ(digest("killed"), digest("whole"));
 }
 
 TEST_F(DpoE2E, FullFineTuningIsRefusedNamingTheMethod) {
