@@ -1,5 +1,7 @@
 #include "mlxt/train/methods/dpo_loss.h"
 
+#include <algorithm>
+
 #include "mlxt/models/transformer.h"
 #include "mlxt/train/loss.h"
 
@@ -105,23 +107,41 @@ LossFn dpo_loss(const models::ModelArgs& args,
         reference.insert_or_assign(name, value);
       }
     }
+    // Chosen and rejected rows in one forward pass (TRL's
+    // concatenated_forward): the shorter side is right-padded, and padding
+    // is never a target.
+    auto joined = [&batch](int i) {
+      const mx::array& c = batch[i];
+      const mx::array& r = batch[3 + i];
+      const int T = std::max(c.shape(1), r.shape(1));
+      auto to_t = [T](const mx::array& a) {
+        return mx::pad(
+            a, {{0, 0}, {0, T - a.shape(1)}}, mx::array(0, a.dtype()));
+      };
+      return mx::concatenate({to_t(c), to_t(r)}, 0);
+    };
+    const mx::array inputs = joined(0);
+    const mx::array targets = joined(1);
+    const mx::array mask = joined(2);
+    const int B = batch[0].shape(0);
     const bool average = options.type == config::DpoLossType::ipo;
-    auto logps = [&](const Params& w, int side, nn::ForwardContext& c) {
-      const mx::array& inputs = batch[3 * side];
-      const mx::array& targets = batch[3 * side + 1];
-      const mx::array& mask = batch[3 * side + 2];
+    // (2B,) log-probs: chosen rows first.
+    auto logps = [&](const Params& w, nn::ForwardContext& c) {
       mx::array hidden = models::forward_hidden(args, w, inputs, c);
       mx::array lp = sequence_logprobs(args, w, hidden, targets, mask, c);
       // TRL's IPO works on token-averaged log-probs.
       return average ? mx::divide(lp, mx::sum(mask, 1)) : lp;
     };
+    auto chosen = [B](const mx::array& a) { return mx::slice(a, {0}, {B}); };
+    auto rejected = [B](const mx::array& a) {
+      return mx::slice(a, {B}, {2 * B});
+    };
     nn::ForwardContext ref_ctx = forward;
     ref_ctx.lora_dropout = 0.0f;
-    mx::array ref_c = mx::stop_gradient(logps(reference, 0, ref_ctx));
-    mx::array ref_r = mx::stop_gradient(logps(reference, 1, ref_ctx));
-    mx::array pi_c = logps(weights, 0, ctx);
-    mx::array pi_r = logps(weights, 1, ctx);
-    return dpo_loss_sums(pi_c, pi_r, ref_c, ref_r, options);
+    const mx::array ref = mx::stop_gradient(logps(reference, ref_ctx));
+    const mx::array pi = logps(weights, ctx);
+    return dpo_loss_sums(
+        chosen(pi), rejected(pi), chosen(ref), rejected(ref), options);
   };
 }
 

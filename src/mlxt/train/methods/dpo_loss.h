@@ -56,7 +56,8 @@ mx::array sequence_logprobs(const models::ModelArgs& args,
 //! The DPO loss of a batch of 6 arrays: chosen (inputs, targets, mask) then
 //! rejected (inputs, targets, mask), each (B, T_side). The policy reads all
 //! of `weights`; the reference reads them without the LoRA adapters (the
-//! base model) under stop_gradient. Counted over pairs.
+//! base model) under stop_gradient; each reads the 2B rows in one forward
+//! pass. Counted over pairs.
 LossFn dpo_loss(const models::ModelArgs& args,
                 const nn::ForwardContext& forward,
                 const DpoLossOptions& options);
