@@ -148,6 +148,12 @@ TEST_F(DpoE2E, FullFineTuningIsRefusedNamingTheMethod) {
   EXPECT_NE(r.output.find("lora"), std::string::npos) << r.output;
 }
 
+TEST_F(DpoE2E, PackingIsRefusedNamingTheKey) {
+  auto r = train({"--fine_tune_type", "lora", "--pack_sequences", "true"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("pack_sequences"), std::string::npos) << r.output;
+}
+
 TEST_F(DpoE2E, ChatRowsAreRefusedNamingTheFile) {
   write_file(dir_ / "data/train.jsonl",
              json{{"messages",

@@ -15,7 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-const config::TrainConfig& require_lora(const config::TrainConfig& c) {
+// What DPO does not offer yet is refused, never silently ignored.
+const config::TrainConfig& check_supported(const config::TrainConfig& c) {
   if (c.fine_tune_type != config::FineTuneType::lora) {
     fail(ErrorCode::unsupported,
          "method: dpo needs fine_tune_type: lora for now (its reference is "
@@ -23,13 +24,22 @@ const config::TrainConfig& require_lora(const config::TrainConfig& c) {
          "need a frozen copy of the model)",
          {.key = "method"});
   }
+  for (const auto& [on, key] : {std::pair{c.pack_sequences, "pack_sequences"},
+                                std::pair{c.streaming, "streaming"}}) {
+    if (on) {
+      fail(ErrorCode::unsupported,
+           std::string("method: dpo keeps each pair in its own rows; set ") +
+               key + ": false",
+           {.key = key});
+    }
+  }
   return c;
 }
 
 class DpoMethod : public Method {
 public:
   explicit DpoMethod(const config::TrainConfig& c)
-      : config_(require_lora(c)), opened_(gguf::open_model(c.model)),
+      : config_(check_supported(c)), opened_(gguf::open_model(c.model)),
         data_(data::load_preference_data(
             c.data, opened_.tokenizer, c.max_seq_length)),
         params_(split_for_training(opened_.model, c)),

@@ -12,7 +12,8 @@
 namespace mlxt::train {
 
 //! Opens the model and encodes the preference pairs `config` names. Throws
-//! Error(unsupported) for full fine-tuning (no frozen reference copy yet).
+//! Error(unsupported) for full fine-tuning (no frozen reference copy yet),
+//! pack_sequences and streaming.
 std::unique_ptr<Method> make_dpo_method(const config::TrainConfig& config);
 
 } // namespace mlxt::train
