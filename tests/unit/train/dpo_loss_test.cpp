@@ -4,6 +4,10 @@
 #include <cmath>
 #include <vector>
 
+#include "mlxt/models/init.h"
+#include "mlxt/models/transformer.h"
+#include "mlxt/train/lora.h"
+#include "mlxt/train/loss.h"
 #include "mlxt/train/methods/dpo_loss.h"
 #include "support/test_support.h"
 
@@ -95,6 +99,79 @@ TEST(DpoLoss, EqualPolicyAndReferenceGiveLogTwo) {
   std::vector<mx::array> out =
       train::dpo_loss_sums(a, b, a, b, {0.1, 0.0, DpoLossType::sigmoid});
   EXPECT_NEAR(out[0].item<float>(), 2 * std::log(2.0), 1e-6);
+}
+
+// Per-row summed log-probs of one side, one row at a time, from full logits.
+mx::array side_logprobs(const models::ModelArgs& args,
+                        const Params& weights,
+                        const mx::array& inputs,
+                        const mx::array& targets,
+                        const mx::array& mask,
+                        nn::ForwardContext ctx) {
+  mx::array logits = models::forward(args, weights, inputs, ctx);
+  std::vector<mx::array> rows;
+  for (int b = 0; b < inputs.shape(0); ++b) {
+    auto row = [b](const mx::array& a) {
+      mx::Shape start(a.ndim(), 0);
+      mx::Shape stop = a.shape();
+      start[0] = b;
+      stop[0] = b + 1;
+      return mx::slice(a, start, stop);
+    };
+    rows.push_back(mx::negative(
+        train::masked_cross_entropy_sum(row(logits), row(targets), row(mask))));
+  }
+  return mx::stack(rows);
+}
+
+TEST(DpoLossFn, SidesOfDifferentLengthsMatchSeparateForwards) {
+  models::Model model = models::init_model(
+      {.preset = "tiny", .vocab_size = 50, .init_std = 0.2f});
+  Params adapters = train::init_lora_adapters(
+      model.args, model.weights, {.rank = 4, .num_layers = -1}, 3);
+  // Non-zero B, so the policy differs from the adapter-free reference.
+  mx::array key = mx::random::key(7);
+  for (auto& [name, value] : adapters) {
+    if (name.ends_with(".lora_b")) {
+      auto keys = mx::random::split(key);
+      key = keys.first;
+      value = mx::multiply(mx::random::normal(value.shape(), keys.second),
+                           mx::array(0.05f));
+    }
+  }
+  Params policy = model.weights;
+  policy.insert(adapters.begin(), adapters.end());
+  // Chosen rows (2, 5), rejected rows (2, 3); prompt positions masked.
+  const std::vector<mx::array> batch = {
+      mx::array({1, 2, 3, 4, 5, 6, 7, 8, 0, 0}, {2, 5}, mx::int32),
+      mx::array({2, 3, 4, 5, 6, 7, 8, 9, 0, 0}, {2, 5}, mx::int32),
+      mx::array({0.f, 0.f, 1.f, 1.f, 1.f, 0.f, 1.f, 1.f, 0.f, 0.f}, {2, 5}),
+      mx::array({1, 2, 9, 6, 7, 11}, {2, 3}, mx::int32),
+      mx::array({2, 9, 10, 7, 11, 12}, {2, 3}, mx::int32),
+      mx::array({0.f, 1.f, 1.f, 0.f, 1.f, 1.f}, {2, 3})};
+  nn::ForwardContext ctx;
+  ctx.lora_scale = 20.0f;
+  const train::DpoLossOptions options{0.1, 0.0, DpoLossType::sigmoid};
+  std::vector<mx::array> got =
+      train::dpo_loss(model.args, ctx, options)(policy, batch, key);
+  auto lp = [&](const Params& w, int side) {
+    return side_logprobs(model.args,
+                         w,
+                         batch[3 * side],
+                         batch[3 * side + 1],
+                         batch[3 * side + 2],
+                         ctx);
+  };
+  std::vector<mx::array> want = train::dpo_loss_sums(lp(policy, 0),
+                                                     lp(policy, 1),
+                                                     lp(model.weights, 0),
+                                                     lp(model.weights, 1),
+                                                     options);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_NEAR(got[i].item<float>(), want[i].item<float>(), 1e-5) << i;
+  }
+  EXPECT_GT(std::abs(got[4].item<float>()), 1e-3); // the margin is not 0
 }
 
 } // namespace
