@@ -109,17 +109,14 @@ mx::array side_logprobs(const models::ModelArgs& args,
                         const mx::array& mask,
                         nn::ForwardContext ctx) {
   mx::array logits = models::forward(args, weights, inputs, ctx);
+  const int B = inputs.shape(0);
+  const std::vector<mx::array> l = mx::split(logits, B, 0);
+  const std::vector<mx::array> t = mx::split(targets, B, 0);
+  const std::vector<mx::array> m = mx::split(mask, B, 0);
   std::vector<mx::array> rows;
-  for (int b = 0; b < inputs.shape(0); ++b) {
-    auto row = [b](const mx::array& a) {
-      mx::Shape start(a.ndim(), 0);
-      mx::Shape stop = a.shape();
-      start[0] = b;
-      stop[0] = b + 1;
-      return mx::slice(a, start, stop);
-    };
-    rows.push_back(mx::negative(
-        train::masked_cross_entropy_sum(row(logits), row(targets), row(mask))));
+  for (int b = 0; b < B; ++b) {
+    rows.push_back(
+        mx::negative(train::masked_cross_entropy_sum(l[b], t[b], m[b])));
   }
   return mx::stack(rows);
 }

@@ -75,18 +75,14 @@ mx::array sequence_logprobs(const models::ModelArgs& args,
                             const mx::array& mask,
                             const nn::ForwardContext& ctx) {
   // One row's logits (1, T, V) at a time, through the LM loss's own path.
-  std::vector<mx::array> rows;
   const int B = hidden.shape(0);
+  const std::vector<mx::array> h = mx::split(hidden, B, 0);
+  const std::vector<mx::array> t = mx::split(targets, B, 0);
+  const std::vector<mx::array> m = mx::split(mask, B, 0);
+  std::vector<mx::array> rows;
   for (int b = 0; b < B; ++b) {
-    auto row = [b](const mx::array& a) {
-      mx::Shape start(a.ndim(), 0);
-      mx::Shape stop = a.shape();
-      start[0] = b;
-      stop[0] = b + 1;
-      return mx::slice(a, start, stop);
-    };
-    rows.push_back(mx::negative(chunked_lm_loss_sum(
-        args, weights, row(hidden), row(targets), row(mask), ctx, 0)));
+    rows.push_back(mx::negative(
+        chunked_lm_loss_sum(args, weights, h[b], t[b], m[b], ctx, 0)));
   }
   return mx::stack(rows);
 }
