@@ -1,7 +1,8 @@
-// The closed choices of a TrainConfig (fine_tune_type, nonfinite_policy,
-// compute_dtype) as enums. Each enum has one table of spellings, the strings
-// that configs, the command line and the REST API use; the key registry
-// parses them once, and code past it compares enums, never strings.
+// The closed choices of a TrainConfig (method, fine_tune_type,
+// nonfinite_policy, compute_dtype, loss_type) as enums. Each enum has one table
+// of spellings, the strings that configs, the command line and the REST API
+// use; the key registry parses them once, and code past it compares enums,
+// never strings.
 #pragma once
 
 #include <array>
@@ -14,6 +15,14 @@
 #include <mlx/dtype.h>
 
 namespace mlxt::config {
+
+//! The training method: supervised fine-tuning, or Direct Preference
+//! Optimization over preference pairs (train/methods/dpo.h).
+enum class TrainMethod { sft, dpo };
+
+//! DPO's loss on the reward margin (train/methods/dpo_loss.h): sigmoid (DPO),
+//! ipo (IPO's squared loss), hinge (SLiC).
+enum class DpoLossType { sigmoid, ipo, hinge };
 
 //! What a run trains: LoRA adapters over a frozen base (QLoRA when the base
 //! is quantized), or every weight.
@@ -29,6 +38,20 @@ enum class ComputeDtype { float32, bfloat16, float16 };
 //! The spellings of choice enum E, in the order help texts list them.
 template <class E>
 struct Spellings;
+
+template <>
+struct Spellings<TrainMethod> {
+  static constexpr std::array<std::pair<TrainMethod, std::string_view>, 2>
+      table{{{TrainMethod::sft, "sft"}, {TrainMethod::dpo, "dpo"}}};
+};
+
+template <>
+struct Spellings<DpoLossType> {
+  static constexpr std::array<std::pair<DpoLossType, std::string_view>, 3>
+      table{{{DpoLossType::sigmoid, "sigmoid"},
+             {DpoLossType::ipo, "ipo"},
+             {DpoLossType::hinge, "hinge"}}};
+};
 
 template <>
 struct Spellings<FineTuneType> {

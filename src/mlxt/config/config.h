@@ -56,6 +56,7 @@ struct LrSchedule {
 
 struct TrainConfig {
   // What to train.
+  TrainMethod method = TrainMethod::sft;
   std::string model; // model folder
   // Folder with train.jsonl / valid.jsonl [/ test.jsonl], or one .jsonl.
   std::string data;
@@ -70,6 +71,12 @@ struct TrainConfig {
   // Read training examples one cached shard at a time (data/shard_stream.h).
   bool streaming = false;
   int data_shard_tokens = 1 << 24; // tokens per cache shard
+
+  // DPO (method: dpo): reward scale beta, conservative-DPO label smoothing,
+  // and the loss on the reward margin.
+  double beta = 0.1;
+  double label_smoothing = 0.0;
+  DpoLossType loss_type = DpoLossType::sigmoid;
 
   // Loop.
   int batch_size = 4;

@@ -426,6 +426,11 @@ std::vector<KeySpec> build_keys() {
   };
 
   // What to train.
+  add(field("method",
+            T::string,
+            MLXT_FIELD(method),
+            "training method: sft (supervised), dpo (preference pairs: "
+            "prompt, chosen, rejected)"));
   add(field("model",
             T::string,
             MLXT_FIELD(model),
@@ -509,6 +514,25 @@ std::vector<KeySpec> build_keys() {
             "tokens per encoded-cache shard: the memory a streaming run "
             "holds")
           .at_least(1));
+
+  // DPO.
+  add(field("beta",
+            T::number,
+            MLXT_FIELD(beta),
+            "dpo: scale of the implicit reward beta * log(pi / pi_ref)")
+          .above(0));
+  add(field("label_smoothing",
+            T::number,
+            MLXT_FIELD(label_smoothing),
+            "dpo sigmoid loss: assumed probability that a pair's labels are "
+            "flipped (conservative DPO); 0: plain DPO")
+          .at_least(0)
+          .below(0.5));
+  add(field("loss_type",
+            T::string,
+            MLXT_FIELD(loss_type),
+            "dpo: loss on the reward margin: sigmoid (DPO), ipo (IPO), "
+            "hinge (SLiC)"));
 
   // Loop.
   add(field("batch_size",

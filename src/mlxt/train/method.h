@@ -5,11 +5,13 @@
 // saving points, checkpoints, exact resume and stop requests. A method owns
 // what differs: which arrays are trained and which stay frozen, its batches
 // and their data cursor, its loss and metrics, how it evaluates and what it
-// saves. SFT (methods/sft.h) is the first one.
+// saves. SFT (methods/sft.h) and DPO with LoRA (methods/dpo.h) are the
+// methods today.
 //
 // How later methods fit without changing the loop:
 //
-// - DPO. parameters(): the policy's trainable split (full or LoRA); the
+// - DPO (its LoRA form is methods/dpo.h). parameters(): the policy's trainable
+// split (full or LoRA); the
 //   frozen list holds the base weights and, for a separate reference model,
 //   its weights under a "ref." prefix (for LoRA, the reference is the same
 //   base with the adapters left out of the weight map, so no second copy).

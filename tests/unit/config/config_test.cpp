@@ -310,6 +310,32 @@ TEST(TrainConfig, ChoicesAreEnumsSpelledAsBefore) {
   EXPECT_EQ(TrainConfig{}.nonfinite_policy, NonfinitePolicy::fail);
 }
 
+TEST(TrainConfig, MethodAndDpoKeysParseAsChoicesAndRoundTrip) {
+  using mlxt::config::DpoLossType;
+  using mlxt::config::TrainMethod;
+  TempDir dir;
+  EXPECT_EQ(TrainConfig{}.method, TrainMethod::sft);
+  TrainConfig c = load_yaml(dir,
+                            minimal_yaml("method: dpo\n"
+                                         "beta: 0.5\n"
+                                         "label_smoothing: 0.1\n"
+                                         "loss_type: ipo\n"));
+  EXPECT_EQ(c.method, TrainMethod::dpo);
+  EXPECT_EQ(c.beta, 0.5);
+  EXPECT_EQ(c.label_smoothing, 0.1);
+  EXPECT_EQ(c.loss_type, DpoLossType::ipo);
+  json saved = c.to_json();
+  EXPECT_EQ(saved["method"], "dpo");
+  EXPECT_EQ(saved["loss_type"], "ipo");
+  EXPECT_EQ(train_config_from_json(saved, "saved"), c);
+  std::string message = error_of([&] {
+    load_yaml(dir, minimal_yaml("loss_type: robust\nlabel_smoothing: 0.5\n"));
+  });
+  EXPECT_NE(message.find("loss_type"), std::string::npos) << message;
+  EXPECT_NE(message.find("hinge"), std::string::npos) << message;
+  EXPECT_NE(message.find("label_smoothing"), std::string::npos) << message;
+}
+
 TEST(ConfigChoices, EverySpellingParsesBackAndDtypesMapToMlx) {
   using mlxt::config::choice_names;
   using mlxt::config::parse_choice;

@@ -1,10 +1,17 @@
 #include "mlxt/train/methods/methods.h"
 
+#include "mlxt/train/methods/dpo.h"
 #include "mlxt/train/methods/sft.h"
 
 namespace mlxt::train {
 
 std::unique_ptr<Method> make_method(const config::TrainConfig& config) {
+  switch (config.method) {
+  case config::TrainMethod::dpo:
+    return make_dpo_method(config);
+  case config::TrainMethod::sft:
+    break;
+  }
   return make_sft_method(config);
 }
 
