@@ -51,7 +51,7 @@ std::vector<std::string> read_corpus(const std::vector<std::string>& files) {
       }
       try {
         collect_strings(nlohmann::json::parse(line), texts);
-      } catch (const nlohmann::json::parse_error& e) {
+      } catch (const nlohmann::json::exception& e) {
         fail(ErrorCode::invalid_data,
              std::string("invalid JSON: ") + e.what(),
              {.file = file, .line = number});

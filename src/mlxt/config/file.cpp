@@ -55,6 +55,11 @@ ConfigDocument read_json_config(const std::filesystem::path& file) {
   json object;
   try {
     object = json::parse(text);
+  } catch (const json::out_of_range& e) {
+    // A number past double's range (no byte offset is reported).
+    fail(ErrorCode::invalid_config,
+         std::string("malformed JSON: ") + e.what(),
+         file_context(file.string()));
   } catch (const json::parse_error& e) {
     // nlohmann reports a byte offset; people want the line.
     std::size_t end = std::min<std::size_t>(e.byte, text.size());

@@ -19,6 +19,11 @@ nlohmann::json read_json_file(const std::filesystem::path& file,
   const std::string text = buffer.str();
   try {
     return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number past double's range (no byte offset is reported).
+    fail(malformed,
+         std::string("malformed JSON: ") + e.what(),
+         {.file = file.string()});
   } catch (const nlohmann::json::parse_error& e) {
     // nlohmann reports a byte offset; users look for a line.
     const auto end = text.begin() + std::min<size_t>(e.byte, text.size());

@@ -339,7 +339,7 @@ json parse_header_json(const fs::path& file, const std::string& text) {
   json root;
   try {
     root = json::parse(text, on_event);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     fail(ErrorCode::invalid_model,
          std::string("header is not valid JSON (") + e.what() +
              "); expected a JSON object",

@@ -22,7 +22,7 @@ void parse_json_row(std::string_view text, SourceRow& row) {
   }
   try {
     row.value = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     row.problem = std::string("invalid JSON: ") + e.what();
     row.value = nullptr;
     return;

@@ -241,6 +241,14 @@ TEST(DataMalformed, BadJsonNamesTheLine) {
                     "invalid_json_line.jsonl:3: invalid JSON");
 }
 
+// A number past double's range is a row error, not a crash (found by the
+// data_jsonl fuzz target).
+TEST(DataMalformed, NumberOverflowIsAnInvalidRow) {
+  EXPECT_MLXT_ERROR(read_records(bad_input("data/number_overflow.jsonl")),
+                    invalid_data,
+                    "number_overflow.jsonl:2: invalid JSON");
+}
+
 TEST(DataMalformed, NonUtf8BytesAreNamed) {
   EXPECT_MLXT_ERROR(read_records(bad_input("data/non_utf8_byte.jsonl")),
                     invalid_data,
