@@ -86,7 +86,18 @@ std::optional<json> AutoConfigurator::suggest(const AutoConfigRequest& request,
   std::shared_future<Measurement> measured;
   {
     std::lock_guard lock(mutex_);
-    if (auto it = in_flight_.find(key); it != in_flight_.end()) {
+    auto it = in_flight_.find(key);
+    // A finished measurement stays in in_flight_ until the worker takes
+    // the lock again; joining it then would answer from bytes read before
+    // this request (the file may have changed), so it is measured anew
+    // (from the cache when the bytes are the same).
+    if (it != in_flight_.end() &&
+        it->second.wait_for(std::chrono::seconds(0)) ==
+            std::future_status::ready) {
+      in_flight_.erase(it);
+      it = in_flight_.end();
+    }
+    if (it != in_flight_.end()) {
       measured = it->second;
     } else {
       Task task{key,
@@ -118,7 +129,13 @@ void AutoConfigurator::work() {
     lock.unlock();
     task.run(); // stores the result or the error for every waiter
     lock.lock();
-    in_flight_.erase(task.key);
+    // Unless a request already replaced it with a queued (unfinished) one.
+    if (auto it = in_flight_.find(task.key);
+        it != in_flight_.end() &&
+        it->second.wait_for(std::chrono::seconds(0)) ==
+            std::future_status::ready) {
+      in_flight_.erase(it);
+    }
   }
 }
 
