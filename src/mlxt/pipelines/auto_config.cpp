@@ -66,6 +66,11 @@ json answer(const AutoConfigRequest& request, const Measurement& m) {
   return out;
 }
 
+bool finished(const std::shared_future<Measurement>& measured) {
+  return measured.wait_for(std::chrono::seconds(0)) ==
+         std::future_status::ready;
+}
+
 } // namespace
 
 AutoConfigurator::AutoConfigurator(const std::atomic<bool>& stopping)
@@ -91,9 +96,7 @@ std::optional<json> AutoConfigurator::suggest(const AutoConfigRequest& request,
     // the lock again; joining it then would answer from bytes read before
     // this request (the file may have changed), so it is measured anew
     // (from the cache when the bytes are the same).
-    if (it != in_flight_.end() &&
-        it->second.wait_for(std::chrono::seconds(0)) ==
-            std::future_status::ready) {
+    if (it != in_flight_.end() && finished(it->second)) {
       in_flight_.erase(it);
       it = in_flight_.end();
     }
@@ -131,9 +134,7 @@ void AutoConfigurator::work() {
     lock.lock();
     // Unless a request already replaced it with a queued (unfinished) one.
     if (auto it = in_flight_.find(task.key);
-        it != in_flight_.end() &&
-        it->second.wait_for(std::chrono::seconds(0)) ==
-            std::future_status::ready) {
+        it != in_flight_.end() && finished(it->second)) {
       in_flight_.erase(it);
     }
   }
