@@ -12,17 +12,26 @@ using nlohmann::json;
 
 namespace {
 
-// Every path a pipeline names is confined like a job's.
-void confine_spec(AppContext& app, pipelines::PipelineSpec& spec) {
+// Every path a pipeline names is confined like a job's, and the keys the
+// server sets itself are dropped; returns those, as
+// "stages[i].config.KEY".
+json confine_spec(AppContext& app, pipelines::PipelineSpec& spec) {
+  json ignored = json::array();
   for (size_t i = 0; i < spec.stages.size(); ++i) {
     auto& s = spec.stages[i];
     const std::string label = "stages[" + std::to_string(i) + "]";
+    for (const auto& key : strip_server_owned_keys(s.config)) {
+      ignored.push_back(label + ".config." + key);
+    }
     if (!s.input_model.empty()) {
       s.input_model =
           confine_path(s.input_model, app.roots, label + ".input.model")
               .string();
     }
-    for (const char* key : {"data", "resume_adapter_file"}) {
+    // ref_model and reward_model are confined once their methods exist
+    // (until then the config check refuses them).
+    for (const char* key :
+         {"data", "resume_adapter_file", "ref_model", "reward_model"}) {
       if (s.config.contains(key) && s.config[key].is_string() &&
           !s.config[key].get<std::string>().empty()) {
         s.config[key] =
@@ -31,6 +40,7 @@ void confine_spec(AppContext& app, pipelines::PipelineSpec& spec) {
       }
     }
   }
+  return ignored;
 }
 
 // The record with each stage's job state and progress.
@@ -63,11 +73,12 @@ json require(AppContext& app, const std::string& id) {
 
 Response create(AppContext& app, const json& body) {
   pipelines::PipelineSpec spec = pipelines::parse_pipeline_spec(body);
-  confine_spec(app, spec);
+  const json ignored = confine_spec(app, spec);
   json p = app.pipelines.create(spec);
   if (body.value("run", false)) {
     p = app.pipelines.run(p["id"]);
   }
+  p["ignored_keys"] = ignored;
   return Response::json(p, 201);
 }
 
@@ -106,6 +117,84 @@ Response from_template(AppContext& app, const Request& r) {
   return create(app, pipeline);
 }
 
+// What a stage's config accepts, for /openapi.json.
+json stage_config_schema() {
+  std::string text =
+      "A training config: the keys of `mlxt train --help-config`, without "
+      "model (see input). The hand-over sets model, resume_adapter_file "
+      "(after a LoRA stage) and reward_model (ppo and grpo after a reward "
+      "stage); runs_dir, run_id, adapter_path, progress_bar and data_cache "
+      "are the server's and are ignored. Per method:";
+  for (const auto& t : pipelines::stage_types()) {
+    text += " " + t.method + ": data holds " + t.data +
+            (t.keys.empty() ? "" : "; keys " + t.keys) +
+            (t.available ? "." : " (not available: " + t.reason + ").");
+  }
+  return {{"type", "object"}, {"description", text}};
+}
+
+json method_schema() {
+  json methods = json::array();
+  for (const auto& t : pipelines::stage_types()) {
+    methods.push_back(t.method);
+  }
+  return {{"type", "string"},
+          {"enum", methods},
+          {"default", "sft"},
+          {"description",
+           "the stage type; GET /v1/templates says which this build can "
+           "run"}};
+}
+
+json pipeline_schema() {
+  const json input = {
+      {"oneOf",
+       {{{"type", "object"},
+         {"properties", {{"model", {{"type", "string"}}}}},
+         {"required", json::array({"model"})}},
+        {{"type", "string"}, {"enum", json::array({"previous"})}}}},
+      {"description",
+       "a model folder or GGUF file, or \"previous\": the latest earlier "
+       "stage that trains a policy (default after the first stage)"}};
+  const json stage = {{"type", "object"},
+                      {"properties",
+                       {{"name", {{"type", "string"}}},
+                        {"method", method_schema()},
+                        {"config", stage_config_schema()},
+                        {"input", input}}}};
+  const json stages = {{"type", "array"}, {"minItems", 1}, {"items", stage}};
+  return {{"type", "object"},
+          {"required", json::array({"stages"})},
+          {"properties",
+           {{"name", {{"type", "string"}}},
+            {"run", {{"type", "boolean"}, {"description", "start it now"}}},
+            {"stages", stages}}}};
+}
+
+json from_template_schema() {
+  std::string names;
+  for (const auto& t : pipelines::templates()) {
+    names += (names.empty() ? "" : ", ") + t.name;
+  }
+  return {{"type", "object"},
+          {"required", json::array({"template", "model"})},
+          {"properties",
+           {{"template", {{"type", "string"}, {"description", names}}},
+            {"name", {{"type", "string"}}},
+            {"model",
+             {{"type", "string"}, {"description", "the first stage's model"}}},
+            {"data",
+             {{"type", "string"},
+              {"description",
+               "data of every stage whose config names none (preference "
+               "stages need their own: configs.dpo.data)"}}},
+            {"configs",
+             {{"type", "object"},
+              {"additionalProperties", stage_config_schema()},
+              {"description", "each method's stage config, by method"}}},
+            {"run", {{"type", "boolean"}}}}}};
+}
+
 } // namespace
 
 std::vector<Route> pipeline_routes(AppContext& app) {
@@ -113,7 +202,9 @@ std::vector<Route> pipeline_routes(AppContext& app) {
       {"POST",
        "/v1/pipelines",
        "Create a pipeline of ordered stages (\"run\": true starts it)",
-       [&app](const Request& r) { return create(app, r.json()); }},
+       [&app](const Request& r) { return create(app, r.json()); },
+       false,
+       pipeline_schema()},
       {"GET",
        "/v1/pipelines",
        "List pipelines (query: limit, offset)",
@@ -163,17 +254,16 @@ std::vector<Route> pipeline_routes(AppContext& app) {
          }
          json types = json::array();
          for (const auto& s : pipelines::stage_types()) {
-           types.push_back({{"method", s.method},
-                            {"description", s.description},
-                            {"available", s.available},
-                            {"reason", s.reason}});
+           types.push_back(pipelines::stage_type_json(s));
          }
          return Response::json({{"templates", list}, {"stage_types", types}});
        }},
       {"POST",
        "/v1/pipelines/from-template",
        "Create a pipeline from a template",
-       [&app](const Request& r) { return from_template(app, r); }},
+       [&app](const Request& r) { return from_template(app, r); },
+       false,
+       from_template_schema()},
   };
 }
 
