@@ -655,6 +655,27 @@ TEST_F(ServerE2E, StageDataCacheIsServerOwned) {
       << saved.dump();
 }
 
+// Issue 19: unknown keys of from-template were ignored.
+TEST_F(ServerE2E, FromTemplateRefusesUnknownKeysAndStages) {
+  Server server(data_dir());
+  server.start();
+  HttpClient p = server.platform();
+  const json body = {{"template", "chatbot"},
+                     {"model", "models/tiny"},
+                     {"data", "datasets/echo"}};
+  json typo = body;
+  typo["confgs"] = json::object();
+  auto r = p.post("/v1/pipelines/from-template", typo);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("did you mean"), std::string::npos) << r.body;
+  json stage = body;
+  stage["configs"] = {{"ppo", json::object()}};
+  r = p.post("/v1/pipelines/from-template", stage);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("configs.ppo"), std::string::npos) << r.body;
+  EXPECT_EQ(p.get("/v1/pipelines").json()["total"], 0);
+}
+
 // The chatbot template (SFT -> DPO) through the API: the DPO stage starts
 // from the SFT stage's adapters (policy and reference).
 TEST_F(ServerE2E, ChatbotTemplateRunsSftThenDpoOnTheSftAdapters) {

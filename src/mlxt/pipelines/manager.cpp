@@ -1,7 +1,10 @@
 #include "mlxt/pipelines/manager.h"
 
+#include <algorithm>
+
 #include "mlxt/config/config.h"
 #include "mlxt/core/error.h"
+#include "mlxt/core/suggest.h"
 #include "mlxt/jobs/job.h"
 #include "mlxt/pipelines/handover.h"
 #include "mlxt/pipelines/stages.h"
@@ -17,6 +20,24 @@ std::string stage_label(size_t index, const std::string& name) {
          (name.empty() ? "" : " (" + name + ")");
 }
 
+// Appends a problem for each key of `object` not in `allowed` ("methd"
+// would otherwise make an sft stage).
+void check_keys(const json& object,
+                const std::vector<std::string>& allowed,
+                const std::string& where,
+                std::vector<std::string>& problems) {
+  for (const auto& [key, _] : object.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
+      continue;
+    }
+    std::string what = "unknown key";
+    if (std::string near = closest_name(key, allowed); !near.empty()) {
+      what += " (did you mean \"" + near + "\"?)";
+    }
+    problems.push_back(where + key + ": " + what);
+  }
+}
+
 // Validates one stage; appends its problems to `problems`.
 StageSpec
 parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
@@ -27,6 +48,7 @@ parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
   }
   stage.name = s.value("name", "stage-" + std::to_string(index + 1));
   const std::string label = stage_label(index, stage.name);
+  check_keys(s, {"name", "method", "config", "input"}, label + ".", problems);
   stage.config = s.value("config", json::object());
   if (!stage.config.is_object()) {
     problems.push_back(label + ".config: must be an object");
@@ -109,6 +131,7 @@ void check_stage_config(const StageSpec& stage,
 PipelineSpec parse_pipeline_spec(const json& body) {
   PipelineSpec spec;
   std::vector<std::string> problems;
+  check_keys(body, {"name", "stages", "run"}, "", problems);
   spec.name = body.value("name", "");
   const json stages = body.value("stages", json());
   if (!stages.is_array() || stages.empty()) {

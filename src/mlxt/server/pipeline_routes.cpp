@@ -1,7 +1,10 @@
 // /v1/pipelines and /v1/templates (the Unified Training Platform API).
+#include <algorithm>
+
 #include "mlxt/core/error.h"
 #include "mlxt/jobs/metrics_tail.h"
 #include "mlxt/pipelines/stages.h"
+#include "mlxt/server/body.h"
 #include "mlxt/server/paths.h"
 #include "mlxt/server/routes.h"
 
@@ -86,8 +89,15 @@ Response create(AppContext& app, const json& body) {
 // the template's stages, each method's config from "configs" plus the
 // shared model and data.
 Response from_template(AppContext& app, const Request& r) {
-  const json body = r.json();
-  const std::string name = body.value("template", "");
+  BodyReader in(r.json(),
+                {"template", "name", "model", "data", "configs", "run"});
+  const std::string name = in.string("template", true);
+  const std::string model = in.string("model", true);
+  const std::string data = in.string("data", false);
+  const json configs = in.object("configs");
+  const bool run = in.boolean("run", false);
+  const std::string pipeline_name = in.string("name", false);
+  in.finish();
   const pipelines::Template* t = pipelines::find_template(name);
   if (!t) {
     std::string known;
@@ -98,22 +108,28 @@ Response from_template(AppContext& app, const Request& r) {
          "no template \"" + name + "\" (templates: " + known + ")",
          {.key = "template"});
   }
-  const json configs = body.value("configs", json::object());
+  for (const auto& [method, _] : configs.items()) {
+    if (std::find(t->methods.begin(), t->methods.end(), method) ==
+        t->methods.end()) {
+      fail(ErrorCode::invalid_config,
+           "template \"" + name + "\" has no " + method + " stage",
+           {.key = "configs." + method});
+    }
+  }
   json stages = json::array();
   for (size_t i = 0; i < t->methods.size(); ++i) {
     const std::string& method = t->methods[i];
     json config = configs.value(method, json::object());
-    if (body.contains("data") && !config.contains("data")) {
-      config["data"] = body["data"];
+    if (!data.empty() && !config.contains("data")) {
+      config["data"] = data;
     }
     json stage = {{"name", method}, {"method", method}, {"config", config}};
-    stage["input"] =
-        i == 0 ? json{{"model", body.value("model", "")}} : json("previous");
+    stage["input"] = i == 0 ? json{{"model", model}} : json("previous");
     stages.push_back(stage);
   }
-  json pipeline = {{"name", body.value("name", t->name)},
+  json pipeline = {{"name", pipeline_name.empty() ? t->name : pipeline_name},
                    {"stages", stages},
-                   {"run", body.value("run", false)}};
+                   {"run", run}};
   return create(app, pipeline);
 }
 

@@ -215,6 +215,21 @@ TEST(PipelineSpec, ChecksEachStageAsItWillRunWithTheHandOver) {
       << message;
 }
 
+// Issue 19: "methd": "dpo" made an sft stage.
+TEST(PipelineSpec, UnknownKeysAreRefusedNotIgnored) {
+  std::string message = invalid_config([] {
+    json body =
+        two_stages({{"data", "chat"}}, {{"name", "x"}, {"methd", "dpo"}});
+    body["stagez"] = 1;
+    parse_pipeline_spec(body);
+  });
+  EXPECT_NE(message.find("stages[1] (x).methd: unknown key (did you mean "
+                         "\"method\"?)"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("stagez: unknown key"), std::string::npos) << message;
+}
+
 TEST(PipelineSpec, StagesWithoutATrainerAreRefusedWithTheReason) {
   for (const auto& t : stage_types()) {
     if (t.available) {
