@@ -144,7 +144,7 @@ json stage_config_schema() {
   for (const auto& t : pipelines::stage_types()) {
     text += " " + t.method + ": data holds " + t.data +
             (t.keys.empty() ? "" : "; keys " + t.keys) +
-            (t.available ? "." : " (not available: " + t.reason + ").");
+            (t.available ? "." : " (no trainer in this build yet).");
   }
   return {{"type", "object"}, {"description", text}};
 }
