@@ -294,6 +294,16 @@ TEST_F(RewardE2E, TheMarginColumnEntersTheLoss) {
   EXPECT_GT(trains[0]["loss"].get<double>(), 15.0) << trains[0].dump();
 }
 
+TEST_F(RewardE2E, ANonNumberMarginIsRefusedNamingTheKey) {
+  json row = json::parse(pair_row("apple"));
+  row["margin"] = "big";
+  write_file(dir_ / "data/train.jsonl", row.dump() + "\n");
+  auto r = train({});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("margin"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("train.jsonl"), std::string::npos) << r.output;
+}
+
 TEST_F(RewardE2E, ChatRowsAreRefusedNamingTheFile) {
   write_file(dir_ / "data/train.jsonl",
              json{{"messages",

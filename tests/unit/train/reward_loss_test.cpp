@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mlxt/train/methods/pair_batches.h"
 #include "mlxt/train/methods/reward_batch.h"
 #include "mlxt/train/methods/reward_loss.h"
 #include "support/test_support.h"
@@ -101,7 +102,7 @@ TEST(RewardLoss, MatchesTheFloat64Reference) {
   }
   const json want = reference();
   ASSERT_FALSE(want.is_null());
-  const std::vector<std::string> names = train::reward_metric_names();
+  const std::vector<std::string> names = train::pair_metric_names();
   for (const Case& c : cases()) {
     std::vector<mx::array> out =
         train::reward_loss_sums(vec(c.chosen),

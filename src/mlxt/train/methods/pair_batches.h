@@ -1,6 +1,7 @@
 // What the pairwise methods (DPO, reward models) share over preference
-// pairs: which pairs form training batch n, and an evaluation pass that sums
-// a pairwise loss's outputs over a split.
+// pairs: the settings they refuse, the metrics they report, which pairs form
+// training batch n, and an evaluation pass that sums a pairwise loss's
+// outputs over a split.
 #pragma once
 
 #include <cstdint>
@@ -8,12 +9,23 @@
 #include <string>
 #include <vector>
 
+#include "mlxt/config/config.h"
 #include "mlxt/data/preference_data.h"
 #include "mlxt/train/method.h"
 
 namespace mlxt::train {
 
 using PairRefs = std::vector<const data::PreferencePair*>;
+
+//! Each pair keeps its own rows: throws Error(unsupported) naming the key
+//! when `config` sets pack_sequences or streaming, and `method` in the
+//! message.
+void refuse_packing_and_streaming(const config::TrainConfig& config,
+                                  const std::string& method);
+
+//! The metrics every pairwise loss returns after its count, in order:
+//! rewards_chosen, rewards_rejected, reward_margin, reward_accuracy.
+std::vector<std::string> pair_metric_names();
 
 //! The pairs of training batch `index` of the run: batch_size pairs of a
 //! per-epoch permutation (a pure function of seed and epoch, so resuming

@@ -3,7 +3,6 @@
 #include <iomanip>
 #include <sstream>
 
-#include "mlxt/core/error.h"
 #include "mlxt/data/batching.h"
 #include "mlxt/models/scalar_head.h"
 #include "mlxt/train/methods/pair_batches.h"
@@ -18,17 +17,8 @@ namespace {
 
 using nlohmann::json;
 
-// Each pair keeps its own rows: packing and streaming do not apply.
 const config::TrainConfig& check_supported(const config::TrainConfig& c) {
-  for (const auto& [on, key] : {std::pair{c.pack_sequences, "pack_sequences"},
-                                std::pair{c.streaming, "streaming"}}) {
-    if (on) {
-      fail(ErrorCode::unsupported,
-           std::string("method: reward scores whole preference pairs; set ") +
-               key + ": false",
-           {.key = key});
-    }
-  }
+  refuse_packing_and_streaming(c, "reward");
   return c;
 }
 
@@ -78,7 +68,7 @@ public:
   }
   int batch_arrays() const override { return 3; }
   std::vector<std::string> metric_names() const override {
-    return reward_metric_names();
+    return pair_metric_names();
   }
 
   MethodBatch next_batch(long index) override {
@@ -107,7 +97,7 @@ public:
         [this](const PairRefs& pairs) {
           return reward_batch(pairs, pad_multiple_);
         },
-        reward_metric_names(),
+        pair_metric_names(),
         progress);
   }
 

@@ -5,11 +5,6 @@
 
 namespace mlxt::train {
 
-std::vector<std::string> reward_metric_names() {
-  return {
-      "rewards_chosen", "rewards_rejected", "reward_margin", "reward_accuracy"};
-}
-
 std::vector<mx::array> reward_loss_sums(const mx::array& chosen,
                                         const mx::array& rejected,
                                         const mx::array& margin,

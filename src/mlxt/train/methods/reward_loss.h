@@ -10,7 +10,6 @@
 // reward_margin r_c - r_r, reward_accuracy [r_c > r_r].
 #pragma once
 
-#include <string>
 #include <vector>
 
 #include <mlx/mlx.h>
@@ -25,13 +24,10 @@ struct RewardLossOptions {
   double center_rewards_coefficient = 0.0;
 };
 
-//! The metric sums reward_loss_sums returns after the count, in order.
-std::vector<std::string> reward_metric_names();
-
 //! The loss over B pairs from their rewards and margins, each (B,) float32.
 //! Returns float32 scalars as a LossFn does: [0] summed loss, [1] B, then
-//! the sums of rewards_chosen, rewards_rejected, reward_margin and
-//! reward_accuracy.
+//! the sums of the pair metrics (pair_batches.h: rewards_chosen,
+//! rewards_rejected, reward_margin, reward_accuracy).
 std::vector<mx::array> reward_loss_sums(const mx::array& chosen,
                                         const mx::array& rejected,
                                         const mx::array& margin,
