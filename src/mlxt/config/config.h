@@ -78,6 +78,10 @@ struct TrainConfig {
   double label_smoothing = 0.0;
   DpoLossType loss_type = DpoLossType::sigmoid;
 
+  // Reward model (method: reward): weight of TRL's centring term
+  // c (r_chosen + r_rejected)^2; 0: none.
+  double center_rewards_coefficient = 0.0;
+
   // Loop.
   int batch_size = 4;
   int iters = 1000;
