@@ -17,24 +17,27 @@ set -uo pipefail
 bundle=$1 bin=$2 wheels=$3 out=$4
 source bench/gpu/device_env.sh "$bundle" "$bin"
 python3 -m pip install -q --no-index --no-deps --target /tmp/trl "$wheels"/*.whl || exit 1
-export PYTHONPATH=/tmp/trl:$PYTHONPATH
+# TRL's Python sees only its wheels: with the MLX CUDA package (C++ library,
+# no Python bindings) on the path, transformers takes mlx for installed.
+trl_python() { PYTHONPATH=/tmp/trl python3 "$@"; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
 peer=bench/peers/trl_dpo_bench.py
 work=/tmp/dpo-bench
 rm -rf "$work" && mkdir -p "$work"
 
-python3 "$peer" prepare --out "$work/small" --shape small --pairs 4 \
+trl_python "$peer" prepare --out "$work/small" --shape small --pairs 4 \
   --prompt 24 --completion 16 2>"$out/prepare-small.log"
 MLX_ENABLE_TF32=0 "$bin/dpo_bench" --model "$work/small/model" \
   --pairs "$work/small/pairs.json" --adapters "$work/small/adapters" \
   --mode eval --dtype f32 --batch 4 | tee "$out/parity-ours.json"
-python3 "$peer" parity --dir "$work/small" --batch 4 \
+trl_python "$peer" parity --dir "$work/small" --batch 4 \
   2>"$out/parity-trl.log" | tee "$out/parity-trl.json"
 
-python3 "$peer" prepare --out "$work/llama1b" --shape llama1b --pairs 4 \
+trl_python "$peer" prepare --out "$work/llama1b" --shape llama1b --pairs 4 \
   --prompt 1024 --completion 1024 2>"$out/prepare-llama1b.log"
 "$bin/dpo_bench" --model "$work/llama1b/model" \
   --pairs "$work/llama1b/pairs.json" --mode time --dtype bf16 --batch 4 \
   --steps 12 --warmup 3 | tee "$out/time-ours.json"
-python3 "$peer" time --dir "$work/llama1b" --batch 4 --steps 12 --warmup 3 \
+trl_python "$peer" time --dir "$work/llama1b" --batch 4 --steps 12 --warmup 3 \
   2>"$out/time-trl.log" | tee "$out/time-trl.json"
+grep -v -E "it/s]|s/it]" "$out/time-trl.log" | tail -25

@@ -129,6 +129,9 @@ def trainer_for(model, batch, config_kwargs, rows, **trainer_kwargs):
     args = DPOConfig(output_dir=tempfile.mkdtemp(), report_to=[],
                      per_device_train_batch_size=batch, beta=0.1,
                      loss_type=["sigmoid"], save_strategy="no",
+                     # TRL cuts sequences at 1024 tokens by default; the
+                     # benchmark's are 2048 and must stay whole.
+                     max_length=None,
                      remove_unused_columns=False, **config_kwargs)
     return DPOTrainer(model=model, args=args,
                       train_dataset=Dataset.from_list(rows),
@@ -149,6 +152,10 @@ def parity(a):
                                       is_trainable=True).cuda()
     trainer = trainer_for(model, a.batch, {"bf16": False, "fp16": False},
                           pairs)
+    # TRL takes a copy of pretrained adapters ("ref") as the reference; the
+    # base model, as dpo_bench --mode eval uses, is the reference without it.
+    if "ref" in trainer.model.peft_config:
+        trainer.model.delete_adapter("ref")
     trainer.model.train()
     batch = trainer.data_collator(pairs)
     batch = {k: v.cuda() for k, v in batch.items()}
