@@ -125,8 +125,14 @@ LoraSpec read_adapter_config(const fs::path& dir) {
 Params load_adapters(const fs::path& dir,
                      const models::ModelArgs& args,
                      const Params& weights) {
-  LoraSpec spec = read_adapter_config(dir);
-  const fs::path file = dir / "adapters.safetensors";
+  return load_adapter_file(
+      dir / "adapters.safetensors", args, weights, read_adapter_config(dir));
+}
+
+Params load_adapter_file(const fs::path& file,
+                         const models::ModelArgs& args,
+                         const Params& weights,
+                         const LoraSpec& spec) {
   Params loaded = load_safetensors_file(file);
   // The adapters a fresh init would create define the expected names/shapes.
   Params expected = init_lora_adapters(args, weights, spec, 0);
@@ -146,7 +152,7 @@ Params load_adapters(const fs::path& dir,
   }
   if (!problems.empty()) {
     std::string message =
-        "adapters do not match the model and adapter_config.json:";
+        "adapters do not match the model and the LoRA settings:";
     for (const auto& p : problems) {
       message += "\n  " + p;
     }

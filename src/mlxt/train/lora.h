@@ -48,4 +48,11 @@ Params load_adapters(const std::filesystem::path& dir,
                      const models::ModelArgs& args,
                      const Params& weights);
 
+//! Loads the adapters in `file` and checks they are exactly those `spec`
+//! gives `weights` (names and shapes; Error(invalid_model) otherwise).
+Params load_adapter_file(const std::filesystem::path& file,
+                         const models::ModelArgs& args,
+                         const Params& weights,
+                         const LoraSpec& spec);
+
 } // namespace mlxt::train

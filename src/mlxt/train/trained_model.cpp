@@ -3,6 +3,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "mlxt/core/error.h"
 #include "mlxt/models/quantization.h"
 #include "mlxt/train/artifacts.h"
 
@@ -21,12 +22,47 @@ LoraSpec lora_spec(const config::TrainConfig& c) {
 ParamSplit split_for_training(const models::Model& model,
                               const config::TrainConfig& c) {
   mx::random::seed(c.seed);
-  return split_trainable(model,
-                         {.fine_tune_type = c.fine_tune_type,
-                          .compute_dtype = config::to_mx_dtype(c.compute_dtype),
-                          .master_weights_fp32 = c.master_weights_fp32,
-                          .lora = lora_spec(c),
-                          .seed = static_cast<uint64_t>(c.seed)});
+  ParamSplit split =
+      split_trainable(model,
+                      {.fine_tune_type = c.fine_tune_type,
+                       .compute_dtype = config::to_mx_dtype(c.compute_dtype),
+                       .master_weights_fp32 = c.master_weights_fp32,
+                       .lora = lora_spec(c),
+                       .seed = static_cast<uint64_t>(c.seed)});
+  if (!c.resume_adapter_file.empty()) {
+    split.trainable = starting_adapters(model, c);
+  }
+  return split;
+}
+
+fs::path starting_adapter_file(const config::TrainConfig& c) {
+  const fs::path path = c.resume_adapter_file;
+  return fs::is_directory(path) ? path / "adapters.safetensors" : path;
+}
+
+Params starting_adapters(const models::Model& model,
+                         const config::TrainConfig& c) {
+  if (c.fine_tune_type != config::FineTuneType::lora) {
+    fail(ErrorCode::invalid_config,
+         "resume_adapter_file holds LoRA adapters, but fine_tune_type is " +
+             config::to_string(c.fine_tune_type) +
+             "; a full fine-tune starts from `model`",
+         {.key = "resume_adapter_file"});
+  }
+  const fs::path file = starting_adapter_file(c);
+  if (!fs::is_regular_file(file)) {
+    fail(ErrorCode::not_found,
+         "no adapter file here",
+         {.file = file.string(), .key = "resume_adapter_file"});
+  }
+  // As mlx-lm: the adapters are the config's (lora_parameters, num_layers);
+  // the file gives their values, trained in float32 like fresh ones.
+  Params adapters =
+      load_adapter_file(file, model.args, model.weights, lora_spec(c));
+  for (auto& [name, value] : adapters) {
+    value = mx::astype(value, mx::float32);
+  }
+  return adapters;
 }
 
 nn::ForwardContext training_forward(const config::TrainConfig& c) {

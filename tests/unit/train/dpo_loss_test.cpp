@@ -1,5 +1,6 @@
 // DPO's losses and rewards (train/methods/dpo_loss.h) against the published
-// formulas written out in double precision on small known log-probs.
+// formulas written out in double precision on small known log-probs, and the
+// model-level loss (train/methods/dpo_forward.h) against separate forwards.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -8,7 +9,7 @@
 #include "mlxt/models/transformer.h"
 #include "mlxt/train/lora.h"
 #include "mlxt/train/loss.h"
-#include "mlxt/train/methods/dpo_loss.h"
+#include "mlxt/train/methods/dpo_forward.h"
 #include "support/test_support.h"
 
 namespace {
@@ -31,8 +32,13 @@ std::vector<float> evaluated(const train::DpoLossOptions& options) {
     std::vector<float> f(v.begin(), v.end());
     return mx::array(f.begin(), {static_cast<int>(f.size())}, mx::float32);
   };
-  std::vector<mx::array> out = train::dpo_loss_sums(
-      arr(kPiC), arr(kPiR), arr(kRefC), arr(kRefR), options);
+  // Lengths of 1: averaged and summed log-probs are the same.
+  const mx::array ones = mx::ones({2});
+  std::vector<mx::array> out =
+      train::dpo_loss_sums({arr(kPiC), arr(kPiR)},
+                           train::PairValues{arr(kRefC), arr(kRefR)},
+                           {ones, ones},
+                           options);
   mx::eval(out);
   std::vector<float> values;
   for (const auto& a : out) {
@@ -96,8 +102,12 @@ TEST(DpoLoss, RewardsMarginAndAccuracy) {
 TEST(DpoLoss, EqualPolicyAndReferenceGiveLogTwo) {
   auto a = mx::array({-3.0f, -2.0f}, {2});
   auto b = mx::array({-1.0f, -4.0f}, {2});
+  const mx::array ones = mx::ones({2});
   std::vector<mx::array> out =
-      train::dpo_loss_sums(a, b, a, b, {0.1, 0.0, DpoLossType::sigmoid});
+      train::dpo_loss_sums({a, b},
+                           train::PairValues{a, b},
+                           {ones, ones},
+                           {0.1, 0.0, DpoLossType::sigmoid});
   EXPECT_NEAR(out[0].item<float>(), 2 * std::log(2.0), 1e-6);
 }
 
@@ -150,7 +160,7 @@ TEST(DpoLossFn, SidesOfDifferentLengthsMatchSeparateForwards) {
   ctx.lora_scale = 20.0f;
   const train::DpoLossOptions options{0.1, 0.0, DpoLossType::sigmoid};
   std::vector<mx::array> got =
-      train::dpo_loss(model.args, ctx, options)(policy, batch, key);
+      train::dpo_loss(model.args, ctx, options, {})(policy, batch, key);
   auto lp = [&](const Params& w, int side) {
     return side_logprobs(model.args,
                          w,
@@ -159,11 +169,11 @@ TEST(DpoLossFn, SidesOfDifferentLengthsMatchSeparateForwards) {
                          batch[3 * side + 2],
                          ctx);
   };
-  std::vector<mx::array> want = train::dpo_loss_sums(lp(policy, 0),
-                                                     lp(policy, 1),
-                                                     lp(model.weights, 0),
-                                                     lp(model.weights, 1),
-                                                     options);
+  std::vector<mx::array> want = train::dpo_loss_sums(
+      {lp(policy, 0), lp(policy, 1)},
+      train::PairValues{lp(model.weights, 0), lp(model.weights, 1)},
+      {mx::sum(batch[2], 1), mx::sum(batch[5], 1)},
+      options);
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
     EXPECT_NEAR(got[i].item<float>(), want[i].item<float>(), 1e-5) << i;
