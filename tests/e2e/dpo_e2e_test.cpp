@@ -92,6 +92,33 @@ protected:
     return run_command(args, env);
   }
 
+  // Runs `args` as run "killed", SIGKILLed after step 7 (newest checkpoint:
+  // 5), then resumes it to the end.
+  void kill_and_resume(const std::vector<std::string>& args) {
+    auto killed = train(args, "killed", "train.step:7");
+    ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.output;
+    auto resumed = run_command(
+        {mlxt_binary(), "train", "--resume", (dir_ / "runs/killed").string()});
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  }
+
+  // The digest of run `run_id`'s step-12 checkpoint's trainable arrays.
+  std::string final_digest(const std::string& run_id) {
+    const fs::path file = dir_ / "runs" / run_id /
+                          "checkpoints/step-00000012/trainable.safetensors";
+    EXPECT_TRUE(fs::exists(file)) << file;
+    return fs::exists(file) ? mlxt::sha256_file_hex(file) : "";
+  }
+
+  // The records of run `run_id`, and the reference its start record names.
+  std::vector<json> records_of(const std::string& run_id) {
+    return read_metrics(dir_ / "runs" / run_id / "metrics.jsonl");
+  }
+  static std::string reference_of(const std::vector<json>& records) {
+    auto start = metric_events(records, "start");
+    return start.size() == 1 ? start[0].value("reference", "") : "";
+  }
+
   TempDir dir_;
 };
 
@@ -125,31 +152,11 @@ TEST_F(DpoE2E, KilledAndResumedMatchesTheUninterruptedRun) {
       "--fine_tune_type", "lora", "--save_every", "5", "--iters", "12"};
   auto whole = train(args, "whole");
   ASSERT_EQ(whole.exit_code, 0) << whole.output;
-  // Killed after step 7 (newest checkpoint: 5), then resumed.
-  auto killed = train(args, "killed", "train.step:7");
-  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.output;
-  auto resumed = run_command(
-      {mlxt_binary(), "train", "--resume", (dir_ / "runs/killed").string()});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
-  auto records = read_metrics(dir_ / "runs/killed/metrics.jsonl");
-  auto resumes = metric_events(records, "resume");
+  kill_and_resume(args);
+  auto resumes = metric_events(records_of("killed"), "resume");
   ASSERT_EQ(resumes.size(), 1u);
   EXPECT_EQ(resumes[0]["step"], 5);
-  auto digest = [this](const std::string& run_id) {
-    const fs::path file = dir_ / "runs" / run_id /
-                          "checkpoints/step-00000012/trainable.safetensors";
-    EXPECT_TRUE(fs::exists(file)) << file;
-    return mlxt::sha256_file_hex(file);
-  };
-  EXPECT_EQ(digest("killed"), digest("whole"));
-}
-
-// The digest of a run's final checkpoint's trainable arrays.
-std::string final_digest(const fs::path& runs, const std::string& run_id) {
-  const fs::path file =
-      runs / run_id / "checkpoints/step-00000012/trainable.safetensors";
-  EXPECT_TRUE(fs::exists(file)) << file;
-  return fs::exists(file) ? mlxt::sha256_file_hex(file) : "";
+  EXPECT_EQ(final_digest("killed"), final_digest("whole"));
 }
 
 TEST_F(DpoE2E, FullFineTuningAgainstARefModelTrainsAndResumesExactly) {
@@ -167,10 +174,8 @@ TEST_F(DpoE2E, FullFineTuningAgainstARefModelTrainsAndResumesExactly) {
                                          (dir_ / "full_out").string()};
   auto whole = train(args, "whole");
   ASSERT_EQ(whole.exit_code, 0) << whole.output;
-  auto records = read_metrics(dir_ / "runs/whole/metrics.jsonl");
-  auto start = metric_events(records, "start");
-  ASSERT_EQ(start.size(), 1u);
-  EXPECT_EQ(start[0]["reference"], "ref_model");
+  auto records = records_of("whole");
+  EXPECT_EQ(reference_of(records), "ref_model");
   auto trains = metric_events(records, "train");
   ASSERT_EQ(trains.size(), 12u);
   // The reference is the starting model: every margin starts at 0.
@@ -179,14 +184,8 @@ TEST_F(DpoE2E, FullFineTuningAgainstARefModelTrainsAndResumesExactly) {
   EXPECT_GT(trains.back()["reward_margin"].get<double>(), 0.05)
       << trains.back().dump();
   EXPECT_TRUE(fs::exists(dir_ / "full_out/model.safetensors"));
-  // Killed after step 7 (newest checkpoint: 5), then resumed.
-  auto killed = train(args, "killed", "train.step:7");
-  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.output;
-  auto resumed = run_command(
-      {mlxt_binary(), "train", "--resume", (dir_ / "runs/killed").string()});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
-  EXPECT_EQ(final_digest(dir_ / "runs", "killed"),
-            final_digest(dir_ / "runs", "whole"));
+  kill_and_resume(args);
+  EXPECT_EQ(final_digest("killed"), final_digest("whole"));
 }
 
 TEST_F(DpoE2E, FullFineTuningWithoutRefModelStartsFromItsOwnCopy) {
@@ -197,9 +196,8 @@ TEST_F(DpoE2E, FullFineTuningWithoutRefModelStartsFromItsOwnCopy) {
                   "--adapter_path",
                   (dir_ / "full_out").string()});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto records = read_metrics(dir_ / "runs/run/metrics.jsonl");
-  EXPECT_EQ(metric_events(records, "start")[0]["reference"],
-            "starting_weights");
+  auto records = records_of("run");
+  EXPECT_EQ(reference_of(records), "starting_weights");
   auto trains = metric_events(records, "train");
   ASSERT_FALSE(trains.empty());
   EXPECT_NEAR(trains.front()["loss"].get<double>(), std::log(2.0), 1e-4);
@@ -220,9 +218,8 @@ TEST_F(DpoE2E, LoraFromAdaptersComparesWithTheStartingAdapters) {
                   (dir_ / "adapters2").string()},
                  "second");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto records = read_metrics(dir_ / "runs/second/metrics.jsonl");
-  EXPECT_EQ(metric_events(records, "start")[0]["reference"],
-            "base_with_starting_adapters");
+  auto records = records_of("second");
+  EXPECT_EQ(reference_of(records), "base_with_starting_adapters");
   // Policy and reference are both base + starting adapters at step 0,
   // although the policy is far from the bare base by now.
   auto trains = metric_events(records, "train");
@@ -234,8 +231,7 @@ TEST_F(DpoE2E, LoraFromAdaptersComparesWithTheStartingAdapters) {
   ASSERT_FALSE(evals.empty());
   EXPECT_NEAR(evals.front()["val_loss"].get<double>(), std::log(2.0), 1e-5);
   // Against the bare base the same start is far from log 2.
-  auto first_records = read_metrics(dir_ / "runs/first/metrics.jsonl");
-  EXPECT_GT(metric_events(first_records, "eval")
+  EXPECT_GT(metric_events(records_of("first"), "eval")
                 .back()["val_reward_margin"]
                 .get<double>(),
             0.05);
@@ -252,7 +248,7 @@ TEST_F(DpoE2E, PrecomputedReferenceIsCachedReusedAndResumesExactly) {
                                          "12"};
   auto whole = train(args, "whole");
   ASSERT_EQ(whole.exit_code, 0) << whole.output;
-  auto records = read_metrics(dir_ / "runs/whole/metrics.jsonl");
+  auto records = records_of("whole");
   auto built = metric_events(records, "ref_logprobs");
   ASSERT_EQ(built.size(), 2u); // train and valid
   for (const auto& b : built) {
@@ -264,19 +260,14 @@ TEST_F(DpoE2E, PrecomputedReferenceIsCachedReusedAndResumesExactly) {
   EXPECT_NEAR(trains.front()["loss"].get<double>(), std::log(2.0), 1e-4);
   // A second run reuses the cache; killed and resumed, it ends where the
   // first did.
-  auto killed = train(args, "killed", "train.step:7");
-  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.output;
-  auto resumed = run_command(
-      {mlxt_binary(), "train", "--resume", (dir_ / "runs/killed").string()});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
-  auto again = read_metrics(dir_ / "runs/killed/metrics.jsonl");
+  kill_and_resume(args);
+  auto again = records_of("killed");
   auto reused = metric_events(again, "ref_logprobs");
   ASSERT_EQ(reused.size(), 4u); // the killed run's and the resumed run's
   for (const auto& b : reused) {
     EXPECT_TRUE(b["reused"].get<bool>()) << b.dump();
   }
-  EXPECT_EQ(final_digest(dir_ / "runs", "killed"),
-            final_digest(dir_ / "runs", "whole"));
+  EXPECT_EQ(final_digest("killed"), final_digest("whole"));
 }
 
 TEST_F(DpoE2E, ReferenceFreeLossesTrainAndReportTheirMetrics) {
@@ -291,8 +282,8 @@ TEST_F(DpoE2E, ReferenceFreeLossesTrainAndReportTheirMetrics) {
                     "10"},
                    loss);
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    auto records = read_metrics(dir_ / "runs" / loss / "metrics.jsonl");
-    EXPECT_EQ(metric_events(records, "start")[0]["reference"], "none");
+    auto records = records_of(loss);
+    EXPECT_EQ(reference_of(records), "none");
     auto trains = metric_events(records, "train");
     ASSERT_EQ(trains.size(), 10u);
     EXPECT_LT(trains.back()["loss"].get<double>(),

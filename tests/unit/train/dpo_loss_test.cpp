@@ -131,13 +131,14 @@ mx::array side_logprobs(const models::ModelArgs& args,
   return mx::stack(rows);
 }
 
-TEST(DpoLossFn, SidesOfDifferentLengthsMatchSeparateForwards) {
-  models::Model model = models::init_model(
-      {.preset = "tiny", .vocab_size = 50, .init_std = 0.2f});
+// LoRA adapters for `weights` with a random non-zero B, so that the policy
+// differs from the adapter-free reference.
+Params nonzero_adapters(const models::ModelArgs& args,
+                        const Params& weights,
+                        uint64_t seed) {
   Params adapters = train::init_lora_adapters(
-      model.args, model.weights, {.rank = 4, .num_layers = -1}, 3);
-  // Non-zero B, so the policy differs from the adapter-free reference.
-  mx::array key = mx::random::key(7);
+      args, weights, {.rank = 4, .num_layers = -1}, seed);
+  mx::array key = mx::random::key(seed);
   for (auto& [name, value] : adapters) {
     if (name.ends_with(".lora_b")) {
       auto keys = mx::random::split(key);
@@ -146,6 +147,14 @@ TEST(DpoLossFn, SidesOfDifferentLengthsMatchSeparateForwards) {
                            mx::array(0.05f));
     }
   }
+  return adapters;
+}
+
+TEST(DpoLossFn, SidesOfDifferentLengthsMatchSeparateForwards) {
+  models::Model model = models::init_model(
+      {.preset = "tiny", .vocab_size = 50, .init_std = 0.2f});
+  Params adapters = nonzero_adapters(model.args, model.weights, 7);
+  const mx::array key = mx::random::key(7);
   Params policy = model.weights;
   policy.insert(adapters.begin(), adapters.end());
   // Chosen rows (2, 5), rejected rows (2, 3); prompt positions masked.
@@ -179,6 +188,55 @@ TEST(DpoLossFn, SidesOfDifferentLengthsMatchSeparateForwards) {
     EXPECT_NEAR(got[i].item<float>(), want[i].item<float>(), 1e-5) << i;
   }
   EXPECT_GT(std::abs(got[4].item<float>()), 1e-3); // the margin is not 0
+}
+
+// QLoRA: over a 4-bit base, a policy that starts from adapters and keeps a
+// frozen "ref." copy of them equals its reference (loss log 2, margin 0);
+// without the copy, the reference is the bare quantized base.
+TEST(DpoLossFn, QuantizedBaseWithStartingAdaptersStartsAtLogTwo) {
+  models::Model model = models::init_model(
+      {.preset = "tiny", .vocab_size = 50, .init_std = 0.2f});
+  Params base;
+  for (const auto& [name, w] : model.weights) {
+    if (name.starts_with("model.layers.") && name.ends_with(".weight") &&
+        w.ndim() == 2) {
+      std::vector<mx::array> q = mx::quantize(w, 32, 4);
+      const std::string prefix = name.substr(0, name.size() - 7);
+      base.insert_or_assign(name, q[0]);
+      base.insert_or_assign(prefix + ".scales", q[1]);
+      base.insert_or_assign(prefix + ".biases", q[2]);
+    } else {
+      base.insert_or_assign(name, w);
+    }
+  }
+  model.args.quantization = models::Quantization{.group_size = 32, .bits = 4};
+  const Params adapters = nonzero_adapters(model.args, base, 11);
+  const mx::array key = mx::random::key(11);
+  Params policy = base;
+  policy.insert(adapters.begin(), adapters.end());
+  Params with_copy = policy;
+  for (const auto& [name, value] : adapters) {
+    with_copy.insert_or_assign(train::kReferencePrefix + name, value);
+  }
+  const std::vector<mx::array> batch = {
+      mx::array({1, 2, 3, 4, 5, 6, 7, 8}, {2, 4}, mx::int32),
+      mx::array({2, 3, 4, 5, 6, 7, 8, 9}, {2, 4}, mx::int32),
+      mx::array({0.f, 1.f, 1.f, 1.f, 0.f, 0.f, 1.f, 1.f}, {2, 4}),
+      mx::array({1, 2, 9, 6, 7, 11}, {2, 3}, mx::int32),
+      mx::array({2, 9, 10, 7, 11, 12}, {2, 3}, mx::int32),
+      mx::array({0.f, 1.f, 1.f, 0.f, 1.f, 1.f}, {2, 3})};
+  nn::ForwardContext ctx;
+  ctx.lora_scale = 20.0f;
+  const train::LossFn fn =
+      train::dpo_loss(model.args,
+                      ctx,
+                      {0.1, 0.0, DpoLossType::sigmoid},
+                      {train::ReferenceFrom::without_adapters, std::nullopt});
+  std::vector<mx::array> same = fn(with_copy, batch, key);
+  std::vector<mx::array> bare = fn(policy, batch, key);
+  EXPECT_NEAR(same[0].item<float>(), 2 * std::log(2.0), 1e-6);
+  EXPECT_NEAR(same[4].item<float>(), 0.0, 1e-6);
+  EXPECT_GT(std::abs(bare[4].item<float>()), 1e-3);
 }
 
 } // namespace
