@@ -125,24 +125,23 @@ LoraSpec read_adapter_config(const fs::path& dir) {
 Params load_adapters(const fs::path& dir,
                      const models::ModelArgs& args,
                      const Params& weights) {
-  return load_adapter_file(
-      dir / "adapters.safetensors", args, weights, read_adapter_config(dir));
+  LoraSpec spec = read_adapter_config(dir);
+  // The adapters a fresh init would create define the expected names/shapes.
+  return load_adapter_file(dir / "adapters.safetensors",
+                           init_lora_adapters(args, weights, spec, 0));
 }
 
-Params load_adapter_file(const fs::path& file,
-                         const models::ModelArgs& args,
-                         const Params& weights,
-                         const LoraSpec& spec) {
+Params load_adapter_file(const fs::path& file, const Params& expected) {
   Params loaded = load_safetensors_file(file);
-  // The adapters a fresh init would create define the expected names/shapes.
-  Params expected = init_lora_adapters(args, weights, spec, 0);
   std::vector<std::string> problems;
-  for (const auto& [name, value] : loaded) {
+  for (auto& [name, value] : loaded) {
     auto it = expected.find(name);
     if (it == expected.end()) {
       problems.push_back("unexpected " + name);
     } else if (it->second.shape() != value.shape()) {
       problems.push_back("wrong shape for " + name);
+    } else {
+      value = mx::astype(value, it->second.dtype());
     }
   }
   for (const auto& [name, _] : expected) {
@@ -152,13 +151,30 @@ Params load_adapter_file(const fs::path& file,
   }
   if (!problems.empty()) {
     std::string message =
-        "adapters do not match the model and the LoRA settings:";
+        "adapters do not match the model and adapter_config.json:";
     for (const auto& p : problems) {
       message += "\n  " + p;
     }
     fail(ErrorCode::invalid_model, message, {.file = file.string()});
   }
   return loaded;
+}
+
+void merge_lora_adapters(Params& weights, const Params& adapters, float scale) {
+  const std::string suffix = ".lora_a";
+  for (const auto& [name, a] : adapters) {
+    if (!name.ends_with(suffix)) {
+      continue;
+    }
+    const std::string prefix = name.substr(0, name.size() - suffix.size());
+    const mx::array& b = param(adapters, prefix + ".lora_b");
+    mx::array& w = weights.at(prefix + ".weight");
+    mx::array update =
+        mx::multiply(mx::transpose(mx::matmul(mx::astype(a, mx::float32),
+                                              mx::astype(b, mx::float32))),
+                     mx::array(scale, mx::float32));
+    w = mx::astype(mx::add(mx::astype(w, mx::float32), update), w.dtype());
+  }
 }
 
 } // namespace mlxt::train

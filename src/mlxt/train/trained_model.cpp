@@ -29,40 +29,28 @@ ParamSplit split_for_training(const models::Model& model,
                        .master_weights_fp32 = c.master_weights_fp32,
                        .lora = lora_spec(c),
                        .seed = static_cast<uint64_t>(c.seed)});
-  if (!c.resume_adapter_file.empty()) {
-    split.trainable = starting_adapters(model, c);
+  if (c.resume_adapter_file.empty()) {
+    return split;
   }
-  return split;
-}
-
-fs::path starting_adapter_file(const config::TrainConfig& c) {
-  const fs::path path = c.resume_adapter_file;
-  return fs::is_directory(path) ? path / "adapters.safetensors" : path;
-}
-
-Params starting_adapters(const models::Model& model,
-                         const config::TrainConfig& c) {
-  if (c.fine_tune_type != config::FineTuneType::lora) {
-    fail(ErrorCode::invalid_config,
-         "resume_adapter_file holds LoRA adapters, but fine_tune_type is " +
-             config::to_string(c.fine_tune_type) +
-             "; a full fine-tune starts from `model`",
-         {.key = "resume_adapter_file"});
-  }
-  const fs::path file = starting_adapter_file(c);
+  const fs::path file = c.resume_adapter_file;
   if (!fs::is_regular_file(file)) {
     fail(ErrorCode::not_found,
-         "no adapter file here",
+         "no such adapter file to start from",
          {.file = file.string(), .key = "resume_adapter_file"});
   }
-  // As mlx-lm: the adapters are the config's (lora_parameters, num_layers);
-  // the file gives their values, trained in float32 like fresh ones.
-  Params adapters =
-      load_adapter_file(file, model.args, model.weights, lora_spec(c));
-  for (auto& [name, value] : adapters) {
-    value = mx::astype(value, mx::float32);
+  if (c.fine_tune_type == config::FineTuneType::lora) {
+    split.trainable = load_adapter_file(file, split.trainable);
+  } else {
+    // Full fine-tuning trains the base with the adapters merged, at the
+    // scale they were trained with.
+    const LoraSpec saved = read_adapter_config(file.parent_path());
+    merge_lora_adapters(
+        split.trainable,
+        load_adapter_file(
+            file, init_lora_adapters(model.args, model.weights, saved, 0)),
+        saved.scale);
   }
-  return adapters;
+  return split;
 }
 
 nn::ForwardContext training_forward(const config::TrainConfig& c) {

@@ -24,22 +24,12 @@ namespace mlxt::train {
 LoraSpec lora_spec(const config::TrainConfig& config);
 
 //! Seeds MLX's RNG from the config and splits `model` into trainable and
-//! frozen arrays as fine_tune_type says (fresh LoRA adapters are seeded;
-//! with resume_adapter_file, the adapters start from that file's).
+//! frozen arrays as fine_tune_type says (fresh LoRA adapters are seeded).
+//! With resume_adapter_file, LoRA training starts from those adapters and
+//! full training from the base with them merged; Error(not_found) for a
+//! missing file, Error(invalid_model) for adapters of another shape.
 ParamSplit split_for_training(const models::Model& model,
                               const config::TrainConfig& config);
-
-//! The adapter file resume_adapter_file names (a folder: its
-//! adapters.safetensors).
-std::filesystem::path starting_adapter_file(const config::TrainConfig& config);
-
-//! The LoRA adapters of resume_adapter_file (a .safetensors file, or a
-//! folder holding adapters.safetensors), float32, checked against the
-//! config's LoRA settings. Throws Error(invalid_config) for full
-//! fine-tuning, Error(not_found) without the file, Error(invalid_model) when
-//! the adapters differ from the settings.
-Params starting_adapters(const models::Model& model,
-                         const config::TrainConfig& config);
 
 //! The forward context of training steps: compute dtype, LoRA scale and
 //! dropout (LoRA only), gradient checkpointing.

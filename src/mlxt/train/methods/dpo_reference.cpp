@@ -6,7 +6,6 @@
 
 #include "mlxt/core/error.h"
 #include "mlxt/core/sha256.h"
-#include "mlxt/train/trained_model.h"
 
 namespace mlxt::train {
 
@@ -98,8 +97,10 @@ DpoReference make_reference(const config::TrainConfig& c,
             frozen_weights(ref.model.weights, compute, kReferencePrefix)};
   }
   if (kind == "starting_weights") {
+    // The trainable arrays' initial values: the base, with the
+    // resume_adapter_file adapters merged when given.
     return {{ReferenceFrom::ref_weights, policy.model.args},
-            frozen_weights(policy.model.weights, compute, kReferencePrefix)};
+            frozen_weights(split.trainable, compute, kReferencePrefix)};
   }
   DpoReference reference{{ReferenceFrom::without_adapters, std::nullopt}, {}};
   if (kind == "base_with_starting_adapters") {
@@ -117,9 +118,16 @@ std::string reference_identity(const config::TrainConfig& c) {
   nlohmann::json j = {{"kind", reference_kind(c)},
                       {"compute_dtype", config::to_string(c.compute_dtype)}};
   j["weights"] = weights_digest(c.ref_model.empty() ? c.model : c.ref_model);
-  if (j["kind"] == "base_with_starting_adapters") {
-    j["adapters"] = sha256_file_hex(starting_adapter_file(c));
+  if (c.ref_model.empty() && !c.resume_adapter_file.empty()) {
+    // The starting adapters, and the scale they are applied at (LoRA: the
+    // config's; a full fine-tune merges them at their adapter_config's).
+    const fs::path file = c.resume_adapter_file;
+    j["adapters"] = sha256_file_hex(file);
     j["lora_scale"] = c.lora_parameters.scale;
+    if (fs::path config = file.parent_path() / "adapter_config.json";
+        fs::is_regular_file(config)) {
+      j["adapter_config"] = sha256_file_hex(config);
+    }
   }
   return sha256_hex(j.dump());
 }

@@ -6,7 +6,8 @@
 //     when the run starts from adapters (an SFT -> DPO hand-over), so the
 //     reference is the starting policy;
 //   - full fine-tuning without ref_model: a frozen copy of the starting
-//     weights in the compute dtype.
+//     weights (with the resume_adapter_file adapters merged, when given) in
+//     the compute dtype.
 // Reference-free losses (simpo, orpo) have none.
 #pragma once
 
