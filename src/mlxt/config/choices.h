@@ -21,9 +21,10 @@ namespace mlxt::config {
 //! model's scalar head trained on preference pairs (train/methods/reward.h).
 enum class TrainMethod { sft, dpo, reward };
 
-//! DPO's loss on the reward margin (train/methods/dpo_loss.h): sigmoid (DPO),
-//! ipo (IPO's squared loss), hinge (SLiC).
-enum class DpoLossType { sigmoid, ipo, hinge };
+//! DPO's loss (train/methods/dpo_loss.h): against a reference model sigmoid
+//! (DPO), ipo (IPO's squared loss), hinge (SLiC), robust (rDPO); without one
+//! simpo (SimPO) and orpo (ORPO's odds ratio plus the SFT term).
+enum class DpoLossType { sigmoid, ipo, hinge, robust, simpo, orpo };
 
 //! What a run trains: LoRA adapters over a frozen base (QLoRA when the base
 //! is quantized), or every weight.
@@ -50,10 +51,13 @@ struct Spellings<TrainMethod> {
 
 template <>
 struct Spellings<DpoLossType> {
-  static constexpr std::array<std::pair<DpoLossType, std::string_view>, 3>
+  static constexpr std::array<std::pair<DpoLossType, std::string_view>, 6>
       table{{{DpoLossType::sigmoid, "sigmoid"},
              {DpoLossType::ipo, "ipo"},
-             {DpoLossType::hinge, "hinge"}}};
+             {DpoLossType::hinge, "hinge"},
+             {DpoLossType::robust, "robust"},
+             {DpoLossType::simpo, "simpo"},
+             {DpoLossType::orpo, "orpo"}}};
 };
 
 template <>

@@ -73,10 +73,16 @@ struct TrainConfig {
   int data_shard_tokens = 1 << 24; // tokens per cache shard
 
   // DPO (method: dpo): reward scale beta, conservative-DPO label smoothing,
-  // and the loss on the reward margin.
+  // the loss, SimPO's target margin, the reference model (a folder or GGUF;
+  // empty: the base without adapters for LoRA, a frozen copy of the starting
+  // weights for full fine-tuning) and whether its log-probs are computed
+  // once before training and cached.
   double beta = 0.1;
   double label_smoothing = 0.0;
   DpoLossType loss_type = DpoLossType::sigmoid;
+  double simpo_gamma = 0.5;
+  std::string ref_model;
+  bool precompute_ref_log_probs = false;
 
   // Reward model (method: reward): weight of TRL's centring term
   // c (r_chosen + r_rejected)^2; 0: none.

@@ -520,20 +520,44 @@ std::vector<KeySpec> build_keys() {
   add(field("beta",
             T::number,
             MLXT_FIELD(beta),
-            "dpo: scale of the implicit reward beta * log(pi / pi_ref)")
+            "dpo: scale of the implicit reward beta * log(pi / pi_ref) "
+            "(simpo: of the length-normalised log-prob; orpo: the weight "
+            "lambda of the odds-ratio term)")
           .above(0));
   add(field("label_smoothing",
             T::number,
             MLXT_FIELD(label_smoothing),
-            "dpo sigmoid loss: assumed probability that a pair's labels are "
-            "flipped (conservative DPO); 0: plain DPO")
+            "dpo sigmoid, robust and simpo losses: assumed probability that a "
+            "pair's labels are flipped (conservative / robust DPO); 0: plain "
+            "DPO")
           .at_least(0)
           .below(0.5));
   add(field("loss_type",
             T::string,
             MLXT_FIELD(loss_type),
-            "dpo: loss on the reward margin: sigmoid (DPO), ipo (IPO), "
-            "hinge (SLiC)"));
+            "dpo: the loss: sigmoid (DPO), ipo (IPO), hinge (SLiC), robust "
+            "(rDPO) against a reference model; simpo (SimPO) and orpo (ORPO: "
+            "odds ratio + NLL on chosen) need none"));
+  add(field("simpo_gamma",
+            T::number,
+            MLXT_FIELD(simpo_gamma),
+            "dpo simpo loss: target reward margin gamma")
+          .at_least(0));
+  add(field("ref_model",
+            T::string,
+            MLXT_FIELD(ref_model),
+            "dpo: frozen reference model, a folder or .gguf with the policy's "
+            "vocabulary; empty: for LoRA the base without the trained "
+            "adapters (plus the resume_adapter_file adapters when given; no "
+            "copy of the base), for full fine-tuning a frozen copy of the "
+            "starting weights (one more model in memory, in the compute "
+            "dtype)"));
+  add(field("precompute_ref_log_probs",
+            T::boolean,
+            MLXT_FIELD(precompute_ref_log_probs),
+            "dpo: compute the reference's log-probs of every pair once before "
+            "training and cache them next to the encoded-dataset cache "
+            "(reused by later runs); steps then run no reference forward"));
 
   // Reward model.
   add(field("center_rewards_coefficient",

@@ -76,6 +76,10 @@ Response submit(AppContext& app, const Request& r) {
                                               "resume_adapter_file")
                                      .string();
   }
+  if (!config.ref_model.empty()) {
+    config.ref_model =
+        confine_path(config.ref_model, app.roots, "ref_model").string();
+  }
   json j = app.engine.submit(config).to_json();
   j["ignored_keys"] = ignored;
   return Response::json(j, 201);

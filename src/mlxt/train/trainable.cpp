@@ -4,6 +4,21 @@
 
 namespace mlxt::train {
 
+Params frozen_weights(const Params& weights,
+                      mx::Dtype compute_dtype,
+                      const std::string& prefix) {
+  Params frozen;
+  for (const auto& [name, w] : weights) {
+    // Packed quantized weights stay as they are; their scales and biases
+    // follow the compute dtype, as quantized_matmul needs.
+    frozen.insert_or_assign(prefix + name,
+                            mx::issubdtype(w.dtype(), mx::floating)
+                                ? mx::astype(w, compute_dtype)
+                                : w);
+  }
+  return frozen;
+}
+
 ParamSplit split_trainable(const models::Model& model,
                            const TrainableOptions& options) {
   ParamSplit split;
@@ -24,14 +39,7 @@ ParamSplit split_trainable(const models::Model& model,
     }
     return split;
   }
-  for (const auto& [name, w] : model.weights) {
-    // Packed quantized weights stay as they are; their scales and biases
-    // follow the compute dtype, as quantized_matmul needs.
-    split.frozen.insert_or_assign(name,
-                                  mx::issubdtype(w.dtype(), mx::floating)
-                                      ? mx::astype(w, options.compute_dtype)
-                                      : w);
-  }
+  split.frozen = frozen_weights(model.weights, options.compute_dtype);
   split.trainable =
       init_lora_adapters(model.args, model.weights, options.lora, options.seed);
   return split;

@@ -2,6 +2,8 @@
 // adapters over a frozen base.
 #pragma once
 
+#include <string>
+
 #include <mlx/mlx.h>
 
 #include "mlxt/config/choices.h"
@@ -23,6 +25,12 @@ struct TrainableOptions {
   LoraSpec lora;
   uint64_t seed = 0; // LoRA A initialisation
 };
+
+//! `weights` as a frozen model reads them, each name behind `prefix`:
+//! floating arrays in the compute dtype, packed quantized ones as they are.
+Params frozen_weights(const Params& weights,
+                      mx::Dtype compute_dtype,
+                      const std::string& prefix = "");
 
 //! Full: every weight trainable, fp32 (or the compute dtype without master
 //! weights). LoRA: the base frozen and stored in the compute dtype, fresh

@@ -329,7 +329,7 @@ TEST(TrainConfig, MethodAndDpoKeysParseAsChoicesAndRoundTrip) {
   EXPECT_EQ(saved["loss_type"], "ipo");
   EXPECT_EQ(train_config_from_json(saved, "saved"), c);
   std::string message = error_of([&] {
-    load_yaml(dir, minimal_yaml("loss_type: robust\nlabel_smoothing: 0.5\n"));
+    load_yaml(dir, minimal_yaml("loss_type: kto\nlabel_smoothing: 0.5\n"));
   });
   EXPECT_NE(message.find("loss_type"), std::string::npos) << message;
   EXPECT_NE(message.find("hinge"), std::string::npos) << message;

@@ -1,5 +1,6 @@
 // DPO's losses and rewards (train/methods/dpo_loss.h) against the published
-// formulas written out in double precision on small known log-probs.
+// formulas written out in double precision on small known log-probs, and the
+// model-level loss (train/methods/dpo_forward.h) against separate forwards.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -8,7 +9,7 @@
 #include "mlxt/models/transformer.h"
 #include "mlxt/train/lora.h"
 #include "mlxt/train/loss.h"
-#include "mlxt/train/methods/dpo_loss.h"
+#include "mlxt/train/methods/dpo_forward.h"
 #include "support/test_support.h"
 
 namespace {
@@ -31,8 +32,13 @@ std::vector<float> evaluated(const train::DpoLossOptions& options) {
     std::vector<float> f(v.begin(), v.end());
     return mx::array(f.begin(), {static_cast<int>(f.size())}, mx::float32);
   };
-  std::vector<mx::array> out = train::dpo_loss_sums(
-      arr(kPiC), arr(kPiR), arr(kRefC), arr(kRefR), options);
+  // Lengths of 1: averaged and summed log-probs are the same.
+  const mx::array ones = mx::ones({2});
+  std::vector<mx::array> out =
+      train::dpo_loss_sums({arr(kPiC), arr(kPiR)},
+                           train::PairValues{arr(kRefC), arr(kRefR)},
+                           {ones, ones},
+                           options);
   mx::eval(out);
   std::vector<float> values;
   for (const auto& a : out) {
@@ -96,8 +102,12 @@ TEST(DpoLoss, RewardsMarginAndAccuracy) {
 TEST(DpoLoss, EqualPolicyAndReferenceGiveLogTwo) {
   auto a = mx::array({-3.0f, -2.0f}, {2});
   auto b = mx::array({-1.0f, -4.0f}, {2});
+  const mx::array ones = mx::ones({2});
   std::vector<mx::array> out =
-      train::dpo_loss_sums(a, b, a, b, {0.1, 0.0, DpoLossType::sigmoid});
+      train::dpo_loss_sums({a, b},
+                           train::PairValues{a, b},
+                           {ones, ones},
+                           {0.1, 0.0, DpoLossType::sigmoid});
   EXPECT_NEAR(out[0].item<float>(), 2 * std::log(2.0), 1e-6);
 }
 
@@ -121,13 +131,14 @@ mx::array side_logprobs(const models::ModelArgs& args,
   return mx::stack(rows);
 }
 
-TEST(DpoLossFn, SidesOfDifferentLengthsMatchSeparateForwards) {
-  models::Model model = models::init_model(
-      {.preset = "tiny", .vocab_size = 50, .init_std = 0.2f});
+// LoRA adapters for `weights` with a random non-zero B, so that the policy
+// differs from the adapter-free reference.
+Params nonzero_adapters(const models::ModelArgs& args,
+                        const Params& weights,
+                        uint64_t seed) {
   Params adapters = train::init_lora_adapters(
-      model.args, model.weights, {.rank = 4, .num_layers = -1}, 3);
-  // Non-zero B, so the policy differs from the adapter-free reference.
-  mx::array key = mx::random::key(7);
+      args, weights, {.rank = 4, .num_layers = -1}, seed);
+  mx::array key = mx::random::key(seed);
   for (auto& [name, value] : adapters) {
     if (name.ends_with(".lora_b")) {
       auto keys = mx::random::split(key);
@@ -136,6 +147,14 @@ TEST(DpoLossFn, SidesOfDifferentLengthsMatchSeparateForwards) {
                            mx::array(0.05f));
     }
   }
+  return adapters;
+}
+
+TEST(DpoLossFn, SidesOfDifferentLengthsMatchSeparateForwards) {
+  models::Model model = models::init_model(
+      {.preset = "tiny", .vocab_size = 50, .init_std = 0.2f});
+  Params adapters = nonzero_adapters(model.args, model.weights, 7);
+  const mx::array key = mx::random::key(7);
   Params policy = model.weights;
   policy.insert(adapters.begin(), adapters.end());
   // Chosen rows (2, 5), rejected rows (2, 3); prompt positions masked.
@@ -150,7 +169,7 @@ TEST(DpoLossFn, SidesOfDifferentLengthsMatchSeparateForwards) {
   ctx.lora_scale = 20.0f;
   const train::DpoLossOptions options{0.1, 0.0, DpoLossType::sigmoid};
   std::vector<mx::array> got =
-      train::dpo_loss(model.args, ctx, options)(policy, batch, key);
+      train::dpo_loss(model.args, ctx, options, {})(policy, batch, key);
   auto lp = [&](const Params& w, int side) {
     return side_logprobs(model.args,
                          w,
@@ -159,16 +178,65 @@ TEST(DpoLossFn, SidesOfDifferentLengthsMatchSeparateForwards) {
                          batch[3 * side + 2],
                          ctx);
   };
-  std::vector<mx::array> want = train::dpo_loss_sums(lp(policy, 0),
-                                                     lp(policy, 1),
-                                                     lp(model.weights, 0),
-                                                     lp(model.weights, 1),
-                                                     options);
+  std::vector<mx::array> want = train::dpo_loss_sums(
+      {lp(policy, 0), lp(policy, 1)},
+      train::PairValues{lp(model.weights, 0), lp(model.weights, 1)},
+      {mx::sum(batch[2], 1), mx::sum(batch[5], 1)},
+      options);
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
     EXPECT_NEAR(got[i].item<float>(), want[i].item<float>(), 1e-5) << i;
   }
   EXPECT_GT(std::abs(got[4].item<float>()), 1e-3); // the margin is not 0
+}
+
+// QLoRA: over a 4-bit base, a policy that starts from adapters and keeps a
+// frozen "ref." copy of them equals its reference (loss log 2, margin 0);
+// without the copy, the reference is the bare quantized base.
+TEST(DpoLossFn, QuantizedBaseWithStartingAdaptersStartsAtLogTwo) {
+  models::Model model = models::init_model(
+      {.preset = "tiny", .vocab_size = 50, .init_std = 0.2f});
+  Params base;
+  for (const auto& [name, w] : model.weights) {
+    if (name.starts_with("model.layers.") && name.ends_with(".weight") &&
+        w.ndim() == 2) {
+      std::vector<mx::array> q = mx::quantize(w, 32, 4);
+      const std::string prefix = name.substr(0, name.size() - 7);
+      base.insert_or_assign(name, q[0]);
+      base.insert_or_assign(prefix + ".scales", q[1]);
+      base.insert_or_assign(prefix + ".biases", q[2]);
+    } else {
+      base.insert_or_assign(name, w);
+    }
+  }
+  model.args.quantization = models::Quantization{.group_size = 32, .bits = 4};
+  const Params adapters = nonzero_adapters(model.args, base, 11);
+  const mx::array key = mx::random::key(11);
+  Params policy = base;
+  policy.insert(adapters.begin(), adapters.end());
+  Params with_copy = policy;
+  for (const auto& [name, value] : adapters) {
+    with_copy.insert_or_assign(train::kReferencePrefix + name, value);
+  }
+  const std::vector<mx::array> batch = {
+      mx::array({1, 2, 3, 4, 5, 6, 7, 8}, {2, 4}, mx::int32),
+      mx::array({2, 3, 4, 5, 6, 7, 8, 9}, {2, 4}, mx::int32),
+      mx::array({0.f, 1.f, 1.f, 1.f, 0.f, 0.f, 1.f, 1.f}, {2, 4}),
+      mx::array({1, 2, 9, 6, 7, 11}, {2, 3}, mx::int32),
+      mx::array({2, 9, 10, 7, 11, 12}, {2, 3}, mx::int32),
+      mx::array({0.f, 1.f, 1.f, 0.f, 1.f, 1.f}, {2, 3})};
+  nn::ForwardContext ctx;
+  ctx.lora_scale = 20.0f;
+  const train::LossFn fn =
+      train::dpo_loss(model.args,
+                      ctx,
+                      {0.1, 0.0, DpoLossType::sigmoid},
+                      {train::ReferenceFrom::without_adapters, std::nullopt});
+  std::vector<mx::array> same = fn(with_copy, batch, key);
+  std::vector<mx::array> bare = fn(policy, batch, key);
+  EXPECT_NEAR(same[0].item<float>(), 2 * std::log(2.0), 1e-6);
+  EXPECT_NEAR(same[4].item<float>(), 0.0, 1e-6);
+  EXPECT_GT(std::abs(bare[4].item<float>()), 1e-3);
 }
 
 } // namespace

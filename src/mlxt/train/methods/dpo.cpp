@@ -3,27 +3,25 @@
 #include <algorithm>
 
 #include "mlxt/core/error.h"
-#include "mlxt/data/batching.h"
 #include "mlxt/data/preference_data.h"
 #include "mlxt/gguf/model_source.h"
-#include "mlxt/train/methods/dpo_loss.h"
+#include "mlxt/train/methods/dpo_batches.h"
+#include "mlxt/train/methods/dpo_forward.h"
+#include "mlxt/train/methods/dpo_ref_cache.h"
+#include "mlxt/train/methods/dpo_reference.h"
 #include "mlxt/train/trained_model.h"
 
 namespace mlxt::train {
 
 namespace {
 
+namespace fs = std::filesystem;
+using config::DpoLossType;
 using nlohmann::json;
 
-// What DPO does not offer yet is refused, never silently ignored.
+// What DPO does not offer, and keys the chosen loss has no use for, are
+// refused, never silently ignored.
 const config::TrainConfig& check_supported(const config::TrainConfig& c) {
-  if (c.fine_tune_type != config::FineTuneType::lora) {
-    fail(ErrorCode::unsupported,
-         "method: dpo needs fine_tune_type: lora for now (its reference is "
-         "the base with the adapters switched off; full fine-tuning would "
-         "need a frozen copy of the model)",
-         {.key = "method"});
-  }
   for (const auto& [on, key] : {std::pair{c.pack_sequences, "pack_sequences"},
                                 std::pair{c.streaming, "streaming"}}) {
     if (on) {
@@ -32,6 +30,29 @@ const config::TrainConfig& check_supported(const config::TrainConfig& c) {
                key + ": false",
            {.key = key});
     }
+  }
+  const std::string loss = "loss_type: " + config::to_string(c.loss_type);
+  if (!needs_reference(c.loss_type)) {
+    for (const auto& [given, key] :
+         {std::pair{!c.ref_model.empty(), "ref_model"},
+          std::pair{c.precompute_ref_log_probs, "precompute_ref_log_probs"}}) {
+      if (given) {
+        fail(ErrorCode::invalid_config,
+             loss + " is reference-free, so " + key +
+                 " has no use; remove it, or pick a loss against a "
+                 "reference (sigmoid, ipo, hinge, robust)",
+             {.key = key});
+      }
+    }
+  }
+  const bool smooths = c.loss_type == DpoLossType::sigmoid ||
+                       c.loss_type == DpoLossType::robust ||
+                       c.loss_type == DpoLossType::simpo;
+  if (c.label_smoothing > 0 && !smooths) {
+    fail(ErrorCode::invalid_config,
+         loss + " has no label smoothing (only sigmoid, robust and simpo "
+                "do); set label_smoothing: 0",
+         {.key = "label_smoothing"});
   }
   return c;
 }
@@ -49,46 +70,50 @@ public:
                        .max_seq_length = c.max_seq_length},
         loss_options_{.beta = c.beta,
                       .label_smoothing = c.label_smoothing,
-                      .type = c.loss_type} {}
+                      .type = c.loss_type,
+                      .simpo_gamma = c.simpo_gamma} {
+    if (!needs_reference(c.loss_type)) {
+      reference_.from = ReferenceFrom::none;
+    } else if (c.precompute_ref_log_probs) {
+      precompute_reference();
+      reference_.from = ReferenceFrom::batch;
+    } else {
+      DpoReference r = make_reference(config_, opened_, params_);
+      params_.frozen.insert(r.frozen.begin(), r.frozen.end());
+      reference_ = r.spec;
+    }
+  }
 
   const ParamSplit& parameters() const override { return params_; }
 
   LossFn loss() const override {
-    return dpo_loss(opened_.model.args, forward_, loss_options_);
+    return dpo_loss(opened_.model.args, forward_, loss_options_, reference_);
   }
-  int batch_arrays() const override { return 6; }
+  int batch_arrays() const override {
+    return reference_.from == ReferenceFrom::batch ? 8 : 6;
+  }
   std::vector<std::string> metric_names() const override {
-    return dpo_metric_names();
+    return dpo_metric_names(config_.loss_type);
   }
 
-  // Batch n of the run: batch_size pairs of a per-epoch permutation (a pure
-  // function of seed and epoch, so resuming needs only the index); pairs
-  // that do not fill a batch are skipped in that epoch.
   MethodBatch next_batch(long index) override {
-    const auto& pairs = data_.train.pairs;
-    const long per_epoch =
-        std::max<long>(1, static_cast<long>(pairs.size()) / config_.batch_size);
-    const std::vector<size_t> order =
-        data::epoch_permutation(pairs.size(), config_.seed, index / per_epoch);
-    std::vector<const data::PreferencePair*> batch;
-    const size_t first = (index % per_epoch) * config_.batch_size;
-    for (size_t i = first;
-         i < std::min(pairs.size(), first + config_.batch_size);
-         ++i) {
-      batch.push_back(&pairs[order[i]]);
-    }
-    return arrays_of(batch);
+    return pair_batch(
+        data_.train,
+        train_pair_indices(
+            data_.train.pairs.size(), config_.batch_size, config_.seed, index),
+        batch_options_,
+        ref_of(train_ref_));
   }
 
   std::optional<EvalReport> evaluate(const Params& weights,
                                      EvalSplit split,
                                      const ProgressFn& progress) override {
-    const auto& s = split == EvalSplit::valid ? data_.valid : data_.test;
+    const bool valid = split == EvalSplit::valid;
+    const auto& s = valid ? data_.valid : data_.test;
     if (!s) {
       return std::nullopt;
     }
-    const int max_batches =
-        split == EvalSplit::valid ? config_.val_batches : config_.test_batches;
+    const int max_batches = valid ? config_.val_batches : config_.test_batches;
     const long size = config_.batch_size;
     long total = (static_cast<long>(s->pairs.size()) + size - 1) / size;
     if (max_batches >= 0) {
@@ -96,21 +121,21 @@ public:
     }
     nn::ForwardContext eval_forward = forward_;
     eval_forward.lora_dropout = 0.0f; // evaluation never drops out
-    const LossFn fn = dpo_loss(opened_.model.args, eval_forward, loss_options_);
-    const std::vector<std::string> names = dpo_metric_names();
+    const LossFn fn =
+        dpo_loss(opened_.model.args, eval_forward, loss_options_, reference_);
+    const std::vector<std::string> names = metric_names();
     std::vector<double> sums(2 + names.size(), 0.0);
     for (long b = 0; b < total; ++b) {
       if (progress) {
         progress(b, total);
       }
-      std::vector<const data::PreferencePair*> batch;
-      for (long i = b * size;
-           i < std::min<long>((b + 1) * size, s->pairs.size());
-           ++i) {
-        batch.push_back(&s->pairs[i]);
-      }
+      const MethodBatch batch =
+          pair_batch(*s,
+                     eval_pair_indices(s->pairs.size(), config_.batch_size, b),
+                     batch_options_,
+                     ref_of(valid ? valid_ref_ : test_ref_));
       std::vector<mx::array> out =
-          fn(weights, arrays_of(batch).arrays, mx::random::key(0));
+          fn(weights, batch.arrays, mx::random::key(0));
       mx::eval(out);
       for (size_t i = 0; i < out.size(); ++i) {
         sums[i] += out[i].item<float>();
@@ -143,38 +168,84 @@ public:
   json start_fields() const override {
     const data::EncodeSummary& s = data_.train.summary;
     json fields = describe_trained_model(config_, opened_.model);
-    fields.update({{"method", "dpo"},
-                   {"train_pairs", s.kept},
-                   {"truncated", s.truncated},
-                   {"dropped_no_targets", s.dropped_no_targets},
-                   {"beta", config_.beta},
-                   {"label_smoothing", config_.label_smoothing},
-                   {"loss_type", config::to_string(config_.loss_type)}});
+    fields.update(
+        {{"method", "dpo"},
+         {"train_pairs", s.kept},
+         {"truncated", s.truncated},
+         {"dropped_no_targets", s.dropped_no_targets},
+         {"beta", config_.beta},
+         {"label_smoothing", config_.label_smoothing},
+         {"loss_type", config::to_string(config_.loss_type)},
+         {"reference", reference_kind(config_)},
+         {"precompute_ref_log_probs", config_.precompute_ref_log_probs}});
+    if (config_.loss_type == DpoLossType::simpo) {
+      fields["simpo_gamma"] = config_.simpo_gamma;
+    }
     return fields;
   }
 
   std::vector<json> setup_records() const override {
+    std::vector<json> records = ref_records_;
     if (json warning = slow_choice_warning(opened_.model); !warning.is_null()) {
-      return {warning};
+      records.push_back(warning);
     }
-    return {};
+    return records;
   }
 
 private:
-  // Chosen (inputs, targets, mask) then rejected, each side padded alone.
-  MethodBatch
-  arrays_of(const std::vector<const data::PreferencePair*>& pairs) const {
-    std::vector<const data::Example*> chosen;
-    std::vector<const data::Example*> rejected;
-    for (const auto* p : pairs) {
-      chosen.push_back(&p->chosen);
-      rejected.push_back(&p->rejected);
+  static const RefLogprobs* ref_of(const std::optional<RefLogprobs>& ref) {
+    return ref ? &*ref : nullptr;
+  }
+
+  // The reference's log-probs of every split's pairs, from the cache or
+  // computed (the reference is opened only then, and released after).
+  void precompute_reference() {
+    const std::optional<fs::path> root = ref_cache_root(config_);
+    std::optional<DpoReference> reference;
+    auto one = [&](const data::PreferenceSplit& split,
+                   const std::string& name) {
+      std::string key;
+      fs::path file;
+      if (root) {
+        key = ref_cache_key(config_, split.source);
+        file = *root / (key + ".bin");
+        if (auto hit = read_ref_logprobs(file, key, split.pairs.size())) {
+          ref_records_.push_back({{"event", "ref_logprobs"},
+                                  {"split", name},
+                                  {"path", file.string()},
+                                  {"reused", true}});
+          return *hit;
+        }
+      }
+      if (!reference) {
+        reference = make_reference(config_, opened_, params_);
+      }
+      Params weights = params_.frozen;
+      weights.insert(reference->frozen.begin(), reference->frozen.end());
+      nn::ForwardContext ctx = forward_;
+      ctx.lora_dropout = 0.0f;
+      RefLogprobs values = compute_ref_logprobs(
+          split,
+          batch_options_,
+          reference->spec.args.value_or(opened_.model.args),
+          reference_weights(weights, reference->spec.from),
+          ctx);
+      if (root) {
+        write_ref_logprobs(file, key, values);
+      }
+      ref_records_.push_back({{"event", "ref_logprobs"},
+                              {"split", name},
+                              {"path", root ? json(file.string()) : json()},
+                              {"reused", false}});
+      return values;
+    };
+    train_ref_ = one(data_.train, "train");
+    if (data_.valid) {
+      valid_ref_ = one(*data_.valid, "valid");
     }
-    data::Batch c = data::make_batch(chosen, batch_options_);
-    data::Batch r = data::make_batch(rejected, batch_options_);
-    return {{c.inputs, c.targets, c.mask, r.inputs, r.targets, r.mask},
-            c.input_tokens + r.input_tokens,
-            c.target_tokens + r.target_tokens};
+    if (data_.test) {
+      test_ref_ = one(*data_.test, "test");
+    }
   }
 
   config::TrainConfig config_;
@@ -184,6 +255,10 @@ private:
   nn::ForwardContext forward_;
   data::BatchOptions batch_options_;
   DpoLossOptions loss_options_;
+  ReferenceSpec reference_;
+  // Precomputed reference log-probs of each split.
+  std::optional<RefLogprobs> train_ref_, valid_ref_, test_ref_;
+  std::vector<json> ref_records_;
 };
 
 } // namespace

@@ -1,139 +1,133 @@
 #include "mlxt/train/methods/dpo_loss.h"
 
-#include <algorithm>
-
-#include "mlxt/models/transformer.h"
+#include "mlxt/core/error.h"
 #include "mlxt/train/loss.h"
 
 namespace mlxt::train {
 
 namespace {
 
-bool is_lora_name(const std::string& name) {
-  return name.ends_with(".lora_a") || name.ends_with(".lora_b");
+using config::DpoLossType;
+
+mx::array scalar(double v) {
+  return mx::array(static_cast<float>(v));
+}
+
+// -(1 - ls) log sig(m) - ls log sig(-m): the conservative sigmoid loss.
+mx::array smoothed_sigmoid_loss(const mx::array& m, double ls) {
+  return mx::negative(
+      mx::add(mx::multiply(scalar(1.0 - ls), log_sigmoid(m)),
+              mx::multiply(scalar(ls), log_sigmoid(mx::negative(m)))));
+}
+
+// log(1 - e^x) for x < 0, as log(-expm1(x)): exact near x = 0, where
+// log1p(-exp(x)) loses the digits.
+mx::array log1m_exp(const mx::array& x) {
+  return mx::log(mx::negative(mx::expm1(x)));
 }
 
 } // namespace
 
-std::vector<std::string> dpo_metric_names() {
-  return {
-      "rewards_chosen", "rewards_rejected", "reward_margin", "reward_accuracy"};
+bool needs_reference(DpoLossType type) {
+  return type != DpoLossType::simpo && type != DpoLossType::orpo;
 }
 
-std::vector<mx::array> dpo_loss_sums(const mx::array& policy_chosen,
-                                     const mx::array& policy_rejected,
-                                     const mx::array& ref_chosen,
-                                     const mx::array& ref_rejected,
+bool averages_log_probs(DpoLossType type) {
+  return type == DpoLossType::ipo || type == DpoLossType::simpo ||
+         type == DpoLossType::orpo;
+}
+
+std::vector<std::string> dpo_metric_names(DpoLossType type) {
+  std::vector<std::string> names = {
+      "rewards_chosen", "rewards_rejected", "reward_margin", "reward_accuracy"};
+  if (type == DpoLossType::orpo) {
+    names.insert(names.end(), {"nll_loss", "log_odds_ratio"});
+  }
+  return names;
+}
+
+std::vector<mx::array> dpo_loss_sums(const PairValues& policy,
+                                     const std::optional<PairValues>& reference,
+                                     const PairValues& lengths,
                                      const DpoLossOptions& options) {
-  const float beta = static_cast<float>(options.beta);
-  const float ls = static_cast<float>(options.label_smoothing);
-  mx::array chosen_logratio = mx::subtract(policy_chosen, ref_chosen);
-  mx::array rejected_logratio = mx::subtract(policy_rejected, ref_rejected);
-  mx::array h = mx::subtract(chosen_logratio, rejected_logratio); // (B,)
+  if (reference.has_value() != needs_reference(options.type)) {
+    fail(ErrorCode::internal,
+         "dpo loss '" + config::to_string(options.type) +
+             (reference ? "' takes no reference log-probs"
+                        : "' needs reference log-probs"));
+  }
+  const double beta = options.beta;
+  const double ls = options.label_smoothing;
+  const bool average = averages_log_probs(options.type);
+  auto per_token = [average](const mx::array& lp, const mx::array& n) {
+    return average ? mx::divide(lp, n) : lp;
+  };
+  const mx::array pi_c = per_token(policy.chosen, lengths.chosen);
+  const mx::array pi_r = per_token(policy.rejected, lengths.rejected);
+  // The implicit rewards' log-ratios: against the reference, or (reference-
+  // free losses) the policy's own log-probs.
+  mx::array chosen_ratio = pi_c;
+  mx::array rejected_ratio = pi_r;
+  if (reference) {
+    chosen_ratio =
+        mx::subtract(pi_c, per_token(reference->chosen, lengths.chosen));
+    rejected_ratio =
+        mx::subtract(pi_r, per_token(reference->rejected, lengths.rejected));
+  }
+  const mx::array h = mx::subtract(chosen_ratio, rejected_ratio); // (B,)
+  const mx::array beta_h = mx::multiply(scalar(beta), h);
+  const int B = policy.chosen.shape(0);
+  std::vector<mx::array> extra; // orpo's metric sums
   mx::array losses = h;
   switch (options.type) {
-  case config::DpoLossType::sigmoid: {
-    mx::array m = mx::multiply(mx::array(beta), h);
-    losses = mx::negative(
-        mx::add(mx::multiply(mx::array(1.0f - ls), log_sigmoid(m)),
-                mx::multiply(mx::array(ls), log_sigmoid(mx::negative(m)))));
+  case DpoLossType::sigmoid:
+    losses = smoothed_sigmoid_loss(beta_h, ls);
+    break;
+  case DpoLossType::robust:
+    losses = mx::divide(
+        mx::add(mx::multiply(scalar(-(1.0 - ls)), log_sigmoid(beta_h)),
+                mx::multiply(scalar(ls), log_sigmoid(mx::negative(beta_h)))),
+        scalar(1.0 - 2.0 * ls));
+    break;
+  case DpoLossType::ipo:
+    losses = mx::square(mx::subtract(h, scalar(1.0 / (2.0 * beta))));
+    break;
+  case DpoLossType::hinge:
+    losses = mx::maximum(mx::subtract(scalar(1.0), beta_h), scalar(0.0));
+    break;
+  case DpoLossType::simpo:
+    losses = smoothed_sigmoid_loss(
+        mx::subtract(beta_h, scalar(options.simpo_gamma)), ls);
+    break;
+  case DpoLossType::orpo: {
+    const mx::array log_odds =
+        mx::subtract(h, mx::subtract(log1m_exp(pi_c), log1m_exp(pi_r)));
+    const mx::array ratio = log_sigmoid(log_odds); // (B,)
+    // The batch's token-mean NLL of the chosen answers, once per pair so
+    // that the sum over pairs divided by B gives NLL + mean odds term.
+    const mx::array nll = mx::divide(mx::negative(mx::sum(policy.chosen)),
+                                     mx::sum(lengths.chosen));
+    losses = mx::subtract(nll, mx::multiply(scalar(beta), ratio));
+    extra = {mx::multiply(scalar(B), mx::stop_gradient(nll)),
+             mx::sum(mx::stop_gradient(ratio))};
     break;
   }
-  case config::DpoLossType::ipo:
-    losses = mx::square(mx::subtract(h, mx::array(1.0f / (2.0f * beta))));
-    break;
-  case config::DpoLossType::hinge:
-    losses = mx::maximum(
-        mx::subtract(mx::array(1.0f), mx::multiply(mx::array(beta), h)),
-        mx::array(0.0f));
-    break;
   }
   // Rewards are reported, never trained.
-  mx::array rewards_chosen =
-      mx::multiply(mx::array(beta), mx::stop_gradient(chosen_logratio));
-  mx::array rewards_rejected =
-      mx::multiply(mx::array(beta), mx::stop_gradient(rejected_logratio));
-  mx::array margin = mx::subtract(rewards_chosen, rewards_rejected);
-  return {
+  const mx::array rewards_chosen =
+      mx::multiply(scalar(beta), mx::stop_gradient(chosen_ratio));
+  const mx::array rewards_rejected =
+      mx::multiply(scalar(beta), mx::stop_gradient(rejected_ratio));
+  const mx::array margin = mx::subtract(rewards_chosen, rewards_rejected);
+  std::vector<mx::array> out = {
       mx::sum(losses),
-      mx::array(static_cast<float>(policy_chosen.shape(0))),
+      scalar(B),
       mx::sum(rewards_chosen),
       mx::sum(rewards_rejected),
       mx::sum(margin),
-      mx::sum(mx::astype(mx::greater(margin, mx::array(0.0f)), mx::float32))};
-}
-
-mx::array sequence_logprobs(const models::ModelArgs& args,
-                            const Params& weights,
-                            const mx::array& hidden,
-                            const mx::array& targets,
-                            const mx::array& mask,
-                            const nn::ForwardContext& ctx) {
-  // One row's logits (1, T, V) at a time, through the LM loss's own path.
-  const int B = hidden.shape(0);
-  const std::vector<mx::array> h = mx::split(hidden, B, 0);
-  const std::vector<mx::array> t = mx::split(targets, B, 0);
-  const std::vector<mx::array> m = mx::split(mask, B, 0);
-  std::vector<mx::array> rows;
-  for (int b = 0; b < B; ++b) {
-    rows.push_back(mx::negative(
-        chunked_lm_loss_sum(args, weights, h[b], t[b], m[b], ctx, 0)));
-  }
-  return mx::stack(rows);
-}
-
-LossFn dpo_loss(const models::ModelArgs& args,
-                const nn::ForwardContext& forward,
-                const DpoLossOptions& options) {
-  return [args, forward, options](const Params& weights,
-                                  const std::vector<mx::array>& batch,
-                                  const mx::array& dropout_key) {
-    nn::ForwardContext ctx = forward;
-    ctx.dropout_key = dropout_key;
-    // The reference: the same base without its adapters (layers find
-    // adapters by name), so no second copy of the weights.
-    Params reference;
-    for (const auto& [name, value] : weights) {
-      if (!is_lora_name(name)) {
-        reference.insert_or_assign(name, value);
-      }
-    }
-    // Chosen and rejected rows in one forward pass (TRL's
-    // concatenated_forward): the shorter side is right-padded, and padding
-    // is never a target.
-    auto joined = [&batch](int i) {
-      const mx::array& c = batch[i];
-      const mx::array& r = batch[3 + i];
-      const int T = std::max(c.shape(1), r.shape(1));
-      auto to_t = [T](const mx::array& a) {
-        return mx::pad(
-            a, {{0, 0}, {0, T - a.shape(1)}}, mx::array(0, a.dtype()));
-      };
-      return mx::concatenate({to_t(c), to_t(r)}, 0);
-    };
-    const mx::array inputs = joined(0);
-    const mx::array targets = joined(1);
-    const mx::array mask = joined(2);
-    const int B = batch[0].shape(0);
-    const bool average = options.type == config::DpoLossType::ipo;
-    // (2B,) log-probs: chosen rows first.
-    auto logps = [&](const Params& w, nn::ForwardContext& c) {
-      mx::array hidden = models::forward_hidden(args, w, inputs, c);
-      mx::array lp = sequence_logprobs(args, w, hidden, targets, mask, c);
-      // TRL's IPO works on token-averaged log-probs.
-      return average ? mx::divide(lp, mx::sum(mask, 1)) : lp;
-    };
-    auto chosen = [B](const mx::array& a) { return mx::slice(a, {0}, {B}); };
-    auto rejected = [B](const mx::array& a) {
-      return mx::slice(a, {B}, {2 * B});
-    };
-    nn::ForwardContext ref_ctx = forward;
-    ref_ctx.lora_dropout = 0.0f;
-    const mx::array ref = mx::stop_gradient(logps(reference, ref_ctx));
-    const mx::array pi = logps(weights, ctx);
-    return dpo_loss_sums(
-        chosen(pi), rejected(pi), chosen(ref), rejected(ref), options);
-  };
+      mx::sum(mx::astype(mx::greater(margin, scalar(0.0)), mx::float32))};
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
 }
 
 } // namespace mlxt::train
