@@ -16,9 +16,10 @@
 
 namespace mlxt::config {
 
-//! The training method: supervised fine-tuning, or Direct Preference
-//! Optimization over preference pairs (train/methods/dpo.h).
-enum class TrainMethod { sft, dpo };
+//! The training method: supervised fine-tuning, Direct Preference
+//! Optimization over preference pairs (train/methods/dpo.h), or a reward
+//! model's scalar head trained on preference pairs (train/methods/reward.h).
+enum class TrainMethod { sft, dpo, reward };
 
 //! DPO's loss (train/methods/dpo_loss.h): against a reference model sigmoid
 //! (DPO), ipo (IPO's squared loss), hinge (SLiC), robust (rDPO); without one
@@ -42,8 +43,10 @@ struct Spellings;
 
 template <>
 struct Spellings<TrainMethod> {
-  static constexpr std::array<std::pair<TrainMethod, std::string_view>, 2>
-      table{{{TrainMethod::sft, "sft"}, {TrainMethod::dpo, "dpo"}}};
+  static constexpr std::array<std::pair<TrainMethod, std::string_view>, 3>
+      table{{{TrainMethod::sft, "sft"},
+             {TrainMethod::dpo, "dpo"},
+             {TrainMethod::reward, "reward"}}};
 };
 
 template <>

@@ -84,6 +84,10 @@ struct TrainConfig {
   std::string ref_model;
   bool precompute_ref_log_probs = false;
 
+  // Reward model (method: reward): weight of TRL's centring term
+  // c (r_chosen + r_rejected)^2; 0: none.
+  double center_rewards_coefficient = 0.0;
+
   // Loop.
   int batch_size = 4;
   int iters = 1000;

@@ -430,7 +430,8 @@ std::vector<KeySpec> build_keys() {
             T::string,
             MLXT_FIELD(method),
             "training method: sft (supervised), dpo (preference pairs: "
-            "prompt, chosen, rejected)"));
+            "prompt, chosen, rejected), reward (a reward model's scalar head "
+            "on preference pairs, Bradley-Terry loss)"));
   add(field("model",
             T::string,
             MLXT_FIELD(model),
@@ -557,6 +558,15 @@ std::vector<KeySpec> build_keys() {
             "dpo: compute the reference's log-probs of every pair once before "
             "training and cache them next to the encoded-dataset cache "
             "(reused by later runs); steps then run no reference forward"));
+
+  // Reward model.
+  add(field("center_rewards_coefficient",
+            T::number,
+            MLXT_FIELD(center_rewards_coefficient),
+            "reward: weight c of the term c (r_chosen + r_rejected)^2 that "
+            "keeps rewards centred on zero (TRL's name); 0: none. A row's "
+            "optional `margin` column is subtracted inside the loss")
+          .at_least(0));
 
   // Loop.
   add(field("batch_size",

@@ -1,17 +1,14 @@
 #include "mlxt/train/methods/dpo_loss.h"
 
 #include "mlxt/core/error.h"
+#include "mlxt/train/loss.h"
+#include "mlxt/train/methods/pair_batches.h"
 
 namespace mlxt::train {
 
 namespace {
 
 using config::DpoLossType;
-
-// log sigmoid(x) = -log(1 + exp(-x)), stable for large |x|.
-mx::array log_sigmoid(const mx::array& x) {
-  return mx::negative(mx::logaddexp(mx::zeros_like(x), mx::negative(x)));
-}
 
 mx::array scalar(double v) {
   return mx::array(static_cast<float>(v));
@@ -42,8 +39,7 @@ bool averages_log_probs(DpoLossType type) {
 }
 
 std::vector<std::string> dpo_metric_names(DpoLossType type) {
-  std::vector<std::string> names = {
-      "rewards_chosen", "rewards_rejected", "reward_margin", "reward_accuracy"};
+  std::vector<std::string> names = pair_metric_names();
   if (type == DpoLossType::orpo) {
     names.insert(names.end(), {"nll_loss", "log_odds_ratio"});
   }
