@@ -27,7 +27,7 @@
 #include "mlxt/data/batching.h"
 #include "mlxt/models/model.h"
 #include "mlxt/optim/optimizer.h"
-#include "mlxt/train/methods/dpo_loss.h"
+#include "mlxt/train/methods/dpo_forward.h"
 #include "mlxt/train/step.h"
 #include "mlxt/train/trainable.h"
 
@@ -128,10 +128,11 @@ int main(int argc, char** argv) {
     forward.compute_dtype = dtype;
     forward.lora_scale = scale;
     const train::LossFn loss =
-        train::dpo_loss(model.args, forward, {.beta = beta});
+        train::dpo_loss(model.args, forward, {.beta = beta}, {});
     const Pairs pairs = read_pairs(pairs_file, batch);
     const std::vector<mx::array> arrays = batch_arrays(pairs);
-    const std::vector<std::string> metric_names = train::dpo_metric_names();
+    const std::vector<std::string> metric_names =
+        train::dpo_metric_names(config::DpoLossType::sigmoid);
     json out = {
         {"mode", mode},
         {"pairs", batch},

@@ -1,7 +1,5 @@
 #include "mlxt/train/methods/dpo.h"
 
-#include <algorithm>
-
 #include "mlxt/core/error.h"
 #include "mlxt/data/preference_data.h"
 #include "mlxt/gguf/model_source.h"
@@ -22,15 +20,7 @@ using nlohmann::json;
 // What DPO does not offer, and keys the chosen loss has no use for, are
 // refused, never silently ignored.
 const config::TrainConfig& check_supported(const config::TrainConfig& c) {
-  for (const auto& [on, key] : {std::pair{c.pack_sequences, "pack_sequences"},
-                                std::pair{c.streaming, "streaming"}}) {
-    if (on) {
-      fail(ErrorCode::unsupported,
-           std::string("method: dpo keeps each pair in its own rows; set ") +
-               key + ": false",
-           {.key = key});
-    }
-  }
+  refuse_packing_and_streaming(c, "dpo");
   const std::string loss = "loss_type: " + config::to_string(c.loss_type);
   if (!needs_reference(c.loss_type)) {
     for (const auto& [given, key] :
@@ -99,8 +89,8 @@ public:
   MethodBatch next_batch(long index) override {
     return pair_batch(
         data_.train,
-        train_pair_indices(
-            data_.train.pairs.size(), config_.batch_size, config_.seed, index),
+        training_pairs(
+            data_.train.pairs, config_.batch_size, config_.seed, index),
         batch_options_,
         ref_of(train_ref_));
   }
@@ -113,43 +103,20 @@ public:
     if (!s) {
       return std::nullopt;
     }
-    const int max_batches = valid ? config_.val_batches : config_.test_batches;
-    const long size = config_.batch_size;
-    long total = (static_cast<long>(s->pairs.size()) + size - 1) / size;
-    if (max_batches >= 0) {
-      total = std::min<long>(total, max_batches);
-    }
     nn::ForwardContext eval_forward = forward_;
     eval_forward.lora_dropout = 0.0f; // evaluation never drops out
-    const LossFn fn =
-        dpo_loss(opened_.model.args, eval_forward, loss_options_, reference_);
-    const std::vector<std::string> names = metric_names();
-    std::vector<double> sums(2 + names.size(), 0.0);
-    for (long b = 0; b < total; ++b) {
-      if (progress) {
-        progress(b, total);
-      }
-      const MethodBatch batch =
-          pair_batch(*s,
-                     eval_pair_indices(s->pairs.size(), config_.batch_size, b),
-                     batch_options_,
-                     ref_of(valid ? valid_ref_ : test_ref_));
-      std::vector<mx::array> out =
-          fn(weights, batch.arrays, mx::random::key(0));
-      mx::eval(out);
-      for (size_t i = 0; i < out.size(); ++i) {
-        sums[i] += out[i].item<float>();
-      }
-    }
-    if (progress) {
-      progress(total, total);
-    }
-    const double count = std::max(sums[1], 1.0);
-    EvalReport report{sums[0] / count, {{"pairs", sums[1]}}};
-    for (size_t m = 0; m < names.size(); ++m) {
-      report.metrics[names[m]] = sums[2 + m] / count;
-    }
-    return report;
+    const RefLogprobs* ref = ref_of(valid ? valid_ref_ : test_ref_);
+    return evaluate_pairs(
+        dpo_loss(opened_.model.args, eval_forward, loss_options_, reference_),
+        weights,
+        s->pairs,
+        config_.batch_size,
+        valid ? config_.val_batches : config_.test_batches,
+        [&](const PairRefs& pairs) {
+          return pair_batch(*s, pairs, batch_options_, ref);
+        },
+        metric_names(),
+        progress);
   }
 
   std::string save(const Params& trained,

@@ -2,6 +2,7 @@
 
 #include "mlxt/core/error.h"
 #include "mlxt/train/loss.h"
+#include "mlxt/train/methods/pair_batches.h"
 
 namespace mlxt::train {
 
@@ -38,8 +39,7 @@ bool averages_log_probs(DpoLossType type) {
 }
 
 std::vector<std::string> dpo_metric_names(DpoLossType type) {
-  std::vector<std::string> names = {
-      "rewards_chosen", "rewards_rejected", "reward_margin", "reward_accuracy"};
+  std::vector<std::string> names = pair_metric_names();
   if (type == DpoLossType::orpo) {
     names.insert(names.end(), {"nll_loss", "log_odds_ratio"});
   }

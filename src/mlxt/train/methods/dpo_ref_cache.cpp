@@ -1,5 +1,6 @@
 #include "mlxt/train/methods/dpo_ref_cache.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -96,9 +97,12 @@ RefLogprobs compute_ref_logprobs(const data::PreferenceSplit& split,
                                  const nn::ForwardContext& ctx) {
   RefLogprobs out;
   const size_t n = split.pairs.size();
-  for (long b = 0; static_cast<size_t>(b * options.batch_size) < n; ++b) {
-    const MethodBatch batch =
-        pair_batch(split, eval_pair_indices(n, options.batch_size, b), options);
+  for (size_t first = 0; first < n; first += options.batch_size) {
+    PairRefs pairs;
+    for (size_t i = first; i < std::min(n, first + options.batch_size); ++i) {
+      pairs.push_back(&split.pairs[i]);
+    }
+    const MethodBatch batch = pair_batch(split, pairs, options);
     const JoinedPairs rows = join_pairs(batch.arrays);
     // (2B,) chosen rows first.
     mx::array lp =
