@@ -78,6 +78,20 @@ struct TrainConfig {
   double label_smoothing = 0.0;
   DpoLossType loss_type = DpoLossType::sigmoid;
 
+  // Online RL (method: grpo): rollouts sampled from the policy, scored by a
+  // verifiable reward over each prompt row's answer; GRPO's group size,
+  // clipping, KL to the adapter-free reference and loss normalisation.
+  int num_generations = 8;         // completions per prompt (a group)
+  int max_completion_length = 256; // new tokens per completion
+  double temperature = 1.0;
+  double top_p = 1.0;
+  RewardRule reward = RewardRule::exact_match;
+  double kl_coef = 0.04;              // GRPO's beta
+  double epsilon = 0.2;               // clip ratio to [1-eps, 1+eps_hi]
+  std::optional<double> epsilon_high; // unset: epsilon
+  RewardScaling scale_rewards = RewardScaling::group;
+  GrpoLossType grpo_loss_type = GrpoLossType::dapo;
+
   // Loop.
   int batch_size = 4;
   int iters = 1000;

@@ -10,7 +10,7 @@
 
 namespace mlxt::train {
 
-//! The method `config` asks for (sft or dpo), set up: model opened, data
+//! The method `config` asks for (sft, dpo or grpo), set up: model opened, data
 //! encoded.
 std::unique_ptr<Method> make_method(const config::TrainConfig& config);
 
