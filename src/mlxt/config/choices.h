@@ -17,14 +17,29 @@
 namespace mlxt::config {
 
 //! The training method: supervised fine-tuning, Direct Preference
-//! Optimization over preference pairs (train/methods/dpo.h), or a reward
-//! model's scalar head trained on preference pairs (train/methods/reward.h).
-enum class TrainMethod { sft, dpo, reward };
+//! Optimization over preference pairs (train/methods/dpo.h), a reward
+//! model's scalar head trained on preference pairs (train/methods/reward.h),
+//! or Group Relative Policy Optimization with rollouts
+//! (train/methods/grpo.h).
+enum class TrainMethod { sft, dpo, reward, grpo };
 
 //! DPO's loss (train/methods/dpo_loss.h): against a reference model sigmoid
 //! (DPO), ipo (IPO's squared loss), hinge (SLiC), robust (rDPO); without one
 //! simpo (SimPO) and orpo (ORPO's odds ratio plus the SFT term).
 enum class DpoLossType { sigmoid, ipo, hinge, robust, simpo, orpo };
+
+//! Online RL (grpo): the built-in verifiable reward of a completion against
+//! its prompt row's `answer` (train/methods/rewards.h).
+enum class RewardRule { exact_match, contains, regex, length };
+
+//! GRPO's normalisation of the summed per-token loss (TRL's loss_type):
+//! per-sequence mean (grpo), over all completion tokens of the step (dapo),
+//! or by a constant max_completion_length per sequence (dr_grpo).
+enum class GrpoLossType { grpo, dapo, dr_grpo };
+
+//! GRPO's advantage scaling (TRL's scale_rewards): divide by the group's
+//! or the whole batch's reward standard deviation, or not at all.
+enum class RewardScaling { group, batch, none };
 
 //! What a run trains: LoRA adapters over a frozen base (QLoRA when the base
 //! is quantized), or every weight.
@@ -43,10 +58,11 @@ struct Spellings;
 
 template <>
 struct Spellings<TrainMethod> {
-  static constexpr std::array<std::pair<TrainMethod, std::string_view>, 3>
+  static constexpr std::array<std::pair<TrainMethod, std::string_view>, 4>
       table{{{TrainMethod::sft, "sft"},
              {TrainMethod::dpo, "dpo"},
-             {TrainMethod::reward, "reward"}}};
+             {TrainMethod::reward, "reward"},
+             {TrainMethod::grpo, "grpo"}}};
 };
 
 template <>
@@ -58,6 +74,31 @@ struct Spellings<DpoLossType> {
              {DpoLossType::robust, "robust"},
              {DpoLossType::simpo, "simpo"},
              {DpoLossType::orpo, "orpo"}}};
+};
+
+template <>
+struct Spellings<RewardRule> {
+  static constexpr std::array<std::pair<RewardRule, std::string_view>, 4> table{
+      {{RewardRule::exact_match, "exact_match"},
+       {RewardRule::contains, "contains"},
+       {RewardRule::regex, "regex"},
+       {RewardRule::length, "length"}}};
+};
+
+template <>
+struct Spellings<GrpoLossType> {
+  static constexpr std::array<std::pair<GrpoLossType, std::string_view>, 3>
+      table{{{GrpoLossType::grpo, "grpo"},
+             {GrpoLossType::dapo, "dapo"},
+             {GrpoLossType::dr_grpo, "dr_grpo"}}};
+};
+
+template <>
+struct Spellings<RewardScaling> {
+  static constexpr std::array<std::pair<RewardScaling, std::string_view>, 3>
+      table{{{RewardScaling::group, "group"},
+             {RewardScaling::batch, "batch"},
+             {RewardScaling::none, "none"}}};
 };
 
 template <>

@@ -88,6 +88,20 @@ struct TrainConfig {
   // c (r_chosen + r_rejected)^2; 0: none.
   double center_rewards_coefficient = 0.0;
 
+  // Online RL (method: grpo): rollouts sampled from the policy, scored by a
+  // verifiable reward over each prompt row's answer; GRPO's group size,
+  // clipping, KL to the adapter-free reference and loss normalisation.
+  int num_generations = 8;         // completions per prompt (a group)
+  int max_completion_length = 256; // new tokens per completion
+  double temperature = 1.0;
+  double top_p = 1.0;
+  RewardRule reward = RewardRule::exact_match;
+  double kl_coef = 0.04;              // GRPO's beta
+  double epsilon = 0.2;               // clip ratio to [1-eps, 1+eps_hi]
+  std::optional<double> epsilon_high; // unset: epsilon
+  RewardScaling scale_rewards = RewardScaling::group;
+  GrpoLossType grpo_loss_type = GrpoLossType::dapo;
+
   // Loop.
   int batch_size = 4;
   int iters = 1000;

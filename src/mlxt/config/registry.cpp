@@ -431,7 +431,8 @@ std::vector<KeySpec> build_keys() {
             MLXT_FIELD(method),
             "training method: sft (supervised), dpo (preference pairs: "
             "prompt, chosen, rejected), reward (a reward model's scalar head "
-            "on preference pairs, Bradley-Terry loss)"));
+            "on preference pairs, Bradley-Terry loss), grpo (online RL: "
+            "prompt rows with an answer, completions sampled and rewarded)"));
   add(field("model",
             T::string,
             MLXT_FIELD(model),
@@ -567,6 +568,68 @@ std::vector<KeySpec> build_keys() {
             "keeps rewards centred on zero (TRL's name); 0: none. A row's "
             "optional `margin` column is subtracted inside the loss")
           .at_least(0));
+
+  // Online RL (grpo).
+  add(field("num_generations",
+            T::integer,
+            MLXT_FIELD(num_generations),
+            "grpo: completions sampled per prompt (a group); batch_size "
+            "counts completions and must be a multiple of it")
+          .at_least(2));
+  add(field("max_completion_length",
+            T::integer,
+            MLXT_FIELD(max_completion_length),
+            "grpo: new tokens per sampled completion")
+          .at_least(1));
+  add(field("temperature",
+            T::number,
+            MLXT_FIELD(temperature),
+            "grpo: sampling temperature of the rollouts")
+          .above(0));
+  add(field("top_p",
+            T::number,
+            MLXT_FIELD(top_p),
+            "grpo: nucleus sampling of the rollouts; 1: every token")
+          .above(0)
+          .at_most(1));
+  add(field("reward",
+            T::string,
+            MLXT_FIELD(reward),
+            "grpo: verifiable reward of a completion against its row's "
+            "answer: exact_match (1 if equal after trimming spaces), "
+            "contains (1 if the answer appears in it), regex (1 if it fully "
+            "matches the answer as an ECMAScript pattern), length (1 - "
+            "|bytes - answer| / answer, floored at 0)"));
+  add(field("kl_coef",
+            T::number,
+            MLXT_FIELD(kl_coef),
+            "grpo: weight of the per-token KL (k3 estimator) to the "
+            "reference, the base with the adapters off (TRL's beta)")
+          .at_least(0));
+  add(field("epsilon",
+            T::number,
+            MLXT_FIELD(epsilon),
+            "grpo: the probability ratio is clipped to [1 - epsilon, 1 + "
+            "epsilon_high]")
+          .above(0)
+          .below(1));
+  add(field("epsilon_high",
+            T::number,
+            MLXT_FIELD(epsilon_high),
+            "grpo: upper clipping bound (DAPO's clip-higher); none: epsilon")
+          .above(0));
+  add(field("scale_rewards",
+            T::string,
+            MLXT_FIELD(scale_rewards),
+            "grpo: advantages (reward - group mean) divided by the group's "
+            "or the batch's reward std (+1e-4), or not scaled (TRL's "
+            "scale_rewards)"));
+  add(field("grpo_loss_type",
+            T::string,
+            MLXT_FIELD(grpo_loss_type),
+            "grpo: normalisation of the per-token loss: grpo (mean per "
+            "sequence), dapo (mean over the step's completion tokens; TRL's "
+            "default), dr_grpo (sum / max_completion_length per sequence)"));
 
   // Loop.
   add(field("batch_size",

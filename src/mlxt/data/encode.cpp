@@ -15,22 +15,6 @@ std::vector<int32_t> encode_ids(const tokenizer::Tokenizer& tok,
   return {ids.begin(), ids.end()};
 }
 
-std::vector<tokenizer::ChatMessage>
-chat_messages(const std::vector<Message>& messages) {
-  std::vector<tokenizer::ChatMessage> out;
-  for (const Message& m : messages) {
-    std::string content = m.content;
-    for (const ToolCall& call : m.tool_calls) {
-      content +=
-          (content.empty() ? "" : "\n") +
-          nlohmann::json{{"name", call.name}, {"arguments", call.arguments}}
-              .dump();
-    }
-    out.push_back({m.role, std::move(content)});
-  }
-  return out;
-}
-
 // Length in tokens of the template rendering of messages[0..n).
 size_t rendered_length(const tokenizer::Tokenizer& tok,
                        const std::vector<tokenizer::ChatMessage>& messages,
@@ -70,6 +54,22 @@ Example encode_chat(const Record& r,
 }
 
 } // namespace
+
+std::vector<tokenizer::ChatMessage>
+chat_messages(const std::vector<Message>& messages) {
+  std::vector<tokenizer::ChatMessage> out;
+  for (const Message& m : messages) {
+    std::string content = m.content;
+    for (const ToolCall& call : m.tool_calls) {
+      content +=
+          (content.empty() ? "" : "\n") +
+          nlohmann::json{{"name", call.name}, {"arguments", call.arguments}}
+              .dump();
+    }
+    out.push_back({m.role, std::move(content)});
+  }
+  return out;
+}
 
 Example encode_record(const Record& r,
                       const tokenizer::Tokenizer& tok,

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "mlxt/data/example.h"
 #include "mlxt/data/record.h"
@@ -25,6 +26,11 @@ struct EncodeOptions {
   bool all_assistant_turns = false; // train every assistant turn, not the last
   int max_seq_length = 2048;        // longer rows are truncated
 };
+
+//! The messages as the chat template takes them: tool calls written as
+//! their JSON after the message text.
+std::vector<tokenizer::ChatMessage>
+chat_messages(const std::vector<Message>& messages);
 
 //! The example of one record (before truncation). Throws Error(invalid_data)
 //! or Error(unsupported) with `file`/`line` for rows this tokenizer cannot

@@ -29,27 +29,39 @@ double GenerationStats::generation_tokens_per_s() const {
                                  : 0.0;
 }
 
+mx::array nucleus_filter(const mx::array& scaled, float top_p) {
+  if (top_p >= 1.0f) {
+    return scaled;
+  }
+  // Nucleus sampling (Holtzman et al., 2020): drop the tail whose
+  // cumulative probability (in descending order) lies beyond top_p.
+  mx::array probs = mx::softmax(scaled, -1);
+  mx::array order = mx::argsort(mx::negative(probs), -1);
+  mx::array sorted = mx::take_along_axis(probs, order, -1);
+  mx::array before = mx::subtract(mx::cumsum(sorted, -1), sorted);
+  mx::array keep_sorted = mx::less(before, mx::array(top_p));
+  mx::array keep = mx::put_along_axis(
+      mx::zeros(probs.shape(), mx::bool_), order, keep_sorted, -1);
+  return mx::where(keep, scaled, mx::array(-INFINITY));
+}
+
+mx::array sample_tokens(const mx::array& logits,
+                        const SamplingOptions& options,
+                        const mx::array& key) {
+  mx::array x = mx::astype(logits, mx::float32);
+  if (options.temperature <= 0.0f) {
+    return mx::astype(mx::argmax(x, -1), mx::int32);
+  }
+  mx::array scaled = mx::divide(x, mx::array(options.temperature));
+  return mx::astype(
+      mx::random::categorical(nucleus_filter(scaled, options.top_p), -1, key),
+      mx::int32);
+}
+
 int sample_token(const mx::array& logits,
                  const SamplingOptions& options,
                  const mx::array& key) {
-  mx::array x = mx::astype(logits, mx::float32);
-  if (options.temperature <= 0.0f) {
-    return mx::argmax(x).item<int>();
-  }
-  mx::array scaled = mx::divide(x, mx::array(options.temperature));
-  if (options.top_p < 1.0f) {
-    // Nucleus sampling (Holtzman et al., 2020): drop the tail whose
-    // cumulative probability (in descending order) lies beyond top_p.
-    mx::array probs = mx::softmax(scaled, -1);
-    mx::array order = mx::argsort(mx::negative(probs));
-    mx::array sorted = mx::take(probs, order);
-    mx::array before = mx::subtract(mx::cumsum(sorted), sorted);
-    mx::array keep_sorted = mx::less(before, mx::array(options.top_p));
-    mx::array keep = mx::put_along_axis(
-        mx::zeros(probs.shape(), mx::bool_), order, keep_sorted, 0);
-    scaled = mx::where(keep, scaled, mx::array(-INFINITY));
-  }
-  return mx::random::categorical(scaled, -1, key).item<int>();
+  return sample_tokens(logits, options, key).item<int>();
 }
 
 std::vector<int> generate_tokens(const models::ModelArgs& args,

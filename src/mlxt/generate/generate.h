@@ -33,6 +33,16 @@ struct GenerationStats {
   double generation_tokens_per_s() const;
 };
 
+//! scaled logits (..., V) float32 with every token outside the top_p
+//! nucleus (along the last axis) set to -inf; unchanged when top_p >= 1.
+mx::array nucleus_filter(const mx::array& scaled, float top_p);
+
+//! logits (..., V) float -> the next token ids (...) int32 under `options`,
+//! one categorical draw per row from `key` (used only when sampling).
+mx::array sample_tokens(const mx::array& logits,
+                        const SamplingOptions& options,
+                        const mx::array& key);
+
 //! logits (V,) float -> the next token id under `options` (`key` is used
 //! only when sampling).
 int sample_token(const mx::array& logits,

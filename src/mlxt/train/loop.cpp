@@ -356,6 +356,7 @@ RunResult run_loop(const config::TrainConfig& c,
         for (size_t m = 0; m < metric_sums.size(); ++m) {
           record[metric_names[m]] = metric_sums[m] / std::max(count, 1.0);
         }
+        record.update(method.report_metrics());
         log.record(record);
         window.restart();
       }

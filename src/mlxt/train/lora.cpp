@@ -68,6 +68,16 @@ Params init_lora_adapters(const models::ModelArgs& args,
   return adapters;
 }
 
+Params without_adapters(const Params& weights) {
+  Params base;
+  for (const auto& [name, value] : weights) {
+    if (!name.ends_with(".lora_a") && !name.ends_with(".lora_b")) {
+      base.insert_or_assign(name, value);
+    }
+  }
+  return base;
+}
+
 nlohmann::json adapter_config_json(const LoraSpec& spec,
                                    const nlohmann::json& run_config) {
   nlohmann::json out = run_config;

@@ -35,6 +35,11 @@ Params init_lora_adapters(const models::ModelArgs& args,
                           const LoraSpec& spec,
                           uint64_t seed);
 
+//! `weights` without their LoRA adapters (names ending in .lora_a or
+//! .lora_b): the base model, which the layers then run without the LoRA
+//! path. A method's frozen reference for LoRA, with no second copy.
+Params without_adapters(const Params& weights);
+
 //! adapter_config.json contents that mlx-lm's load_adapters accepts.
 nlohmann::json adapter_config_json(const LoraSpec& spec,
                                    const nlohmann::json& run_config);

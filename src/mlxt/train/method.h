@@ -5,8 +5,8 @@
 // saving points, checkpoints, exact resume and stop requests. A method owns
 // what differs: which arrays are trained and which stay frozen, its batches
 // and their data cursor, its loss and metrics, how it evaluates and what it
-// saves. SFT (methods/sft.h) and DPO with LoRA (methods/dpo.h) are the
-// methods today.
+// saves. SFT (methods/sft.h), DPO with LoRA (methods/dpo.h) and GRPO with
+// LoRA (methods/grpo.h) are the methods today.
 //
 // How later methods fit without changing the loop:
 //
@@ -25,9 +25,11 @@
 //   under "teacher<i>."; loss(): the student's and teachers' logits in one
 //   graph, the soft loss (KL, MSE, cosine) mixed with the hard-label loss;
 //   an adaptive temperature is extra_state().
-// - PPO / GRPO. before_update() runs the generation phase (rollouts with the
-//   current weights, rewards, advantages) and fills the batches next_batch()
-//   returns; the KL controller lives in extra_state().
+// - GRPO (methods/grpo.h) and PPO. before_update() runs the generation
+//   phase (rollouts with the current weights, rewards, advantages) and fills
+//   the batches next_batch() returns; report_metrics() hands the rewards to
+//   the train report; the rollout RNG key (and PPO's KL controller) lives in
+//   extra_state().
 #pragma once
 
 #include <functional>
@@ -92,6 +94,10 @@ public:
   //! Runs before each optimizer step's micro-batches with the current
   //! weights (a generation phase: rollouts). Default: nothing.
   virtual void before_update(const Params& weights) { (void)weights; }
+  //! What the method measured on the host since the last call (a
+  //! generation phase's rewards and completion lengths), added to the
+  //! loop's next train report. Default: nothing.
+  virtual nlohmann::json report_metrics() { return nlohmann::json::object(); }
 
   //! Evaluates `weights` (trainable and frozen) on a split; nothing when the
   //! run has no such split.

@@ -1,0 +1,206 @@
+// End-to-end: `mlxt train --method grpo` samples groups of completions from
+// the tiny model's LoRA policy, rewards them with a verifiable rule, and
+// trains through the one loop: the mean reward rises while the KL to the
+// reference stays bounded, and a run killed mid-way and resumed reports the
+// uninterrupted run's metrics bit for bit.
+#include <csignal>
+
+#include <nlohmann/json.hpp>
+
+#include "mlxt/core/sha256.h"
+#include "support/test_support.h"
+#include "support/training_fixtures.h"
+
+namespace {
+
+using namespace mlxt::testing;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The task: a completion earns 1 when it contains the letter "o" (reward:
+// contains, answer "o"), which the untrained tiny model writes in about one
+// completion of eight.
+void write_letter_prompts(const fs::path& dir) {
+  const std::vector<std::string> words = {
+      "apple", "river", "stone", "cloud", "tiger", "maple", "ocean", "piano"};
+  std::string train, corpus;
+  for (const auto& w : words) {
+    train += json{{"prompt", "Say: " + w}, {"answer", "o"}}.dump() + "\n";
+    corpus += "Say: " + w + " " + w + " e e\n";
+  }
+  write_file(dir / "train.jsonl", train);
+  write_file(dir / "valid.jsonl", train);
+  write_file(dir / "corpus.txt", corpus);
+}
+
+class GrpoE2E : public ::testing::Test {
+protected:
+  void SetUp() override {
+    write_letter_prompts(dir_ / "data");
+    ASSERT_EQ(init_tiny_model(dir_ / "model", dir_ / "data/corpus.txt"), "");
+    fs::remove(dir_ / "data/corpus.txt");
+  }
+
+  CommandResult train(const std::vector<std::string>& extra,
+                      const std::string& run_id = "run",
+                      const std::string& failpoints = "") {
+    std::vector<std::string> args = {mlxt_binary(),
+                                     "train",
+                                     "--method",
+                                     "grpo",
+                                     "--model",
+                                     (dir_ / "model").string(),
+                                     "--data",
+                                     (dir_ / "data").string(),
+                                     "--runs_dir",
+                                     (dir_ / "runs").string(),
+                                     "--run_id",
+                                     run_id,
+                                     "--adapter_path",
+                                     (dir_ / ("adapters-" + run_id)).string(),
+                                     "--reward",
+                                     "contains",
+                                     "--num_generations",
+                                     "8",
+                                     "--batch_size",
+                                     "16",
+                                     "--max_completion_length",
+                                     "6",
+                                     "--max_seq_length",
+                                     "64",
+                                     "--iters",
+                                     "30",
+                                     "--steps_per_report",
+                                     "1",
+                                     "--steps_per_eval",
+                                     "1000",
+                                     "--save_every",
+                                     "0",
+                                     "--learning_rate",
+                                     "5e-4",
+                                     "--kl_coef",
+                                     "0.1",
+                                     "--num_layers",
+                                     "-1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<std::pair<std::string, std::string>> env;
+    if (!failpoints.empty()) {
+      env.emplace_back("MLXT_FAILPOINTS", failpoints);
+    }
+    return run_command(args, env);
+  }
+
+  TempDir dir_;
+};
+
+double mean_of(const std::vector<json>& records,
+               size_t begin,
+               size_t end,
+               const std::string& key) {
+  double sum = 0.0;
+  for (size_t i = begin; i < end; ++i) {
+    sum += records[i][key].get<double>();
+  }
+  return sum / double(end - begin);
+}
+
+TEST_F(GrpoE2E, MeanRewardRisesWithTheKlBounded) {
+  auto r = train({});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto records = read_metrics(dir_ / "runs/run/metrics.jsonl");
+  auto trains = metric_events(records, "train");
+  ASSERT_EQ(trains.size(), 30u);
+  for (const char* key :
+       {"reward", "reward_std", "completion_length", "kl", "clip_fraction"}) {
+    ASSERT_TRUE(trains.front().contains(key)) << trains.front().dump();
+  }
+  // LoRA's B starts at zero: the first step's policy is the reference.
+  EXPECT_NEAR(trains.front()["kl"].get<double>(), 0.0, 1e-6);
+  // On-policy, the ratio is 1: nothing is clipped.
+  EXPECT_EQ(trains.back()["clip_fraction"].get<double>(), 0.0);
+  const double first = mean_of(trains, 0, 5, "reward");
+  const double last = mean_of(trains, 25, 30, "reward");
+  // Measured: about 0.19 over the first 5 steps, 1.0 over the last 5.
+  EXPECT_GT(last, first + 0.4)
+      << "first 5 steps " << first << ", last 5 " << last;
+  // The KL per completion token settles at about 2 to 4 nats (the policy
+  // has to move far from a random model to write the letter every time);
+  // bounded, never running away.
+  for (const auto& t : trains) {
+    EXPECT_LT(t["kl"].get<double>(), 8.0) << t.dump();
+  }
+  // Validation: greedy completions, their reward before and after.
+  auto evals = metric_events(records, "eval");
+  ASSERT_EQ(evals.size(), 2u);
+  EXPECT_GE(evals.back()["val_reward"].get<double>(),
+            evals.front()["val_reward"].get<double>());
+  EXPECT_TRUE(fs::exists(dir_ / "adapters-run/adapters.safetensors"));
+}
+
+// What a train record says about training, without its timings.
+json without_timings(json record) {
+  for (const char* key : {"tokens_per_sec",
+                          "target_tokens_per_sec",
+                          "seconds_per_step",
+                          "elapsed_seconds",
+                          "eta_seconds",
+                          "peak_memory_gb"}) {
+    record.erase(key);
+  }
+  return record;
+}
+
+TEST_F(GrpoE2E, KilledAndResumedMatchesTheUninterruptedRun) {
+  const std::vector<std::string> args = {
+      "--save_every", "4", "--iters", "10", "--steps_per_eval", "1000"};
+  auto whole = train(args, "whole");
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  // Killed after step 6 (newest checkpoint: 4), then resumed.
+  auto killed = train(args, "killed", "train.step:6");
+  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.output;
+  auto resumed = run_command(
+      {mlxt_binary(), "train", "--resume", (dir_ / "runs/killed").string()});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  auto records = read_metrics(dir_ / "runs/killed/metrics.jsonl");
+  auto resumes = metric_events(records, "resume");
+  ASSERT_EQ(resumes.size(), 1u);
+  EXPECT_EQ(resumes[0]["step"], 4);
+  EXPECT_EQ(resumes[0]["exact"], true);
+  // Steps 5..10 of the resumed run report what the uninterrupted run did.
+  auto whole_trains =
+      metric_events(read_metrics(dir_ / "runs/whole/metrics.jsonl"), "train");
+  std::map<int, json> by_step;
+  for (const auto& t : metric_events(records, "train")) {
+    by_step[t["step"].get<int>()] = without_timings(t); // the resumed wins
+  }
+  ASSERT_EQ(whole_trains.size(), 10u);
+  for (const auto& t : whole_trains) {
+    EXPECT_EQ(by_step[t["step"].get<int>()], without_timings(t));
+  }
+  auto digest = [this](const std::string& run_id) {
+    const fs::path file = dir_ / "runs" / run_id /
+                          "checkpoints/step-00000010/trainable.safetensors";
+    EXPECT_TRUE(fs::exists(file)) << file;
+    return mlxt::sha256_file_hex(file);
+  };
+  EXPECT_EQ(digest("killed"), digest("whole"));
+}
+
+TEST_F(GrpoE2E, WrongSetupsAreRefusedNamingTheKey) {
+  auto odd = train({"--batch_size", "12"});
+  EXPECT_NE(odd.exit_code, 0);
+  EXPECT_NE(odd.output.find("batch_size"), std::string::npos) << odd.output;
+  auto full = train({"--fine_tune_type", "full"});
+  EXPECT_NE(full.exit_code, 0);
+  EXPECT_NE(full.output.find("lora"), std::string::npos) << full.output;
+  write_file(dir_ / "data/train.jsonl",
+             json{{"prompt", "Say: apple"}}.dump() + "\n");
+  auto no_answer = train({});
+  EXPECT_NE(no_answer.exit_code, 0);
+  EXPECT_NE(no_answer.output.find("answer"), std::string::npos)
+      << no_answer.output;
+  EXPECT_NE(no_answer.output.find("train.jsonl"), std::string::npos)
+      << no_answer.output;
+}
+
+} // namespace
