@@ -3,6 +3,7 @@
 // `eval`, `generate` and `train`; every --help shows the defaults; and
 // `generate --verbose` reports time to first token and tokens/s.
 #include <algorithm>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -81,6 +82,48 @@ TEST_F(CliFlagsE2E, GenerateTakesBothSpellingsAndReportsSpeed) {
   EXPECT_NE(b.output.find("generation: 5 tokens, "), std::string::npos)
       << b.output;
   EXPECT_EQ(a.output.find("tokens/s"), std::string::npos) << a.output;
+}
+
+// --prompts answers each row of a file after one model load, each as
+// --prompt would; a bad row is named by file and line.
+TEST_F(CliFlagsE2E, GeneratePromptsFileAnswersEveryRowLikePrompt) {
+  write_file(
+      dir_->path() / "prompts.jsonl",
+      "{\"prompt\": \"Echo: apple\"}\n\n{\"prompt\": \"Echo: stone\"}\n");
+  auto many = mlxt({"generate",
+                    "--model",
+                    path("model"),
+                    "--prompts",
+                    path("prompts.jsonl"),
+                    "--max_tokens",
+                    "5"});
+  ASSERT_EQ(many.exit_code, 0) << many.output;
+  std::vector<json> rows;
+  std::istringstream lines(many.output);
+  for (std::string line; std::getline(lines, line);) {
+    rows.push_back(json::parse(line));
+  }
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    auto one = mlxt({"generate",
+                     "--model",
+                     path("model"),
+                     "--prompt",
+                     row["prompt"],
+                     "--max_tokens",
+                     "5"});
+    EXPECT_EQ(row["completion"].get<std::string>() + "\n", one.output);
+  }
+  write_file(dir_->path() / "bad.jsonl", "{\"prompt\": \"x\"}\n[1]\n");
+  auto bad = run_command({mlxt_binary(),
+                          "generate",
+                          "--model",
+                          path("model"),
+                          "--prompts",
+                          path("bad.jsonl")});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("bad.jsonl:2: prompt: "), std::string::npos)
+      << bad.output;
 }
 
 TEST_F(CliFlagsE2E, TrainTakesBothSpellings) {

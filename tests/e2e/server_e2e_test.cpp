@@ -3,9 +3,11 @@
 // seconds on a CPU; long-running jobs (stop, kill, restart) are ended by the
 // test. Every wait polls with a deadline.
 #include <csignal>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "mlxt/core/safetensors.h"
 #include "mlxt/jobs/store.h"
 #include "mlxt/server/client.h"
 #include "support/serve_fixture.h"
@@ -18,6 +20,7 @@ using namespace mlxt::testing;
 using mlxt::server::HttpClient;
 using nlohmann::json;
 namespace fs = std::filesystem;
+namespace mx = mlx::core;
 
 void write_dataset(const fs::path& dir) {
   std::string train, valid;
@@ -46,11 +49,52 @@ void write_dataset(const fs::path& dir) {
   write_file(dir / "valid.jsonl", valid);
 }
 
+// "Echo: <word>": chosen repeats the word twice, rejected says "no".
+void write_preferences(const fs::path& dir) {
+  std::string rows;
+  for (const char* w : {"apple", "river", "stone", "cloud"}) {
+    rows += json{{"prompt", std::string("Echo: ") + w},
+                 {"chosen", std::string(w) + " " + w},
+                 {"rejected", "no"}}
+                .dump() +
+            "\n";
+  }
+  write_file(dir / "train.jsonl", rows);
+  write_file(dir / "valid.jsonl", rows);
+}
+
+// The largest |a - b| over the LoRA B arrays of two adapter files (fresh
+// adapters have B = 0).
+float max_b_difference(const fs::path& a, const fs::path& b) {
+  const mlxt::Params y = mlxt::load_safetensors_file(b);
+  float out = 0;
+  for (const auto& [name, value] : mlxt::load_safetensors_file(a)) {
+    if (name.ends_with(".lora_b")) {
+      out = std::max(out,
+                     mx::max(mx::abs(mx::subtract(value, mlxt::param(y, name))))
+                         .item<float>());
+    }
+  }
+  return out;
+}
+
+// The largest |B| over the LoRA B arrays of an adapter file.
+float max_b_magnitude(const fs::path& file) {
+  float out = 0;
+  for (const auto& [name, value] : mlxt::load_safetensors_file(file)) {
+    if (name.ends_with(".lora_b")) {
+      out = std::max(out, mx::max(mx::abs(value)).item<float>());
+    }
+  }
+  return out;
+}
+
 class ServerE2E : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
     shared_ = new TempDir();
     write_dataset(*shared_ / "data/datasets/echo");
+    write_preferences(*shared_ / "data/datasets/prefs");
     auto r =
         run_command({mlxt_binary(),
                      "init-model",
@@ -96,6 +140,14 @@ protected:
             {"learning_rate", 5e-3}};
   }
 
+  // The same for a pipeline stage, whose model is its input.
+  json stage_config(int iters,
+                    const std::string& fine_tune_type = "lora") const {
+    json c = config(iters, fine_tune_type);
+    c.erase("model");
+    return c;
+  }
+
   static bool
   in_state(HttpClient& c, const std::string& id, const std::string& state) {
     return c.get("/v1/jobs/" + id).json().value("state", "") == state;
@@ -111,6 +163,36 @@ protected:
       return j["state"] == "running" && j["progress"]["step"] >= 1;
     })) << c.get("/v1/jobs/" + id + "/logs").body;
     return id;
+  }
+
+  // Waits for pipeline `id` to end; returns its record.
+  static json finished_pipeline(HttpClient& p, const std::string& id) {
+    json state;
+    EXPECT_TRUE(eventually(
+        [&] {
+          state = p.get("/v1/pipelines/" + id).json();
+          return state["state"] == "completed" || state["state"] == "failed";
+        },
+        120))
+        << state.dump();
+    return state;
+  }
+
+  // The job of stage `index` of pipeline record `p`.
+  static json stage_job(HttpClient& c, const json& p, int index) {
+    return c.get("/v1/jobs/" + p["stages"][index]["job_id"].get<std::string>())
+        .json();
+  }
+
+  static std::vector<double> val_losses(const json& job) {
+    std::vector<double> out;
+    for (const auto& e : metric_events(
+             read_metrics(fs::path(job["run_dir"].get<std::string>()) /
+                          "metrics.jsonl"),
+             "eval")) {
+      out.push_back(e["val_loss"]);
+    }
+    return out;
   }
 
   static TempDir* shared_;
@@ -456,10 +538,8 @@ TEST_F(ServerE2E, TwoStagePipelineHandsStageOneOutputToStageTwo) {
   server.start();
   HttpClient p = server.platform();
 
-  json stage1 = config(10, "full");
-  stage1.erase("model");
-  json stage2 = config(10, "lora");
-  stage2.erase("model");
+  json stage1 = stage_config(10, "full");
+  json stage2 = stage_config(10, "lora");
   json body = {{"name", "full then lora"},
                {"run", true},
                {"stages",
@@ -474,22 +554,11 @@ TEST_F(ServerE2E, TwoStagePipelineHandsStageOneOutputToStageTwo) {
   auto r = p.post("/v1/pipelines", body);
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string id = r.json()["id"];
-  json state;
-  ASSERT_TRUE(eventually(
-      [&] {
-        state = p.get("/v1/pipelines/" + id).json();
-        return state["state"] == "completed" || state["state"] == "failed";
-      },
-      120))
-      << state.dump();
+  json state = finished_pipeline(p, id);
   ASSERT_EQ(state["state"], "completed") << state.dump();
   HttpClient c = server.framework();
-  json first =
-      c.get("/v1/jobs/" + state["stages"][0]["job_id"].get<std::string>())
-          .json();
-  json second =
-      c.get("/v1/jobs/" + state["stages"][1]["job_id"].get<std::string>())
-          .json();
+  json first = stage_job(c, state, 0);
+  json second = stage_job(c, state, 1);
   EXPECT_EQ(second["config"]["model"], first["output_dir"]);
   EXPECT_TRUE(fs::exists(fs::path(first["output_dir"].get<std::string>()) /
                          "model.safetensors"));
@@ -497,24 +566,186 @@ TEST_F(ServerE2E, TwoStagePipelineHandsStageOneOutputToStageTwo) {
   EXPECT_EQ(c.get("/v1/jobs?pipeline_id=" + id).json()["total"], 2);
 
   // Methods without a trainer are refused at creation, naming the stage.
-  json dpo = body;
-  dpo["stages"][1]["method"] = "dpo";
-  auto refused = p.post("/v1/pipelines", dpo);
-  ASSERT_EQ(refused.status, 400);
-  EXPECT_NE(refused.body.find("stages[1] (lora).method"), std::string::npos)
-      << refused.body;
-  EXPECT_NE(refused.body.find("dpo"), std::string::npos);
-
   auto templates = p.get("/v1/templates").json();
+  for (const auto& type : templates["stage_types"]) {
+    if (type["available"]) {
+      continue;
+    }
+    json refused_body = body;
+    refused_body["stages"][1]["method"] = type["method"];
+    auto refused = p.post("/v1/pipelines", refused_body);
+    ASSERT_EQ(refused.status, 400);
+    EXPECT_NE(refused.body.find("stages[1] (lora).method"), std::string::npos)
+        << refused.body;
+    EXPECT_NE(refused.json()["error"]["message"].get<std::string>().find(
+                  type["reason"].get<std::string>()),
+              std::string::npos)
+        << refused.body;
+  }
   ASSERT_EQ(templates["templates"].size(), 4u);
   EXPECT_EQ(templates["templates"][0]["name"], "chatbot");
-  EXPECT_EQ(templates["templates"][0]["available"], false);
-  auto from = p.post("/v1/pipelines/from-template",
-                     json{{"template", "chatbot"},
-                          {"model", "models/tiny"},
-                          {"data", "datasets/echo"}});
-  EXPECT_EQ(from.status, 400);
-  EXPECT_NE(from.body.find("dpo"), std::string::npos) << from.body;
+  EXPECT_EQ(templates["templates"][0]["available"], true);
+  for (const auto& t : templates["templates"]) {
+    if (t["available"]) {
+      continue;
+    }
+    auto from = p.post("/v1/pipelines/from-template",
+                       json{{"template", t["name"]},
+                            {"model", "models/tiny"},
+                            {"data", "datasets/echo"}});
+    EXPECT_EQ(from.status, 400) << from.body;
+    EXPECT_NE(from.json()["error"]["message"].get<std::string>().find(
+                  t["unavailable_stages"][0]["reason"].get<std::string>()),
+              std::string::npos)
+        << from.body;
+  }
+}
+
+// Issue 19: stage 2 of a LoRA -> LoRA pipeline started from the base (its
+// step-0 validation loss was stage 1's step-0 value).
+TEST_F(ServerE2E, LoraStageHandsItsAdaptersToTheNextStage) {
+  Server server(data_dir());
+  server.start();
+  HttpClient p = server.platform();
+  json stage1 = stage_config(10);
+  stage1["lora_parameters"] = {{"rank", 4}};
+  json stage2 = stage_config(5);
+  auto r = p.post("/v1/pipelines",
+                  json{{"run", true},
+                       {"stages",
+                        {{{"name", "one"},
+                          {"config", stage1},
+                          {"input", {{"model", "models/tiny"}}}},
+                         {{"name", "two"}, {"config", stage2}}}}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  json state = finished_pipeline(p, r.json()["id"]);
+  ASSERT_EQ(state["state"], "completed") << state.dump();
+  HttpClient c = server.framework();
+  json first = stage_job(c, state, 0);
+  json second = stage_job(c, state, 1);
+  EXPECT_EQ(second["config"]["resume_adapter_file"],
+            first["output_dir"].get<std::string>() + "/adapters.safetensors");
+  EXPECT_EQ(second["config"]["lora_parameters"]["rank"], 4);
+  const std::vector<double> one = val_losses(first);
+  const std::vector<double> two = val_losses(second);
+  ASSERT_EQ(one.size(), 2u);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_NEAR(two.front(), one.back(), 1e-6);
+  EXPECT_GT(std::abs(two.front() - one.front()), 0.01);
+}
+
+// Issue 19: a stage's data_cache was kept, so a stage could write cache
+// files anywhere; like a job's, it is the server's.
+TEST_F(ServerE2E, StageDataCacheIsServerOwned) {
+  Server server(data_dir());
+  server.start();
+  HttpClient p = server.platform();
+  json stage = stage_config(5);
+  stage["data_cache"] = (dir_ / "elsewhere").string();
+  auto r = p.post(
+      "/v1/pipelines",
+      json{{"stages",
+            {{{"config", stage}, {"input", {{"model", "models/tiny"}}}}}}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.json()["ignored_keys"],
+            json::array({"stages[0].config.data_cache"}));
+  json saved =
+      p.get("/v1/pipelines/" + r.json()["id"].get<std::string>()).json();
+  EXPECT_FALSE(saved["stages"][0]["config"].contains("data_cache"))
+      << saved.dump();
+}
+
+// Issue 19: unknown keys of from-template were ignored.
+TEST_F(ServerE2E, FromTemplateRefusesUnknownKeysAndStages) {
+  Server server(data_dir());
+  server.start();
+  HttpClient p = server.platform();
+  const json body = {{"template", "chatbot"},
+                     {"model", "models/tiny"},
+                     {"data", "datasets/echo"}};
+  json typo = body;
+  typo["confgs"] = json::object();
+  auto r = p.post("/v1/pipelines/from-template", typo);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("did you mean"), std::string::npos) << r.body;
+  json stage = body;
+  stage["configs"] = {{"ppo", json::object()}};
+  r = p.post("/v1/pipelines/from-template", stage);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("configs.ppo"), std::string::npos) << r.body;
+  EXPECT_EQ(p.get("/v1/pipelines").json()["total"], 0);
+}
+
+// The chatbot template (SFT -> DPO) through the API: the DPO stage starts
+// from the SFT stage's adapters (policy and reference).
+TEST_F(ServerE2E, ChatbotTemplateRunsSftThenDpoOnTheSftAdapters) {
+  Server server(data_dir());
+  server.start();
+  HttpClient p = server.platform();
+  json sft = stage_config(10);
+  sft["lora_parameters"] = {{"rank", 4}};
+  json dpo = {{"data", "datasets/prefs"},
+              {"iters", 4},
+              {"batch_size", 2},
+              {"steps_per_report", 1},
+              {"steps_per_eval", 100000},
+              {"save_every", 0},
+              {"max_seq_length", 64},
+              // Small steps: the DPO adapters stay next to the SFT ones.
+              {"learning_rate", 1e-4},
+              {"beta", 0.1}};
+  auto r = p.post("/v1/pipelines/from-template",
+                  json{{"template", "chatbot"},
+                       {"model", "models/tiny"},
+                       {"data", "datasets/echo"},
+                       {"configs", {{"sft", sft}, {"dpo", dpo}}},
+                       {"run", true}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  json state = finished_pipeline(p, r.json()["id"]);
+  ASSERT_EQ(state["state"], "completed") << state.dump();
+  HttpClient c = server.framework();
+  json first = stage_job(c, state, 0);
+  json second = stage_job(c, state, 1);
+  for (const json* job : {&first, &second}) {
+    EXPECT_EQ((*job)["state"], "completed");
+  }
+  EXPECT_EQ(state["stages"][0]["progress"]["step"], 10);
+  EXPECT_EQ(state["stages"][1]["progress"]["step"], 4);
+  EXPECT_EQ(second["config"]["method"], "dpo");
+  EXPECT_EQ(second["config"]["model"], first["config"]["model"]);
+  const fs::path sft_adapters =
+      fs::path(first["output_dir"].get<std::string>()) / "adapters.safetensors";
+  const fs::path dpo_adapters =
+      fs::path(second["output_dir"].get<std::string>()) /
+      "adapters.safetensors";
+  EXPECT_EQ(second["config"]["resume_adapter_file"], sft_adapters.string());
+  EXPECT_EQ(second["config"]["lora_parameters"]["rank"], 4);
+
+  // DPO read the SFT adapters: four small steps from them leave its B
+  // within 5% of theirs (measured 0.6%; fresh adapters have B = 0).
+  ASSERT_TRUE(fs::exists(sft_adapters));
+  ASSERT_TRUE(fs::exists(dpo_adapters));
+  const float sft_b = max_b_magnitude(sft_adapters);
+  EXPECT_GT(sft_b, 0.01f);
+  EXPECT_LT(max_b_difference(dpo_adapters, sft_adapters), 0.05f * sft_b);
+  auto records = read_metrics(fs::path(second["run_dir"].get<std::string>()) /
+                              "metrics.jsonl");
+  auto trains = metric_events(records, "train");
+  ASSERT_EQ(trains.size(), 4u);
+  for (const char* key : {"loss", "reward_margin", "reward_accuracy"}) {
+    EXPECT_TRUE(trains.front().contains(key)) << trains.front().dump();
+  }
+  const json shown =
+      c.get("/v1/jobs/" + second["id"].get<std::string>()).json();
+  std::set<std::string> artifacts;
+  for (const auto& a : shown["artifacts"]) {
+    artifacts.insert(a["path"].get<std::string>());
+  }
+  for (const char* file : {"adapters/adapters.safetensors",
+                           "adapters/adapter_config.json",
+                           "metrics.jsonl"}) {
+    EXPECT_TRUE(artifacts.contains(file)) << file;
+  }
 }
 
 } // namespace

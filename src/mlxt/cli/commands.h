@@ -10,6 +10,7 @@ void add_train_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_init_model_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_score_command(CLI::App& app); // reward-model scores of data rows
 void add_serve_command(CLI::App& app);
 void add_jobs_command(CLI::App& app); // jobs and pipelines
 void add_data_command(CLI::App& app);

@@ -1,6 +1,12 @@
-// mlxt generate --model DIR [--adapter DIR] --prompt TEXT [--verbose]
+// mlxt generate --model DIR [--adapter DIR] (--prompt TEXT | --prompts FILE)
+//   [--verbose]
+#include <fstream>
 #include <iomanip>
 #include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "mlxt/core/error.h"
 
 #include "mlxt/cli/commands.h"
 #include "mlxt/cli/loaded_model.h"
@@ -8,9 +14,37 @@
 
 namespace mlxt::cli {
 
+namespace {
+
+// The "prompt" of each line of a JSONL file; a bad line is named.
+std::vector<std::string> read_prompts(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) {
+    fail(ErrorCode::not_found, "cannot open the prompts file", {.file = file});
+  }
+  std::vector<std::string> prompts;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) {
+      continue;
+    }
+    const auto row = nlohmann::json::parse(line, nullptr, false);
+    if (!row.is_object() || !row.contains("prompt") ||
+        !row["prompt"].is_string()) {
+      fail(ErrorCode::invalid_data,
+           "expected a JSON object with a string \"prompt\"",
+           {.file = file, .line = number, .key = "prompt"});
+    }
+    prompts.push_back(row["prompt"].get<std::string>());
+  }
+  return prompts;
+}
+
+} // namespace
+
 void add_generate_command(CLI::App& app) {
   struct Options {
-    std::string model, adapter, prompt, system;
+    std::string model, adapter, prompt, prompts, system;
     int max_tokens = 100;
     float temperature = 0.0f, top_p = 1.0f;
     int seed = 0;
@@ -22,7 +56,12 @@ void add_generate_command(CLI::App& app) {
       ->required();
   cmd->add_option(
       "-a,--adapter", o->adapter, "LoRA adapter folder (adapters.safetensors)");
-  cmd->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
+  auto* one = cmd->add_option("-p,--prompt", o->prompt, "Prompt text");
+  cmd->add_option("--prompts",
+                  o->prompts,
+                  "JSONL file of {\"prompt\": TEXT} rows: one model load, "
+                  "one {\"prompt\", \"completion\"} JSON line per row")
+      ->excludes(one);
   cmd->add_option("--system", o->system, "System message (chat models)");
   cmd->add_option("--max_tokens", o->max_tokens, "Tokens to generate")
       ->check(CLI::PositiveNumber);
@@ -39,8 +78,12 @@ void add_generate_command(CLI::App& app) {
                 o->verbose,
                 "Report time to first token and tokens/s on stderr");
   cmd->callback([o] {
+    if (o->prompt.empty() == o->prompts.empty()) {
+      fail(ErrorCode::invalid_config,
+           "generate: give --prompt TEXT or --prompts FILE",
+           {.key = "prompt"});
+    }
     LoadedModel m = load_for_inference(o->model, o->adapter);
-    std::vector<int> prompt = encode_prompt(m, o->prompt, o->system, o->raw);
     generate::SamplingOptions sampling{.max_tokens = o->max_tokens,
                                        .temperature = o->temperature,
                                        .top_p = o->top_p,
@@ -48,10 +91,23 @@ void add_generate_command(CLI::App& app) {
     if (auto eos = m.tokenizer.eos_id()) {
       sampling.stop_ids.push_back(*eos);
     }
+    auto complete = [&](const std::string& text,
+                        generate::GenerationStats* stats) {
+      std::vector<int> prompt = encode_prompt(m, text, o->system, o->raw);
+      return m.tokenizer.decode(generate::generate_tokens(
+          m.model.args, m.model.weights, m.ctx, prompt, sampling, {}, stats));
+    };
+    if (!o->prompts.empty()) {
+      for (const std::string& text : read_prompts(o->prompts)) {
+        std::cout << nlohmann::json{{"prompt", text},
+                                    {"completion", complete(text, nullptr)}}
+                         .dump()
+                  << std::endl;
+      }
+      return;
+    }
     generate::GenerationStats stats;
-    std::vector<int> ids = generate::generate_tokens(
-        m.model.args, m.model.weights, m.ctx, prompt, sampling, {}, &stats);
-    std::cout << m.tokenizer.decode(ids) << std::endl;
+    std::cout << complete(o->prompt, &stats) << std::endl;
     if (o->verbose) {
       std::cerr << std::fixed << std::setprecision(3)
                 << "prompt: " << stats.prompt_tokens

@@ -9,15 +9,20 @@ LoadedModel load_for_inference(const std::string& model_dir,
                                const std::string& adapter_dir) {
   auto [model, tokenizer] = gguf::open_model(model_dir);
   LoadedModel m{std::move(model), std::move(tokenizer), {}};
-  if (!adapter_dir.empty()) {
-    train::LoraSpec spec = train::read_adapter_config(adapter_dir);
-    for (auto& [name, value] :
-         train::load_adapters(adapter_dir, m.model.args, m.model.weights)) {
-      m.model.weights.insert_or_assign(name, value);
-    }
-    m.ctx.lora_scale = spec.scale;
-  }
+  add_adapters(m, adapter_dir);
   return m;
+}
+
+void add_adapters(LoadedModel& m, const std::string& adapter_dir) {
+  if (adapter_dir.empty()) {
+    return;
+  }
+  train::LoraSpec spec = train::read_adapter_config(adapter_dir);
+  for (auto& [name, value] :
+       train::load_adapters(adapter_dir, m.model.args, m.model.weights)) {
+    m.model.weights.insert_or_assign(name, value);
+  }
+  m.ctx.lora_scale = spec.scale;
 }
 
 std::vector<int> encode_prompt(const LoadedModel& m,

@@ -22,6 +22,10 @@ struct LoadedModel {
 LoadedModel load_for_inference(const std::string& model_dir,
                                const std::string& adapter_dir);
 
+//! Adds the LoRA adapters saved in `adapter_dir` to `m` (nothing when it is
+//! empty).
+void add_adapters(LoadedModel& m, const std::string& adapter_dir);
+
 //! Token ids of a user prompt: through the chat template when the tokenizer
 //! has one (and !raw), else the plain encoding.
 std::vector<int> encode_prompt(const LoadedModel& m,

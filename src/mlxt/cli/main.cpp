@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   mlxt::cli::add_generate_command(app);
   mlxt::cli::add_init_model_command(app);
   mlxt::cli::add_eval_command(app);
+  mlxt::cli::add_score_command(app);
   mlxt::cli::add_serve_command(app);
   mlxt::cli::add_jobs_command(app);
   mlxt::cli::add_data_command(app);

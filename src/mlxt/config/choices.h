@@ -17,9 +17,11 @@
 namespace mlxt::config {
 
 //! The training method: supervised fine-tuning, Direct Preference
-//! Optimization over preference pairs (train/methods/dpo.h), or Group
-//! Relative Policy Optimization with rollouts (train/methods/grpo.h).
-enum class TrainMethod { sft, dpo, grpo };
+//! Optimization over preference pairs (train/methods/dpo.h), a reward
+//! model's scalar head trained on preference pairs (train/methods/reward.h),
+//! or Group Relative Policy Optimization with rollouts
+//! (train/methods/grpo.h).
+enum class TrainMethod { sft, dpo, reward, grpo };
 
 //! DPO's loss on the reward margin (train/methods/dpo_loss.h): sigmoid (DPO),
 //! ipo (IPO's squared loss), hinge (SLiC).
@@ -55,9 +57,10 @@ struct Spellings;
 
 template <>
 struct Spellings<TrainMethod> {
-  static constexpr std::array<std::pair<TrainMethod, std::string_view>, 3>
+  static constexpr std::array<std::pair<TrainMethod, std::string_view>, 4>
       table{{{TrainMethod::sft, "sft"},
              {TrainMethod::dpo, "dpo"},
+             {TrainMethod::reward, "reward"},
              {TrainMethod::grpo, "grpo"}}};
 };
 

@@ -78,6 +78,10 @@ struct TrainConfig {
   double label_smoothing = 0.0;
   DpoLossType loss_type = DpoLossType::sigmoid;
 
+  // Reward model (method: reward): weight of TRL's centring term
+  // c (r_chosen + r_rejected)^2; 0: none.
+  double center_rewards_coefficient = 0.0;
+
   // Online RL (method: grpo): rollouts sampled from the policy, scored by a
   // verifiable reward over each prompt row's answer; GRPO's group size,
   // clipping, KL to the adapter-free reference and loss normalisation.

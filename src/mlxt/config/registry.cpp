@@ -430,8 +430,9 @@ std::vector<KeySpec> build_keys() {
             T::string,
             MLXT_FIELD(method),
             "training method: sft (supervised), dpo (preference pairs: "
-            "prompt, chosen, rejected), grpo (online RL: prompt rows with "
-            "an answer, completions sampled and rewarded)"));
+            "prompt, chosen, rejected), reward (a reward model's scalar head "
+            "on preference pairs, Bradley-Terry loss), grpo (online RL: "
+            "prompt rows with an answer, completions sampled and rewarded)"));
   add(field("model",
             T::string,
             MLXT_FIELD(model),
@@ -534,6 +535,15 @@ std::vector<KeySpec> build_keys() {
             MLXT_FIELD(loss_type),
             "dpo: loss on the reward margin: sigmoid (DPO), ipo (IPO), "
             "hinge (SLiC)"));
+
+  // Reward model.
+  add(field("center_rewards_coefficient",
+            T::number,
+            MLXT_FIELD(center_rewards_coefficient),
+            "reward: weight c of the term c (r_chosen + r_rejected)^2 that "
+            "keeps rewards centred on zero (TRL's name); 0: none. A row's "
+            "optional `margin` column is subtracted inside the loss")
+          .at_least(0));
 
   // Online RL (grpo).
   add(field("num_generations",

@@ -446,6 +446,12 @@ Record preference(const json& row) {
   r.rejected.assign(rejected.begin() + shared, rejected.end());
   prepend_system(r.messages, row);
   r.tools = tools_field(row);
+  if (row.contains("margin")) {
+    if (!row["margin"].is_number()) {
+      bad("margin", "must be a number");
+    }
+    r.margin = row["margin"].get<double>();
+  }
   if (r.messages.empty()) {
     bad("prompt",
         "missing: give prompt, conversations, messages or "

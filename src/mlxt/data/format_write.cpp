@@ -149,6 +149,9 @@ Written to_preference(const Record& r) {
   if (!r.tools.is_null()) {
     row["tools"] = r.tools;
   }
+  if (r.margin != 0.0) {
+    row["margin"] = r.margin;
+  }
   return row;
 }
 

@@ -21,32 +21,34 @@ Record side(const Record& pair, const std::vector<Message>& answer) {
 
 } // namespace
 
+PreferencePair encode_preference_pair(const Record& pair,
+                                      const tokenizer::Tokenizer& tok,
+                                      int max_seq_length,
+                                      const std::string& file,
+                                      long line) {
+  const EncodeOptions encode{.mask_prompt = true,
+                             .max_seq_length = max_seq_length};
+  return {encode_record(side(pair, pair.chosen), tok, encode, file, line),
+          encode_record(side(pair, pair.rejected), tok, encode, file, line),
+          static_cast<float>(pair.margin)};
+}
+
 PreferenceSplit load_preference_split(const fs::path& file,
                                       const tokenizer::Tokenizer& tok,
                                       int max_seq_length,
                                       const DataOptions& options) {
   RecordReader reader(file, options);
-  const EncodeOptions encode{.mask_prompt = true,
-                             .max_seq_length = max_seq_length};
   PreferenceSplit split;
   split.source = file.string();
   while (auto r = reader.next()) {
     if (r->record.kind != Record::Kind::preference) {
       fail(ErrorCode::invalid_data,
-           "method dpo needs preference rows (prompt, chosen, rejected); "
-           "this row has no chosen/rejected pair",
+           "this training method (dpo, reward) needs preference rows "
+           "(prompt, chosen, rejected); this row has no chosen/rejected pair",
            {.file = reader.file(), .line = r->line});
     }
-    PreferencePair pair{encode_record(side(r->record, r->record.chosen),
-                                      tok,
-                                      encode,
-                                      reader.file(),
-                                      r->line),
-                        encode_record(side(r->record, r->record.rejected),
-                                      tok,
-                                      encode,
-                                      reader.file(),
-                                      r->line)};
+    PreferencePair pair = encode_preference_pair(
+        r->record, tok, max_seq_length, reader.file(), r->line);
     bool cut_chosen = false;
     bool cut_rejected = false;
     const bool kept =

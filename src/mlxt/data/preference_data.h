@@ -1,7 +1,8 @@
-// Preference data for DPO: each pair's prompt + chosen and prompt + rejected
-// encoded through the chat template with the prompt masked (targets only on
-// the answer tokens). The two sides of a pair stay together; a pair where
-// either side has no target left after truncation is dropped and counted.
+// Preference data for DPO and reward models: each pair's prompt + chosen and
+// prompt + rejected encoded through the chat template with the prompt masked
+// (targets only on the answer tokens). The two sides of a pair stay together; a
+// pair where either side has no target left after truncation is dropped and
+// counted.
 #pragma once
 
 #include <filesystem>
@@ -17,6 +18,7 @@ namespace mlxt::data {
 struct PreferencePair {
   Example chosen;
   Example rejected;
+  float margin = 0.0f; // the row's `margin` (reward models), 0 when absent
 };
 
 struct PreferenceSplit {
@@ -30,6 +32,14 @@ struct PreferenceDataset {
   std::optional<PreferenceSplit> valid;
   std::optional<PreferenceSplit> test;
 };
+
+//! Both sides of the preference record `pair` encoded (before
+//! truncation), `file`/`line` naming the row in errors.
+PreferencePair encode_preference_pair(const Record& pair,
+                                      const tokenizer::Tokenizer& tok,
+                                      int max_seq_length,
+                                      const std::string& file,
+                                      long line);
 
 //! Reads and encodes one file of preference rows. Throws Error(invalid_data)
 //! naming the file and line for a row that is not a preference pair, and

@@ -37,6 +37,9 @@ struct Record {
   nlohmann::json tools;          // tool definitions (array) or null
   std::vector<Message> chosen;   // preference: the preferred continuation
   std::vector<Message> rejected; // preference: the other one
+  //! preference: how much the chosen side should win by (the optional
+  //! `margin` column of TRL's reward data); 0 when absent.
+  double margin = 0.0;
 };
 
 } // namespace mlxt::data

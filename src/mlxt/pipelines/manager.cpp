@@ -1,15 +1,16 @@
 #include "mlxt/pipelines/manager.h"
 
-#include <filesystem>
+#include <algorithm>
 
 #include "mlxt/config/config.h"
 #include "mlxt/core/error.h"
+#include "mlxt/core/suggest.h"
 #include "mlxt/jobs/job.h"
+#include "mlxt/pipelines/handover.h"
 #include "mlxt/pipelines/stages.h"
 
 namespace mlxt::pipelines {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
@@ -17,6 +18,24 @@ namespace {
 std::string stage_label(size_t index, const std::string& name) {
   return "stages[" + std::to_string(index) + "]" +
          (name.empty() ? "" : " (" + name + ")");
+}
+
+// Appends a problem for each key of `object` not in `allowed` ("methd"
+// would otherwise make an sft stage).
+void check_keys(const json& object,
+                const std::vector<std::string>& allowed,
+                const std::string& where,
+                std::vector<std::string>& problems) {
+  for (const auto& [key, _] : object.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
+      continue;
+    }
+    std::string what = "unknown key";
+    if (std::string near = closest_name(key, allowed); !near.empty()) {
+      what += " (did you mean \"" + near + "\"?)";
+    }
+    problems.push_back(where + key + ": " + what);
+  }
 }
 
 // Validates one stage; appends its problems to `problems`.
@@ -29,7 +48,22 @@ parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
   }
   stage.name = s.value("name", "stage-" + std::to_string(index + 1));
   const std::string label = stage_label(index, stage.name);
-  stage.method = s.value("method", "sft");
+  check_keys(s, {"name", "method", "config", "input"}, label + ".", problems);
+  stage.config = s.value("config", json::object());
+  if (!stage.config.is_object()) {
+    problems.push_back(label + ".config: must be an object");
+    stage.config = json::object();
+  }
+  // The stage's method is its trainer's: config.method may repeat it.
+  const json own = stage.config.value("method", json());
+  stage.method = s.value(
+      "method", own.is_string() ? own.get<std::string>() : std::string("sft"));
+  if (!own.is_null() && own != stage.method) {
+    problems.push_back(label + ".config.method: " + own.dump() +
+                       " differs from the stage's method \"" + stage.method +
+                       "\"; give the method once");
+  }
+  stage.config.erase("method");
   const StageType* type = find_stage_type(stage.method);
   if (!type) {
     std::string known;
@@ -41,11 +75,6 @@ parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
   } else if (!type->available) {
     problems.push_back(label + ".method: method \"" + stage.method +
                        "\" is not available: " + type->reason);
-  }
-  stage.config = s.value("config", json::object());
-  if (!stage.config.is_object()) {
-    problems.push_back(label + ".config: must be an object");
-    return stage;
   }
   const json input = s.value("input", json());
   if (input.is_object() && input.contains("model")) {
@@ -61,17 +90,40 @@ parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
                                "({\"model\": PATH})");
   }
   stage.config.erase("model");
-  // Validate the config as it will run; the model path is checked when the
-  // stage starts (a previous stage's output does not exist yet).
-  json probe = stage.config;
-  probe["model"] =
-      stage.input_model.empty() ? "(previous stage output)" : stage.input_model;
+  return stage;
+}
+
+// Validates the config stage `index` will run, with the hand-over from the
+// earlier stages as they are configured (their outputs do not exist yet);
+// appends what the stage leaves to `earlier`.
+void check_stage_config(const StageSpec& stage,
+                        size_t index,
+                        std::vector<EarlierStage>& earlier,
+                        std::vector<std::string>& problems) {
+  const std::string label = stage_label(index, stage.name);
+  const std::string output =
+      "(output of stages[" + std::to_string(index) + "])";
+  // A stage that cannot run is handed over as configured, so that later
+  // stages report only their own problems.
+  json as_configured = stage.config;
+  as_configured["model"] =
+      stage.input_model.empty() ? output : stage.input_model;
+  const StageType* type = find_stage_type(stage.method);
+  if (!type || !type->available) {
+    earlier.push_back({stage.method, as_configured, output});
+    return; // already reported
+  }
   try {
-    config::train_config_from_json(probe, label + ".config");
+    json run = handover_config(
+        stage.method, stage.config, stage.input_model, earlier, label);
+    earlier.push_back(
+        {stage.method,
+         config::train_config_from_json(run, label + ".config").to_json(),
+         output});
   } catch (const Error& e) {
     problems.push_back(e.what());
+    earlier.push_back({stage.method, as_configured, output});
   }
-  return stage;
 }
 
 } // namespace
@@ -79,13 +131,16 @@ parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
 PipelineSpec parse_pipeline_spec(const json& body) {
   PipelineSpec spec;
   std::vector<std::string> problems;
+  check_keys(body, {"name", "stages", "run"}, "", problems);
   spec.name = body.value("name", "");
   const json stages = body.value("stages", json());
   if (!stages.is_array() || stages.empty()) {
     problems.push_back("stages: a non-empty list of stages is required");
   } else {
+    std::vector<EarlierStage> earlier;
     for (size_t i = 0; i < stages.size(); ++i) {
       spec.stages.push_back(parse_stage(stages[i], i, problems));
+      check_stage_config(spec.stages.back(), i, earlier, problems);
     }
   }
   if (!problems.empty()) {
@@ -199,6 +254,7 @@ std::vector<json> Manager::list(int limit, int offset) {
 
 void Manager::start_stage(json& p, int index) {
   json& stage = p["stages"][index];
+  const std::string label = stage_label(index, stage["name"]);
   p["current"] = index;
   const std::string job_id = stage["job_id"];
   try {
@@ -207,30 +263,21 @@ void Manager::start_stage(json& p, int index) {
     } else if (job && !jobs::is_final(job->state)) {
       stage["state"] = jobs::job_state_name(job->state);
     } else {
-      json config = stage["config"];
-      const std::string input = stage["input_model"];
-      if (!input.empty()) {
-        config["model"] = input;
-      } else {
-        // The previous stage's output (see the header: hand-over).
-        auto prev = engine_.job(p["stages"][index - 1]["job_id"]);
-        if (!prev) {
-          fail(ErrorCode::not_found,
-               "the previous stage's job no longer exists");
-        }
-        if (config::parse_choice<config::FineTuneType>(prev->config.value(
-                "fine_tune_type", "")) == config::FineTuneType::full) {
-          config["model"] = prev->output_dir;
-        } else {
-          config["model"] = prev->config["model"];
-          config["resume_adapter_file"] =
-              (fs::path(prev->output_dir) / "adapters.safetensors").string();
-        }
+      std::vector<EarlierStage> earlier;
+      for (int i = 0; i < index; ++i) {
+        const json& before = p["stages"][i];
+        auto job = engine_.job(before["job_id"]);
+        earlier.push_back({before["method"],
+                           job ? job->config : json::object(),
+                           job ? job->output_dir : ""});
       }
-      config::TrainConfig c = config::train_config_from_json(
-          config,
-          "pipeline " + p["id"].get<std::string>() + " stage " +
-              std::to_string(index));
+      config::TrainConfig c =
+          config::train_config_from_json(handover_config(stage["method"],
+                                                         stage["config"],
+                                                         stage["input_model"],
+                                                         earlier,
+                                                         label),
+                                         label + ".config");
       jobs::Job job = engine_.submit(c, p["id"], index);
       stage["job_id"] = job.id;
       stage["state"] = jobs::job_state_name(job.state);
@@ -239,7 +286,9 @@ void Manager::start_stage(json& p, int index) {
     stage["state"] = "failed";
     stage["reason"] = e.what();
     p["state"] = "failed";
-    p["reason"] = stage_label(index, stage["name"]) + ": " + e.what();
+    // Hand-over and config errors name the stage already.
+    const std::string what = e.what();
+    p["reason"] = what.starts_with(label) ? what : label + ": " + what;
   }
   engine_.store().put_pipeline(p);
 }

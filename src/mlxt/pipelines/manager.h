@@ -3,9 +3,8 @@
 // output. Pipeline records live in the job store, so a restarted server
 // continues each pipeline at its first unfinished stage.
 //
-// Hand-over: after a full fine-tune the next stage trains the saved model
-// folder; after a LoRA stage it trains the same base model starting from
-// the previous stage's adapters (resume_adapter_file).
+// Each stage runs the trainer of its method with the config handover.h
+// builds from what earlier stages left (the policy, the reward model).
 #pragma once
 
 #include <mutex>
@@ -22,7 +21,7 @@ namespace mlxt::pipelines {
 struct StageSpec {
   std::string name;
   std::string method;      // a stage type (stages.h)
-  nlohmann::json config;   // the training config, without the input model
+  nlohmann::json config;   // the training config, without model and method
   std::string input_model; // a model folder; empty: the previous output
 };
 
@@ -34,9 +33,11 @@ struct PipelineSpec {
 //! Parses and validates a POST /v1/pipelines body: {"name", "stages": [{
 //! "name", "method", "config": {...}, "input": {"model": PATH} |
 //! "previous"}]}. The first stage's input defaults to its config's "model",
-//! later ones to "previous". Throws Error(invalid_config) listing every
-//! problem, one per line, each naming the stage and key (a method without a
-//! trainer names the stage and the method).
+//! later ones to "previous"; config.method may repeat the stage's method.
+//! Each stage's config is checked as it will run, hand-over included.
+//! Throws Error(invalid_config) listing every problem, one per line, each
+//! naming the stage and key (a method without a trainer names the stage and
+//! the method).
 PipelineSpec parse_pipeline_spec(const nlohmann::json& body);
 
 class Manager {

@@ -1,8 +1,10 @@
 // Pipeline stage types and workflow templates.
 //
-// Stage types are a registry keyed by training method. A method whose
-// trainer does not exist yet is listed as unavailable with the reason; a
-// pipeline or template that needs it is refused, never simulated.
+// Stage types are a registry keyed by method. A stage runs `mlxt train
+// --method <method>`, so a stage type is available exactly when this build's
+// trainer knows that method (config::TrainMethod); until then it is listed
+// as unavailable with the reason, and a pipeline or template that needs it
+// is refused, never simulated.
 #pragma once
 
 #include <string>
@@ -12,10 +14,19 @@
 
 namespace mlxt::pipelines {
 
+//! What a stage leaves for later stages: a policy (the model the next
+//! policy stage continues) or a reward model (a later stage's
+//! reward_model).
+enum class StageOutput { policy, reward_model };
+
 struct StageType {
-  std::string method;      // "sft", "distillation", "dpo", "reward", "ppo"
+  std::string method;      // "sft", "dpo", ...: the trainer's method key
   std::string description; // one line
-  bool available;          // a trainer for it exists in this build
+  std::string data;        // the rows its data holds
+  std::string keys;        // its method-specific config keys, or ""
+  StageOutput output;
+  bool takes_reward_model; // a later stage of the reward model's output
+  bool available;          // this build's trainer knows the method
   std::string reason;      // why not, when unavailable
 };
 
@@ -23,6 +34,9 @@ struct StageType {
 const std::vector<StageType>& stage_types();
 //! The stage type for `method`, or nullptr.
 const StageType* find_stage_type(const std::string& method);
+//! {"method", "description", "data", "keys", "output", "takes_reward_model",
+//! "available", "reason"}.
+nlohmann::json stage_type_json(const StageType& type);
 
 struct Template {
   std::string name;                 // "chatbot"

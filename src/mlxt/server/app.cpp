@@ -79,9 +79,10 @@ json openapi_document(const std::string& title,
       op["security"] = json::array(); // no token needed
     }
     if (r.method == "POST") {
+      const json schema = r.request_schema.is_null() ? json{{"type", "object"}}
+                                                     : r.request_schema;
       op["requestBody"] = {
-          {"content",
-           {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
+          {"content", {{"application/json", {{"schema", schema}}}}}};
     }
     std::string method = r.method;
     std::transform(method.begin(), method.end(), method.begin(), ::tolower);

@@ -64,6 +64,8 @@ struct Route {
   //! A static page that holds no data (the dashboard): served without the
   //! API token, so a browser can load it and then ask for the token.
   bool public_page = false;
+  //! POST: the body's JSON schema in /openapi.json; null: any object.
+  nlohmann::json request_schema = nullptr;
 };
 
 struct HttpOptions {

@@ -15,12 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-// Keys the server sets itself: every job writes into its own run folder,
-// and encoded datasets go to the shared cache under the runs folder (a
-// request must not pick a folder outside the roots to write into).
-constexpr const char* kServerOwnedKeys[] = {
-    "runs_dir", "run_id", "adapter_path", "progress_bar", "data_cache"};
-
 jobs::Job require_job(AppContext& app, const Request& r) {
   auto job = app.engine.job(r.params.at("id"));
   if (!job) {
@@ -71,13 +65,7 @@ json job_summary(const jobs::Job& job) {
 
 Response submit(AppContext& app, const Request& r) {
   json body = r.json();
-  json ignored = json::array();
-  for (const char* key : kServerOwnedKeys) {
-    if (body.contains(key)) {
-      body.erase(key);
-      ignored.push_back(key);
-    }
-  }
+  const std::vector<std::string> ignored = strip_server_owned_keys(body);
   config::TrainConfig config =
       config::train_config_from_json(body, "request body");
   config.model = confine_path(config.model, app.roots, "model").string();

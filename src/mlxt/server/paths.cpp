@@ -48,4 +48,18 @@ fs::path confine_path(const std::string& requested,
                   {{"key", key}}};
 }
 
+std::vector<std::string> strip_server_owned_keys(nlohmann::json& config) {
+  std::vector<std::string> removed;
+  if (!config.is_object()) {
+    return removed; // the config check reports it
+  }
+  for (const char* key :
+       {"runs_dir", "run_id", "adapter_path", "progress_bar", "data_cache"}) {
+    if (config.erase(key) > 0) {
+      removed.push_back(key);
+    }
+  }
+  return removed;
+}
+
 } // namespace mlxt::server

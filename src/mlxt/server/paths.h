@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace mlxt::server {
 
 //! The canonical form of `requested` (relative paths are taken from
@@ -15,5 +17,11 @@ std::filesystem::path
 confine_path(const std::string& requested,
              const std::vector<std::filesystem::path>& roots,
              const std::string& key);
+
+//! Removes from a training config the keys the server sets itself (every
+//! run writes into its own run folder and the shared encoded-data cache, so
+//! a request must not pick a folder to write into); returns the keys
+//! removed.
+std::vector<std::string> strip_server_owned_keys(nlohmann::json& config);
 
 } // namespace mlxt::server

@@ -1,7 +1,10 @@
 // /v1/pipelines and /v1/templates (the Unified Training Platform API).
+#include <algorithm>
+
 #include "mlxt/core/error.h"
 #include "mlxt/jobs/metrics_tail.h"
 #include "mlxt/pipelines/stages.h"
+#include "mlxt/server/body.h"
 #include "mlxt/server/paths.h"
 #include "mlxt/server/routes.h"
 
@@ -12,17 +15,26 @@ using nlohmann::json;
 
 namespace {
 
-// Every path a pipeline names is confined like a job's.
-void confine_spec(AppContext& app, pipelines::PipelineSpec& spec) {
+// Every path a pipeline names is confined like a job's, and the keys the
+// server sets itself are dropped; returns those, as
+// "stages[i].config.KEY".
+json confine_spec(AppContext& app, pipelines::PipelineSpec& spec) {
+  json ignored = json::array();
   for (size_t i = 0; i < spec.stages.size(); ++i) {
     auto& s = spec.stages[i];
     const std::string label = "stages[" + std::to_string(i) + "]";
+    for (const auto& key : strip_server_owned_keys(s.config)) {
+      ignored.push_back(label + ".config." + key);
+    }
     if (!s.input_model.empty()) {
       s.input_model =
           confine_path(s.input_model, app.roots, label + ".input.model")
               .string();
     }
-    for (const char* key : {"data", "resume_adapter_file"}) {
+    // ref_model and reward_model are confined once their methods exist
+    // (until then the config check refuses them).
+    for (const char* key :
+         {"data", "resume_adapter_file", "ref_model", "reward_model"}) {
       if (s.config.contains(key) && s.config[key].is_string() &&
           !s.config[key].get<std::string>().empty()) {
         s.config[key] =
@@ -31,6 +43,7 @@ void confine_spec(AppContext& app, pipelines::PipelineSpec& spec) {
       }
     }
   }
+  return ignored;
 }
 
 // The record with each stage's job state and progress.
@@ -63,11 +76,12 @@ json require(AppContext& app, const std::string& id) {
 
 Response create(AppContext& app, const json& body) {
   pipelines::PipelineSpec spec = pipelines::parse_pipeline_spec(body);
-  confine_spec(app, spec);
+  const json ignored = confine_spec(app, spec);
   json p = app.pipelines.create(spec);
   if (body.value("run", false)) {
     p = app.pipelines.run(p["id"]);
   }
+  p["ignored_keys"] = ignored;
   return Response::json(p, 201);
 }
 
@@ -75,8 +89,15 @@ Response create(AppContext& app, const json& body) {
 // the template's stages, each method's config from "configs" plus the
 // shared model and data.
 Response from_template(AppContext& app, const Request& r) {
-  const json body = r.json();
-  const std::string name = body.value("template", "");
+  BodyReader in(r.json(),
+                {"template", "name", "model", "data", "configs", "run"});
+  const std::string name = in.string("template", true);
+  const std::string model = in.string("model", true);
+  const std::string data = in.string("data", false);
+  const json configs = in.object("configs");
+  const bool run = in.boolean("run", false);
+  const std::string pipeline_name = in.string("name", false);
+  in.finish();
   const pipelines::Template* t = pipelines::find_template(name);
   if (!t) {
     std::string known;
@@ -87,23 +108,107 @@ Response from_template(AppContext& app, const Request& r) {
          "no template \"" + name + "\" (templates: " + known + ")",
          {.key = "template"});
   }
-  const json configs = body.value("configs", json::object());
+  for (const auto& [method, _] : configs.items()) {
+    if (std::find(t->methods.begin(), t->methods.end(), method) ==
+        t->methods.end()) {
+      fail(ErrorCode::invalid_config,
+           "template \"" + name + "\" has no " + method + " stage",
+           {.key = "configs." + method});
+    }
+  }
   json stages = json::array();
   for (size_t i = 0; i < t->methods.size(); ++i) {
     const std::string& method = t->methods[i];
     json config = configs.value(method, json::object());
-    if (body.contains("data") && !config.contains("data")) {
-      config["data"] = body["data"];
+    if (!data.empty() && !config.contains("data")) {
+      config["data"] = data;
     }
     json stage = {{"name", method}, {"method", method}, {"config", config}};
-    stage["input"] =
-        i == 0 ? json{{"model", body.value("model", "")}} : json("previous");
+    stage["input"] = i == 0 ? json{{"model", model}} : json("previous");
     stages.push_back(stage);
   }
-  json pipeline = {{"name", body.value("name", t->name)},
+  json pipeline = {{"name", pipeline_name.empty() ? t->name : pipeline_name},
                    {"stages", stages},
-                   {"run", body.value("run", false)}};
+                   {"run", run}};
   return create(app, pipeline);
+}
+
+// What a stage's config accepts, for /openapi.json.
+json stage_config_schema() {
+  std::string text =
+      "A training config: the keys of `mlxt train --help-config`, without "
+      "model (see input). The hand-over sets model, resume_adapter_file "
+      "(after a LoRA stage) and reward_model (ppo and grpo after a reward "
+      "stage); runs_dir, run_id, adapter_path, progress_bar and data_cache "
+      "are the server's and are ignored. Per method:";
+  for (const auto& t : pipelines::stage_types()) {
+    text += " " + t.method + ": data holds " + t.data +
+            (t.keys.empty() ? "" : "; keys " + t.keys) +
+            (t.available ? "." : " (no trainer in this build yet).");
+  }
+  return {{"type", "object"}, {"description", text}};
+}
+
+json method_schema() {
+  json methods = json::array();
+  for (const auto& t : pipelines::stage_types()) {
+    methods.push_back(t.method);
+  }
+  return {{"type", "string"},
+          {"enum", methods},
+          {"default", "sft"},
+          {"description",
+           "the stage type; GET /v1/templates says which this build can "
+           "run"}};
+}
+
+json pipeline_schema() {
+  const json input = {
+      {"oneOf",
+       {{{"type", "object"},
+         {"properties", {{"model", {{"type", "string"}}}}},
+         {"required", json::array({"model"})}},
+        {{"type", "string"}, {"enum", json::array({"previous"})}}}},
+      {"description",
+       "a model folder or GGUF file, or \"previous\": the latest earlier "
+       "stage that trains a policy (default after the first stage)"}};
+  const json stage = {{"type", "object"},
+                      {"properties",
+                       {{"name", {{"type", "string"}}},
+                        {"method", method_schema()},
+                        {"config", stage_config_schema()},
+                        {"input", input}}}};
+  const json stages = {{"type", "array"}, {"minItems", 1}, {"items", stage}};
+  return {{"type", "object"},
+          {"required", json::array({"stages"})},
+          {"properties",
+           {{"name", {{"type", "string"}}},
+            {"run", {{"type", "boolean"}, {"description", "start it now"}}},
+            {"stages", stages}}}};
+}
+
+json from_template_schema() {
+  std::string names;
+  for (const auto& t : pipelines::templates()) {
+    names += (names.empty() ? "" : ", ") + t.name;
+  }
+  return {{"type", "object"},
+          {"required", json::array({"template", "model"})},
+          {"properties",
+           {{"template", {{"type", "string"}, {"description", names}}},
+            {"name", {{"type", "string"}}},
+            {"model",
+             {{"type", "string"}, {"description", "the first stage's model"}}},
+            {"data",
+             {{"type", "string"},
+              {"description",
+               "data of every stage whose config names none (preference "
+               "stages need their own: configs.dpo.data)"}}},
+            {"configs",
+             {{"type", "object"},
+              {"additionalProperties", stage_config_schema()},
+              {"description", "each method's stage config, by method"}}},
+            {"run", {{"type", "boolean"}}}}}};
 }
 
 } // namespace
@@ -113,7 +218,9 @@ std::vector<Route> pipeline_routes(AppContext& app) {
       {"POST",
        "/v1/pipelines",
        "Create a pipeline of ordered stages (\"run\": true starts it)",
-       [&app](const Request& r) { return create(app, r.json()); }},
+       [&app](const Request& r) { return create(app, r.json()); },
+       false,
+       pipeline_schema()},
       {"GET",
        "/v1/pipelines",
        "List pipelines (query: limit, offset)",
@@ -163,17 +270,16 @@ std::vector<Route> pipeline_routes(AppContext& app) {
          }
          json types = json::array();
          for (const auto& s : pipelines::stage_types()) {
-           types.push_back({{"method", s.method},
-                            {"description", s.description},
-                            {"available", s.available},
-                            {"reason", s.reason}});
+           types.push_back(pipelines::stage_type_json(s));
          }
          return Response::json({{"templates", list}, {"stage_types", types}});
        }},
       {"POST",
        "/v1/pipelines/from-template",
        "Create a pipeline from a template",
-       [&app](const Request& r) { return from_template(app, r); }},
+       [&app](const Request& r) { return from_template(app, r); },
+       false,
+       from_template_schema()},
   };
 }
 

@@ -136,17 +136,22 @@ Params load_adapters(const fs::path& dir,
                      const models::ModelArgs& args,
                      const Params& weights) {
   LoraSpec spec = read_adapter_config(dir);
-  const fs::path file = dir / "adapters.safetensors";
-  Params loaded = load_safetensors_file(file);
   // The adapters a fresh init would create define the expected names/shapes.
-  Params expected = init_lora_adapters(args, weights, spec, 0);
+  return load_adapter_file(dir / "adapters.safetensors",
+                           init_lora_adapters(args, weights, spec, 0));
+}
+
+Params load_adapter_file(const fs::path& file, const Params& expected) {
+  Params loaded = load_safetensors_file(file);
   std::vector<std::string> problems;
-  for (const auto& [name, value] : loaded) {
+  for (auto& [name, value] : loaded) {
     auto it = expected.find(name);
     if (it == expected.end()) {
       problems.push_back("unexpected " + name);
     } else if (it->second.shape() != value.shape()) {
       problems.push_back("wrong shape for " + name);
+    } else {
+      value = mx::astype(value, it->second.dtype());
     }
   }
   for (const auto& [name, _] : expected) {
@@ -163,6 +168,23 @@ Params load_adapters(const fs::path& dir,
     fail(ErrorCode::invalid_model, message, {.file = file.string()});
   }
   return loaded;
+}
+
+void merge_lora_adapters(Params& weights, const Params& adapters, float scale) {
+  const std::string suffix = ".lora_a";
+  for (const auto& [name, a] : adapters) {
+    if (!name.ends_with(suffix)) {
+      continue;
+    }
+    const std::string prefix = name.substr(0, name.size() - suffix.size());
+    const mx::array& b = param(adapters, prefix + ".lora_b");
+    mx::array& w = weights.at(prefix + ".weight");
+    mx::array update =
+        mx::multiply(mx::transpose(mx::matmul(mx::astype(a, mx::float32),
+                                              mx::astype(b, mx::float32))),
+                     mx::array(scale, mx::float32));
+    w = mx::astype(mx::add(mx::astype(w, mx::float32), update), w.dtype());
+  }
 }
 
 } // namespace mlxt::train

@@ -53,4 +53,15 @@ Params load_adapters(const std::filesystem::path& dir,
                      const models::ModelArgs& args,
                      const Params& weights);
 
+//! Loads the adapter file `file`, which must hold exactly the adapters of
+//! `expected` with their shapes (Error(invalid_model) listing each
+//! difference otherwise); values take the dtypes of `expected`.
+Params load_adapter_file(const std::filesystem::path& file,
+                         const Params& expected);
+
+//! Merges LoRA `adapters` into the linear weights of `weights`:
+//! W (out, in) += scale * (A (in, r) B (r, out))^T, in float32, each weight
+//! keeping its dtype.
+void merge_lora_adapters(Params& weights, const Params& adapters, float scale);
+
 } // namespace mlxt::train

@@ -78,4 +78,8 @@ mx::array chunked_lm_loss_sum(const models::ModelArgs& args,
   return total;
 }
 
+mx::array log_sigmoid(const mx::array& x) {
+  return mx::negative(mx::logaddexp(mx::zeros_like(x), mx::negative(x)));
+}
+
 } // namespace mlxt::train

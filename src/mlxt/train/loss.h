@@ -35,4 +35,7 @@ mx::array chunked_lm_loss_sum(const models::ModelArgs& args,
                               const nn::ForwardContext& ctx,
                               int chunk_rows);
 
+//! log sigmoid(x) = -log(1 + exp(-x)), elementwise, stable for large |x|.
+mx::array log_sigmoid(const mx::array& x);
+
 } // namespace mlxt::train

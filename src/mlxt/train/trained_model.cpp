@@ -3,6 +3,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "mlxt/core/error.h"
 #include "mlxt/models/quantization.h"
 #include "mlxt/train/artifacts.h"
 
@@ -21,12 +22,35 @@ LoraSpec lora_spec(const config::TrainConfig& c) {
 ParamSplit split_for_training(const models::Model& model,
                               const config::TrainConfig& c) {
   mx::random::seed(c.seed);
-  return split_trainable(model,
-                         {.fine_tune_type = c.fine_tune_type,
-                          .compute_dtype = config::to_mx_dtype(c.compute_dtype),
-                          .master_weights_fp32 = c.master_weights_fp32,
-                          .lora = lora_spec(c),
-                          .seed = static_cast<uint64_t>(c.seed)});
+  ParamSplit split =
+      split_trainable(model,
+                      {.fine_tune_type = c.fine_tune_type,
+                       .compute_dtype = config::to_mx_dtype(c.compute_dtype),
+                       .master_weights_fp32 = c.master_weights_fp32,
+                       .lora = lora_spec(c),
+                       .seed = static_cast<uint64_t>(c.seed)});
+  if (c.resume_adapter_file.empty()) {
+    return split;
+  }
+  const fs::path file = c.resume_adapter_file;
+  if (!fs::is_regular_file(file)) {
+    fail(ErrorCode::not_found,
+         "no such adapter file to start from",
+         {.file = file.string(), .key = "resume_adapter_file"});
+  }
+  if (c.fine_tune_type == config::FineTuneType::lora) {
+    split.trainable = load_adapter_file(file, split.trainable);
+  } else {
+    // Full fine-tuning trains the base with the adapters merged, at the
+    // scale they were trained with.
+    const LoraSpec saved = read_adapter_config(file.parent_path());
+    merge_lora_adapters(
+        split.trainable,
+        load_adapter_file(
+            file, init_lora_adapters(model.args, model.weights, saved, 0)),
+        saved.scale);
+  }
+  return split;
 }
 
 nn::ForwardContext training_forward(const config::TrainConfig& c) {

@@ -25,6 +25,9 @@ LoraSpec lora_spec(const config::TrainConfig& config);
 
 //! Seeds MLX's RNG from the config and splits `model` into trainable and
 //! frozen arrays as fine_tune_type says (fresh LoRA adapters are seeded).
+//! With resume_adapter_file, LoRA training starts from those adapters and
+//! full training from the base with them merged; Error(not_found) for a
+//! missing file, Error(invalid_model) for adapters of another shape.
 ParamSplit split_for_training(const models::Model& model,
                               const config::TrainConfig& config);
 

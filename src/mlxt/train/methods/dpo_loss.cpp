@@ -9,11 +9,6 @@ namespace mlxt::train {
 
 namespace {
 
-// log sigmoid(x) = -log(1 + exp(-x)), stable for large |x|.
-mx::array log_sigmoid(const mx::array& x) {
-  return mx::negative(mx::logaddexp(mx::zeros_like(x), mx::negative(x)));
-}
-
 bool is_lora_name(const std::string& name) {
   return name.ends_with(".lora_a") || name.ends_with(".lora_b");
 }

@@ -2,6 +2,7 @@
 
 #include "mlxt/train/methods/dpo.h"
 #include "mlxt/train/methods/grpo.h"
+#include "mlxt/train/methods/reward.h"
 #include "mlxt/train/methods/sft.h"
 
 namespace mlxt::train {
@@ -10,6 +11,8 @@ std::unique_ptr<Method> make_method(const config::TrainConfig& config) {
   switch (config.method) {
   case config::TrainMethod::dpo:
     return make_dpo_method(config);
+  case config::TrainMethod::reward:
+    return make_reward_method(config);
   case config::TrainMethod::grpo:
     return make_grpo_method(config);
   case config::TrainMethod::sft:

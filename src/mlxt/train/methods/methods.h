@@ -10,8 +10,8 @@
 
 namespace mlxt::train {
 
-//! The method `config` asks for (sft, dpo or grpo), set up: model opened, data
-//! encoded.
+//! The method `config` asks for (sft, dpo, reward or grpo), set up: model
+//! opened, data encoded.
 std::unique_ptr<Method> make_method(const config::TrainConfig& config);
 
 //! make_method, then run_loop: a whole `mlxt train` run.
