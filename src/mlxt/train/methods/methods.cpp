@@ -1,8 +1,8 @@
 #include "mlxt/train/methods/methods.h"
 
 #include "mlxt/train/methods/dpo.h"
-#include "mlxt/train/methods/reward.h"
 #include "mlxt/train/methods/grpo.h"
+#include "mlxt/train/methods/reward.h"
 #include "mlxt/train/methods/sft.h"
 
 namespace mlxt::train {
