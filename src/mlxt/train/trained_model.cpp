@@ -104,6 +104,19 @@ nlohmann::json describe_trained_model(const config::TrainConfig& c,
            models::logical_parameter_count(model.weights, group_size)}};
 }
 
+void refuse_packing_and_streaming(const config::TrainConfig& c,
+                                  const std::string& method,
+                                  const std::string& why) {
+  for (const auto& [on, key] : {std::pair{c.pack_sequences, "pack_sequences"},
+                                std::pair{c.streaming, "streaming"}}) {
+    if (on) {
+      fail(ErrorCode::unsupported,
+           "method: " + method + " " + why + "; set " + key + ": false",
+           {.key = key});
+    }
+  }
+}
+
 nlohmann::json slow_choice_warning(const models::Model& model) {
   if (model.args.quantization && mx::default_device() == mx::Device::cpu) {
     return {{"event", "warning"},

@@ -53,6 +53,14 @@ std::string save_trained(const config::TrainConfig& config,
 nlohmann::json describe_trained_model(const config::TrainConfig& config,
                                       const models::Model& model);
 
+//! A method whose rows cannot be packed or streamed (`why`, e.g. "keeps
+//! each pair in its own rows"): throws Error(unsupported) naming the key
+//! when `config` sets pack_sequences or streaming, and `method` in the
+//! message.
+void refuse_packing_and_streaming(const config::TrainConfig& config,
+                                  const std::string& method,
+                                  const std::string& why);
+
 //! A "warning" record when the config makes a known-slow choice on this
 //! device, naming the faster alternative (QLoRA on the CPU); null otherwise.
 nlohmann::json slow_choice_warning(const models::Model& model);

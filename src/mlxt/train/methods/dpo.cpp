@@ -20,7 +20,7 @@ using nlohmann::json;
 // What DPO does not offer, and keys the chosen loss has no use for, are
 // refused, never silently ignored.
 const config::TrainConfig& check_supported(const config::TrainConfig& c) {
-  refuse_packing_and_streaming(c, "dpo");
+  refuse_packing_and_streaming(c, "dpo", "keeps each pair in its own rows");
   const std::string loss = "loss_type: " + config::to_string(c.loss_type);
   if (!needs_reference(c.loss_type)) {
     for (const auto& [given, key] :

@@ -3,17 +3,10 @@
 #include <algorithm>
 
 #include "mlxt/models/transformer.h"
+#include "mlxt/train/lora.h"
 #include "mlxt/train/loss.h"
 
 namespace mlxt::train {
-
-namespace {
-
-bool is_lora_name(const std::string& name) {
-  return name.ends_with(".lora_a") || name.ends_with(".lora_b");
-}
-
-} // namespace
 
 Params reference_weights(const Params& weights, ReferenceFrom from) {
   Params reference;
@@ -25,8 +18,8 @@ Params reference_weights(const Params& weights, ReferenceFrom from) {
   if (from == ReferenceFrom::without_adapters) {
     // The same base (layers find adapters by name, so leaving the trained
     // ones out switches them off); "ref." arrays already in take precedence.
-    for (const auto& [name, value] : weights) {
-      if (!is_lora_name(name) && !name.starts_with(kReferencePrefix)) {
+    for (const auto& [name, value] : without_adapters(weights)) {
+      if (!name.starts_with(kReferencePrefix)) {
         reference.insert({name, value});
       }
     }

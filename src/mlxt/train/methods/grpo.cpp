@@ -27,15 +27,7 @@ const config::TrainConfig& check_supported(const config::TrainConfig& c) {
          "need a frozen copy of the model)",
          {.key = "method"});
   }
-  for (const auto& [on, key] : {std::pair{c.pack_sequences, "pack_sequences"},
-                                std::pair{c.streaming, "streaming"}}) {
-    if (on) {
-      fail(ErrorCode::unsupported,
-           std::string("method: grpo trains on its own rollouts; set ") + key +
-               ": false",
-           {.key = key});
-    }
-  }
+  refuse_packing_and_streaming(c, "grpo", "trains on its own rollouts");
   if (c.batch_size % c.num_generations != 0) {
     fail(ErrorCode::invalid_config,
          "method: grpo: batch_size (" + std::to_string(c.batch_size) +

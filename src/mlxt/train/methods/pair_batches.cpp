@@ -7,19 +7,6 @@
 
 namespace mlxt::train {
 
-void refuse_packing_and_streaming(const config::TrainConfig& c,
-                                  const std::string& method) {
-  for (const auto& [on, key] : {std::pair{c.pack_sequences, "pack_sequences"},
-                                std::pair{c.streaming, "streaming"}}) {
-    if (on) {
-      fail(ErrorCode::unsupported,
-           "method: " + method + " keeps each pair in its own rows; set " +
-               key + ": false",
-           {.key = key});
-    }
-  }
-}
-
 std::vector<std::string> pair_metric_names() {
   return {
       "rewards_chosen", "rewards_rejected", "reward_margin", "reward_accuracy"};

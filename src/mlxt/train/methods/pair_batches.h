@@ -17,12 +17,6 @@ namespace mlxt::train {
 
 using PairRefs = std::vector<const data::PreferencePair*>;
 
-//! Each pair keeps its own rows: throws Error(unsupported) naming the key
-//! when `config` sets pack_sequences or streaming, and `method` in the
-//! message.
-void refuse_packing_and_streaming(const config::TrainConfig& config,
-                                  const std::string& method);
-
 //! The metrics every pairwise loss returns after its count, in order:
 //! rewards_chosen, rewards_rejected, reward_margin, reward_accuracy.
 std::vector<std::string> pair_metric_names();

@@ -18,7 +18,7 @@ namespace {
 using nlohmann::json;
 
 const config::TrainConfig& check_supported(const config::TrainConfig& c) {
-  refuse_packing_and_streaming(c, "reward");
+  refuse_packing_and_streaming(c, "reward", "keeps each pair in its own rows");
   return c;
 }
 
