@@ -19,17 +19,18 @@ namespace mlxt::config {
 //! The training method: supervised fine-tuning, Direct Preference
 //! Optimization over preference pairs (train/methods/dpo.h), a reward
 //! model's scalar head trained on preference pairs (train/methods/reward.h),
-//! or Group Relative Policy Optimization with rollouts
-//! (train/methods/grpo.h).
-enum class TrainMethod { sft, dpo, reward, grpo };
+//! or online RL with rollouts: Group Relative Policy Optimization
+//! (train/methods/grpo.h) and Proximal Policy Optimization with a value head
+//! (train/methods/ppo.h).
+enum class TrainMethod { sft, dpo, reward, grpo, ppo };
 
 //! DPO's loss (train/methods/dpo_loss.h): against a reference model sigmoid
 //! (DPO), ipo (IPO's squared loss), hinge (SLiC), robust (rDPO); without one
 //! simpo (SimPO) and orpo (ORPO's odds ratio plus the SFT term).
 enum class DpoLossType { sigmoid, ipo, hinge, robust, simpo, orpo };
 
-//! Online RL (grpo): the built-in verifiable reward of a completion against
-//! its prompt row's `answer` (train/methods/rewards.h).
+//! Online RL (grpo, ppo): the built-in verifiable reward of a completion
+//! against its prompt row's `answer` (train/methods/rewards.h).
 enum class RewardRule { exact_match, contains, regex, length };
 
 //! GRPO's normalisation of the summed per-token loss (TRL's loss_type):
@@ -58,11 +59,12 @@ struct Spellings;
 
 template <>
 struct Spellings<TrainMethod> {
-  static constexpr std::array<std::pair<TrainMethod, std::string_view>, 4>
+  static constexpr std::array<std::pair<TrainMethod, std::string_view>, 5>
       table{{{TrainMethod::sft, "sft"},
              {TrainMethod::dpo, "dpo"},
              {TrainMethod::reward, "reward"},
-             {TrainMethod::grpo, "grpo"}}};
+             {TrainMethod::grpo, "grpo"},
+             {TrainMethod::ppo, "ppo"}}};
 };
 
 template <>

@@ -88,19 +88,33 @@ struct TrainConfig {
   // c (r_chosen + r_rejected)^2; 0: none.
   double center_rewards_coefficient = 0.0;
 
-  // Online RL (method: grpo): rollouts sampled from the policy, scored by a
-  // verifiable reward over each prompt row's answer; GRPO's group size,
-  // clipping, KL to the adapter-free reference and loss normalisation.
-  int num_generations = 8;         // completions per prompt (a group)
+  // Online RL (methods grpo, ppo): rollouts sampled from the policy, scored
+  // by a verifiable reward over each prompt row's answer or by a reward
+  // model (a folder `method: reward` wrote); the KL to the adapter-free
+  // reference; GRPO's group size, clipping and loss normalisation.
+  int num_generations = 8;         // grpo: completions per prompt (a group)
   int max_completion_length = 256; // new tokens per completion
   double temperature = 1.0;
   double top_p = 1.0;
   RewardRule reward = RewardRule::exact_match;
-  double kl_coef = 0.04;              // GRPO's beta
+  std::string reward_model;           // non-empty: rewards from this model
+  double kl_coef = 0.04;              // GRPO's beta; PPO's initial KL weight
   double epsilon = 0.2;               // clip ratio to [1-eps, 1+eps_hi]
-  std::optional<double> epsilon_high; // unset: epsilon
+  std::optional<double> epsilon_high; // unset: epsilon (grpo)
   RewardScaling scale_rewards = RewardScaling::group;
   GrpoLossType grpo_loss_type = GrpoLossType::dapo;
+
+  // PPO (method: ppo): optimizer steps per rollout batch (TRL's
+  // num_ppo_epochs), GAE's discount and lambda, the value loss's clip and
+  // weight, and the adaptive KL controller's target and horizon (unset
+  // target: kl_coef stays fixed).
+  int ppo_epochs = 4;
+  double gamma = 1.0;
+  double lam = 0.95;
+  double cliprange_value = 0.2;
+  double vf_coef = 0.1;
+  std::optional<double> kl_target;
+  double kl_horizon = 10000.0;
 
   // Loop.
   int batch_size = 4;

@@ -431,8 +431,9 @@ std::vector<KeySpec> build_keys() {
             MLXT_FIELD(method),
             "training method: sft (supervised), dpo (preference pairs: "
             "prompt, chosen, rejected), reward (a reward model's scalar head "
-            "on preference pairs, Bradley-Terry loss), grpo (online RL: "
-            "prompt rows with an answer, completions sampled and rewarded)"));
+            "on preference pairs, Bradley-Terry loss), grpo and ppo (online "
+            "RL: prompt rows, completions sampled and rewarded; grpo "
+            "compares a prompt's completions, ppo learns a value head)"));
   add(field("model",
             T::string,
             MLXT_FIELD(model),
@@ -569,7 +570,7 @@ std::vector<KeySpec> build_keys() {
             "optional `margin` column is subtracted inside the loss")
           .at_least(0));
 
-  // Online RL (grpo).
+  // Online RL (grpo, ppo).
   add(field("num_generations",
             T::integer,
             MLXT_FIELD(num_generations),
@@ -579,38 +580,50 @@ std::vector<KeySpec> build_keys() {
   add(field("max_completion_length",
             T::integer,
             MLXT_FIELD(max_completion_length),
-            "grpo: new tokens per sampled completion")
+            "grpo, ppo: new tokens per sampled completion")
           .at_least(1));
   add(field("temperature",
             T::number,
             MLXT_FIELD(temperature),
-            "grpo: sampling temperature of the rollouts")
+            "grpo, ppo: sampling temperature of the rollouts")
           .above(0));
   add(field("top_p",
             T::number,
             MLXT_FIELD(top_p),
-            "grpo: nucleus sampling of the rollouts; 1: every token")
+            "grpo, ppo: nucleus sampling of the rollouts; 1: every token")
           .above(0)
           .at_most(1));
   add(field("reward",
             T::string,
             MLXT_FIELD(reward),
-            "grpo: verifiable reward of a completion against its row's "
+            "grpo, ppo: verifiable reward of a completion against its row's "
             "answer: exact_match (1 if equal after trimming spaces), "
             "contains (1 if the answer appears in it), regex (1 if it fully "
             "matches the answer as an ECMAScript pattern), length (1 - "
-            "|bytes - answer| / answer, floored at 0)"));
+            "|bytes - answer| / answer, floored at 0); unused with "
+            "reward_model"));
+  add(field("reward_model",
+            T::string,
+            MLXT_FIELD(reward_model),
+            "grpo, ppo: rewards from a reward model instead of a rule: a "
+            "folder that method: reward wrote (a full fine-tune's model "
+            "folder, or a LoRA run's adapter folder with score.safetensors, "
+            "its base named by adapter_config.json's model), scoring prompt "
+            "+ completion at the last token; it must share the policy's "
+            "vocabulary"));
   add(field("kl_coef",
             T::number,
             MLXT_FIELD(kl_coef),
-            "grpo: weight of the per-token KL (k3 estimator) to the "
-            "reference, the base with the adapters off (TRL's beta)")
+            "grpo, ppo: weight of the per-token KL to the reference, the "
+            "base with the adapters off: grpo's loss term (k3 estimator, "
+            "TRL's beta), ppo's reward penalty (k1, TRL's kl_coef; the "
+            "starting value when kl_target is set)")
           .at_least(0));
   add(field("epsilon",
             T::number,
             MLXT_FIELD(epsilon),
-            "grpo: the probability ratio is clipped to [1 - epsilon, 1 + "
-            "epsilon_high]")
+            "grpo, ppo: the probability ratio is clipped to [1 - epsilon, 1 "
+            "+ epsilon_high] (ppo: 1 + epsilon; TRL's cliprange)")
           .above(0)
           .below(1));
   add(field("epsilon_high",
@@ -630,6 +643,48 @@ std::vector<KeySpec> build_keys() {
             "grpo: normalisation of the per-token loss: grpo (mean per "
             "sequence), dapo (mean over the step's completion tokens; TRL's "
             "default), dr_grpo (sum / max_completion_length per sequence)"));
+
+  // PPO.
+  add(field("ppo_epochs",
+            T::integer,
+            MLXT_FIELD(ppo_epochs),
+            "ppo: optimizer steps on each rollout batch before the next is "
+            "sampled (TRL's num_ppo_epochs); iters counts optimizer steps")
+          .at_least(1));
+  add(field("gamma",
+            T::number,
+            MLXT_FIELD(gamma),
+            "ppo: discount of generalized advantage estimation")
+          .at_least(0)
+          .at_most(1));
+  add(field("lam",
+            T::number,
+            MLXT_FIELD(lam),
+            "ppo: lambda of generalized advantage estimation")
+          .at_least(0)
+          .at_most(1));
+  add(field("cliprange_value",
+            T::number,
+            MLXT_FIELD(cliprange_value),
+            "ppo: the value prediction is clipped to within this of its "
+            "value at sampling")
+          .above(0));
+  add(field("vf_coef",
+            T::number,
+            MLXT_FIELD(vf_coef),
+            "ppo: weight of the value loss")
+          .at_least(0));
+  add(field("kl_target",
+            T::number,
+            MLXT_FIELD(kl_target),
+            "ppo: adapt kl_coef towards this mean KL per completion "
+            "(Ziegler et al.'s controller); none: kl_coef stays fixed")
+          .above(0));
+  add(field("kl_horizon",
+            T::number,
+            MLXT_FIELD(kl_horizon),
+            "ppo: the adaptive KL controller's horizon in completions")
+          .above(0));
 
   // Loop.
   add(field("batch_size",

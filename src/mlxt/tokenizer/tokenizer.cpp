@@ -437,4 +437,20 @@ Tokenizer::apply_chat_template(const std::vector<ChatMessage>& messages,
       messages, add_generation_prompt, variables, tools, impl_->config));
 }
 
+std::optional<std::string> vocabulary_difference(const Tokenizer& tokenizer,
+                                                 const Tokenizer& other) {
+  if (other.vocab_size() != tokenizer.vocab_size()) {
+    return std::to_string(other.vocab_size()) + " tokens, not " +
+           std::to_string(tokenizer.vocab_size());
+  }
+  for (int id = 0; id < tokenizer.vocab_size(); ++id) {
+    const std::string a = tokenizer.decode({id}, false);
+    const std::string b = other.decode({id}, false);
+    if (a != b) {
+      return "token " + std::to_string(id) + " is '" + b + "', not '" + a + "'";
+    }
+  }
+  return std::nullopt;
+}
+
 } // namespace mlxt::tokenizer

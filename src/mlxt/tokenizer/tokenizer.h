@@ -87,6 +87,13 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+//! How `other`'s vocabulary first differs from `tokenizer`'s ("12 tokens,
+//! not 13", "token 5 is 'a', not 'b'"), or nullopt when both have the same
+//! size and every id decodes to the same text: two models that must read
+//! the same token ids (a policy and its reference or reward model).
+std::optional<std::string> vocabulary_difference(const Tokenizer& tokenizer,
+                                                 const Tokenizer& other);
+
 struct BpeTrainOptions {
   int vocab_size = 512; // total, including the 256 byte tokens and specials
   std::vector<std::string> special_tokens; // get the ids after the merges

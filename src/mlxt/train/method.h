@@ -5,8 +5,9 @@
 // saving points, checkpoints, exact resume and stop requests. A method owns
 // what differs: which arrays are trained and which stay frozen, its batches
 // and their data cursor, its loss and metrics, how it evaluates and what it
-// saves. SFT (methods/sft.h), DPO with LoRA (methods/dpo.h) and GRPO with
-// LoRA (methods/grpo.h) are the methods today.
+// saves. SFT (methods/sft.h), DPO (methods/dpo.h), reward models
+// (methods/reward.h), GRPO (methods/grpo.h) and PPO (methods/ppo.h) are the
+// methods today.
 //
 // How later methods fit without changing the loop:
 //
@@ -25,10 +26,11 @@
 //   under "teacher<i>."; loss(): the student's and teachers' logits in one
 //   graph, the soft loss (KL, MSE, cosine) mixed with the hard-label loss;
 //   an adaptive temperature is extra_state().
-// - GRPO (methods/grpo.h) and PPO. before_update() runs the generation
-//   phase (rollouts with the current weights, rewards, advantages) and fills
-//   the batches next_batch() returns; report_metrics() hands the rewards to
-//   the train report; the rollout RNG key (and PPO's KL controller) lives in
+// - GRPO (methods/grpo.h) and PPO (methods/ppo.h). before_update() runs
+//   the generation phase (rollouts with the current weights, rewards,
+//   advantages) and fills the batches next_batch() returns; report_metrics()
+//   hands the rewards to the train report; the rollout RNG key (and PPO's KL
+//   controller and a rollout batch still being trained) lives in
 //   extra_state().
 #pragma once
 

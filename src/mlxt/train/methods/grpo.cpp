@@ -8,7 +8,8 @@
 #include "mlxt/data/prompt_data.h"
 #include "mlxt/gguf/model_source.h"
 #include "mlxt/train/methods/grpo_loss.h"
-#include "mlxt/train/methods/rewards.h"
+#include "mlxt/train/methods/model_reward.h"
+#include "mlxt/train/methods/online_rl.h"
 #include "mlxt/train/methods/rollout.h"
 #include "mlxt/train/trained_model.h"
 
@@ -20,14 +21,7 @@ using nlohmann::json;
 
 // What GRPO does not offer is refused, never silently ignored.
 const config::TrainConfig& check_supported(const config::TrainConfig& c) {
-  if (c.fine_tune_type != config::FineTuneType::lora) {
-    fail(ErrorCode::unsupported,
-         "method: grpo needs fine_tune_type: lora for now (its reference is "
-         "the base with the adapters switched off; full fine-tuning would "
-         "need a frozen copy of the model)",
-         {.key = "method"});
-  }
-  refuse_packing_and_streaming(c, "grpo", "trains on its own rollouts");
+  check_online_rl(c, "grpo");
   if (c.batch_size % c.num_generations != 0) {
     fail(ErrorCode::invalid_config,
          "method: grpo: batch_size (" + std::to_string(c.batch_size) +
@@ -36,28 +30,7 @@ const config::TrainConfig& check_supported(const config::TrainConfig& c) {
              std::to_string(c.num_generations) + ")",
          {.key = "batch_size"});
   }
-  if (c.max_completion_length >= c.max_seq_length) {
-    fail(ErrorCode::invalid_config,
-         "method: grpo: max_completion_length (" +
-             std::to_string(c.max_completion_length) +
-             ") leaves no room for the prompt within max_seq_length (" +
-             std::to_string(c.max_seq_length) + ")",
-         {.key = "max_completion_length"});
-  }
   return c;
-}
-
-data::PromptDataset load_checked_prompts(const config::TrainConfig& c,
-                                         const tokenizer::Tokenizer& tok) {
-  data::PromptDataset d = data::load_prompt_data(
-      c.data, tok, c.max_seq_length - c.max_completion_length, "grpo");
-  for (const auto* split :
-       {&d.train, d.valid ? &*d.valid : nullptr, d.test ? &*d.test : nullptr}) {
-    if (split != nullptr) {
-      check_answers(*split, c.reward);
-    }
-  }
-  return d;
 }
 
 // Host-side rollout statistics of one report window.
@@ -73,9 +46,11 @@ class GrpoMethod : public Method {
 public:
   explicit GrpoMethod(const config::TrainConfig& c)
       : config_(check_supported(c)), opened_(gguf::open_model(c.model)),
-        data_(load_checked_prompts(c, opened_.tokenizer)),
+        data_(load_rl_prompts(c, opened_.tokenizer, "grpo")),
+        schedule_(data_.train, static_cast<uint64_t>(c.seed)),
         params_(split_for_training(opened_.model, c)),
-        forward_(training_forward(c)), reward_(make_rule_reward(c.reward)),
+        forward_(training_forward(c)),
+        reward_(make_reward_source(c, opened_.tokenizer)),
         batch_options_{.batch_size = c.batch_size,
                        .pad_multiple = data::default_pad_multiple(),
                        .max_seq_length = c.max_seq_length},
@@ -111,17 +86,8 @@ public:
     const int G = config_.num_generations;
     const long micro = config_.grad_accumulation_steps;
     const long prompts_per_step = config_.batch_size / G * micro;
-    const auto& rows = data_.train.rows;
-    std::vector<const data::PromptRow*> prompts;
-    for (long j = 0; j < prompts_per_step; ++j) {
-      const long at = step_ * prompts_per_step + j;
-      const long epoch = at / static_cast<long>(rows.size());
-      if (epoch != order_epoch_) {
-        order_ = data::epoch_permutation(rows.size(), config_.seed, epoch);
-        order_epoch_ = epoch;
-      }
-      prompts.push_back(&rows[order_[at % rows.size()]]);
-    }
+    std::vector<const data::PromptRow*> prompts =
+        schedule_.take(step_ * prompts_per_step, prompts_per_step);
     Rollouts r = sample_rollouts(opened_.model.args,
                                  weights,
                                  forward_,
@@ -192,53 +158,17 @@ public:
     if (!s) {
       return std::nullopt;
     }
-    const int max_batches =
-        split == EvalSplit::valid ? config_.val_batches : config_.test_batches;
-    const long size = config_.batch_size;
-    long total = (static_cast<long>(s->rows.size()) + size - 1) / size;
-    if (max_batches >= 0) {
-      total = std::min<long>(total, max_batches);
-    }
-    generate::SamplingOptions greedy = sampling_;
-    greedy.temperature = 0.0f;
-    mx::array unused_key = mx::random::key(0); // greedy draws nothing
-    double reward_sum = 0.0;
-    double length_sum = 0.0;
-    long n = 0;
-    for (long b = 0; b < total; ++b) {
-      if (progress) {
-        progress(b, total);
-      }
-      std::vector<const data::PromptRow*> prompts;
-      for (long i = b * size;
-           i < std::min<long>((b + 1) * size, s->rows.size());
-           ++i) {
-        prompts.push_back(&s->rows[i]);
-      }
-      Rollouts r = sample_rollouts(opened_.model.args,
-                                   weights,
-                                   forward_,
-                                   opened_.tokenizer,
-                                   prompts,
-                                   1,
-                                   greedy,
-                                   unused_key);
-      for (double reward : reward_->score(r.completions)) {
-        reward_sum += reward;
-      }
-      for (const auto& c : r.completions) {
-        length_sum += static_cast<double>(c.tokens.size());
-      }
-      n += static_cast<long>(prompts.size());
-    }
-    if (progress) {
-      progress(total, total);
-    }
-    const double mean = n > 0 ? reward_sum / n : 0.0;
-    return EvalReport{-mean,
-                      {{"reward", mean},
-                       {"completion_length", n > 0 ? length_sum / n : 0.0},
-                       {"prompts", n}}};
+    return evaluate_rewards({opened_.model.args,
+                             forward_,
+                             opened_.tokenizer,
+                             *reward_,
+                             sampling_,
+                             config_.batch_size},
+                            weights,
+                            *s,
+                            split == EvalSplit::valid ? config_.val_batches
+                                                      : config_.test_batches,
+                            progress);
   }
 
   std::string save(const Params& trained,
@@ -257,12 +187,12 @@ public:
   json start_fields() const override {
     const data::PromptSplit& s = data_.train;
     json fields = describe_trained_model(config_, opened_.model);
+    fields.update(reward_fields(config_));
     fields.update(
         {{"method", "grpo"},
          {"train_prompts", s.rows.size()},
          {"truncated_prompts", s.summary.truncated},
          {"num_generations", config_.num_generations},
-         {"reward", config::to_string(config_.reward)},
          {"kl_coef", config_.kl_coef},
          {"grpo_loss_type", config::to_string(config_.grpo_loss_type)}});
     return fields;
@@ -301,6 +231,7 @@ private:
   config::TrainConfig config_;
   gguf::ModelWithTokenizer opened_;
   data::PromptDataset data_;
+  PromptSchedule schedule_;
   ParamSplit params_;
   nn::ForwardContext forward_;
   std::unique_ptr<RewardSource> reward_;
@@ -309,8 +240,6 @@ private:
   generate::SamplingOptions sampling_;
   mx::array key_;                    // uint32 (2,): the rollout RNG
   long step_ = 0;                    // optimizer steps generated for
-  long order_epoch_ = -1;            // the epoch order_ belongs to
-  std::vector<size_t> order_;        // prompt order of that epoch
   std::vector<MethodBatch> batches_; // this step's micro-batches
   RolloutWindow window_;
 };

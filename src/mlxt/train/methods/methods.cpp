@@ -2,6 +2,7 @@
 
 #include "mlxt/train/methods/dpo.h"
 #include "mlxt/train/methods/grpo.h"
+#include "mlxt/train/methods/ppo.h"
 #include "mlxt/train/methods/reward.h"
 #include "mlxt/train/methods/sft.h"
 
@@ -15,6 +16,8 @@ std::unique_ptr<Method> make_method(const config::TrainConfig& config) {
     return make_reward_method(config);
   case config::TrainMethod::grpo:
     return make_grpo_method(config);
+  case config::TrainMethod::ppo:
+    return make_ppo_method(config);
   case config::TrainMethod::sft:
     break;
   }

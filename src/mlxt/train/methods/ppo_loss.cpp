@@ -4,6 +4,10 @@
 #include <cmath>
 
 #include "mlxt/core/error.h"
+#include "mlxt/models/scalar_head.h"
+#include "mlxt/models/transformer.h"
+#include "mlxt/train/lora.h"
+#include "mlxt/train/methods/grpo_loss.h"
 
 namespace mlxt::train {
 
@@ -131,6 +135,54 @@ std::vector<mx::array> ppo_loss_sums(const mx::array& logps,
           mx::stop_gradient(value_sum),
           fraction(pg2, pg1),
           fraction(vf2, vf1)};
+}
+
+PpoSamplingPass ppo_sampling_pass(const models::ModelArgs& args,
+                                  const Params& weights,
+                                  const nn::ForwardContext& forward,
+                                  const mx::array& inputs,
+                                  const mx::array& targets) {
+  nn::ForwardContext ctx = forward;
+  ctx.lora_dropout = 0.0f;
+  ctx.checkpoint_blocks = false; // no backward pass here
+  nn::ForwardContext hidden_ctx = ctx;
+  const mx::array hidden =
+      models::forward_hidden(args, weights, inputs, hidden_ctx);
+  nn::ForwardContext head_ctx = ctx;
+  const mx::array logps =
+      token_logprobs(models::lm_head(args, weights, hidden, head_ctx), targets);
+  const mx::array values = models::score_tokens(weights, hidden);
+  nn::ForwardContext ref_ctx = ctx;
+  const mx::array ref_logps = token_logprobs(
+      models::forward(args, without_adapters(weights), inputs, ref_ctx),
+      targets);
+  return {mx::stop_gradient(logps),
+          mx::stop_gradient(ref_logps),
+          mx::stop_gradient(values)};
+}
+
+LossFn ppo_loss(const models::ModelArgs& args,
+                const nn::ForwardContext& forward,
+                const PpoLossOptions& options) {
+  return [args, forward, options](const Params& weights,
+                                  const std::vector<mx::array>& batch,
+                                  const mx::array& dropout_key) {
+    nn::ForwardContext ctx = forward;
+    ctx.dropout_key = dropout_key;
+    const mx::array hidden =
+        models::forward_hidden(args, weights, batch[0], ctx);
+    const mx::array logps =
+        token_logprobs(models::lm_head(args, weights, hidden, ctx), batch[1]);
+    const mx::array values = models::score_tokens(weights, hidden);
+    return ppo_loss_sums(logps,
+                         batch[3],
+                         values,
+                         batch[4],
+                         batch[5],
+                         batch[6],
+                         batch[2],
+                         options);
+  };
 }
 
 } // namespace mlxt::train

@@ -28,6 +28,10 @@
 #include <mlx/mlx.h>
 #include <nlohmann/json.hpp>
 
+#include "mlxt/models/args.h"
+#include "mlxt/nn/layers.h"
+#include "mlxt/train/step.h"
+
 namespace mlxt::train {
 
 namespace mx = mlx::core;
@@ -93,5 +97,29 @@ std::vector<mx::array> ppo_loss_sums(const mx::array& logps,
                                      const mx::array& returns,
                                      const mx::array& mask,
                                      const PpoLossOptions& options);
+
+//! The policy's and the reference's log-probs of `targets` and the value
+//! head's estimates, each (N, T) float32 at the target positions, from the
+//! inputs (N, T) int32, without gradients: what PPO's sampling pass keeps.
+//! The reference reads `weights` without the LoRA adapters; the value head
+//! is models::score_tokens over the policy's final hidden states.
+struct PpoSamplingPass {
+  mx::array logps, ref_logps, values;
+};
+PpoSamplingPass ppo_sampling_pass(const models::ModelArgs& args,
+                                  const Params& weights,
+                                  const nn::ForwardContext& forward,
+                                  const mx::array& inputs,
+                                  const mx::array& targets);
+
+//! The PPO loss of a batch of 7 arrays: inputs and targets (N, T) int32,
+//! then mask, old_logps, old_values, advantages and returns (N, T) float32
+//! (methods/ppo_rollout.h lays them out). One forward pass: the log-probs
+//! through the LM head and the values through the value head read the same
+//! final hidden states, so the value loss trains the shared adapters too
+//! (the value head of Ziegler et al. and TRL's original PPOTrainer).
+LossFn ppo_loss(const models::ModelArgs& args,
+                const nn::ForwardContext& forward,
+                const PpoLossOptions& options);
 
 } // namespace mlxt::train

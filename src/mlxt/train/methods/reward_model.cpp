@@ -6,10 +6,12 @@
 #include "mlxt/gguf/import.h"
 #include "mlxt/models/scalar_head.h"
 #include "mlxt/models/weights_io.h"
+#include "mlxt/train/lora.h"
 
 namespace mlxt::train {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 
 namespace {
 
@@ -69,6 +71,45 @@ mx::array load_score_head(const fs::path& adapter_dir, int hidden_size) {
   }
   check_head(head->second, hidden_size, file.string());
   return mx::astype(head->second, mx::float32);
+}
+
+RewardScorer load_reward_scorer(const fs::path& path, const std::string& key) {
+  if (!fs::exists(path)) {
+    fail(ErrorCode::not_found,
+         "no reward model here: give the folder a method: reward run wrote",
+         {.file = path.string(), .key = key});
+  }
+  const fs::path adapter_config = path / "adapter_config.json";
+  if (!fs::exists(adapter_config)) {
+    OpenedRewardModel rm = open_reward_model(path);
+    if (!rm.score) {
+      fail(ErrorCode::invalid_model,
+           "not a reward model: config.json does not name a "
+           "*ForSequenceClassification with score.weight (a full reward run "
+           "writes one; a LoRA run writes adapters with score.safetensors)",
+           {.file = path.string(), .key = key});
+    }
+    rm.opened.model.weights.insert_or_assign(models::kScoreWeight, *rm.score);
+    return {std::move(rm.opened), 0.0f};
+  }
+  const json saved = read_json_file(adapter_config);
+  if (!saved.contains("model") || !saved["model"].is_string()) {
+    fail(ErrorCode::invalid_model,
+         "a LoRA reward model's adapter_config.json must name its base as "
+         "`model`",
+         {.file = adapter_config.string(), .key = "model"});
+  }
+  const LoraSpec spec = read_adapter_config(path);
+  OpenedRewardModel rm = open_reward_model(saved["model"].get<std::string>());
+  Params& weights = rm.opened.model.weights;
+  for (auto& [name, value] :
+       load_adapters(path, rm.opened.model.args, weights)) {
+    weights.insert_or_assign(name, value);
+  }
+  weights.insert_or_assign(
+      models::kScoreWeight,
+      load_score_head(path, rm.opened.model.args.hidden_size));
+  return {std::move(rm.opened), spec.scale};
 }
 
 void save_score_head(const fs::path& dir,

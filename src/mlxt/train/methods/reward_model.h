@@ -39,6 +39,22 @@ OpenedRewardModel open_reward_model(const std::filesystem::path& path);
 mx::array load_score_head(const std::filesystem::path& adapter_dir,
                           int hidden_size);
 
+//! A reward model ready to score sequences (models::sequence_scores): the
+//! decoder's weights with score.weight, and a LoRA reward model's adapters
+//! with their scale.
+struct RewardScorer {
+  gguf::ModelWithTokenizer opened;
+  float lora_scale = 0.0f; // the adapters' scale; 0 without adapters
+};
+
+//! Opens what a reward run left at `path`: a full fine-tune's model folder
+//! (its score.weight required), or a LoRA run's adapter folder
+//! (adapters.safetensors, adapter_config.json, score.safetensors) over the
+//! base its adapter_config.json names as `model`. Errors name `key` (the
+//! config key that gave the path) and the file at fault.
+RewardScorer load_reward_scorer(const std::filesystem::path& path,
+                                const std::string& key);
+
 //! Writes `score` (1, hidden) as `dir`/`file_name`, atomically.
 void save_score_head(const std::filesystem::path& dir,
                      const std::string& file_name,

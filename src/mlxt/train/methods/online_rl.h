@@ -1,0 +1,73 @@
+// What the online-RL methods (grpo, ppo) share around their rollouts: the
+// set-up checks, the prompt rows and their order, and validation by greedy
+// completions scored with the run's reward.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlxt/config/config.h"
+#include "mlxt/data/prompt_data.h"
+#include "mlxt/generate/generate.h"
+#include "mlxt/models/model.h"
+#include "mlxt/nn/layers.h"
+#include "mlxt/tokenizer/tokenizer.h"
+#include "mlxt/train/method.h"
+#include "mlxt/train/methods/rewards.h"
+
+namespace mlxt::train {
+
+//! Refuses what online RL does not offer, naming the key: full fine-tuning
+//! (the reference is the base with the adapters off), packing, streaming,
+//! and a max_completion_length that leaves no room for a prompt.
+void check_online_rl(const config::TrainConfig& config,
+                     const std::string& method);
+
+//! Reads every split of prompt rows, prompts cut to leave
+//! max_completion_length; with a rule reward (no reward_model), checks that
+//! each row has an answer the rule can use.
+data::PromptDataset load_rl_prompts(const config::TrainConfig& config,
+                                    const tokenizer::Tokenizer& tok,
+                                    const std::string& method);
+
+//! The start record's fields for the reward: {"reward": the rule} or
+//! {"reward_model": its path}.
+nlohmann::json reward_fields(const config::TrainConfig& config);
+
+//! The training prompts in a seeded order, reshuffled each epoch: the
+//! `count` prompts from position `first` of the run's stream.
+class PromptSchedule {
+public:
+  PromptSchedule(const data::PromptSplit& split, uint64_t seed)
+      : rows_(split.rows), seed_(seed) {}
+  std::vector<const data::PromptRow*> take(long first, long count);
+
+private:
+  const std::vector<data::PromptRow>& rows_;
+  uint64_t seed_;
+  long epoch_ = -1;           // the epoch order_ belongs to
+  std::vector<size_t> order_; // prompt order of that epoch
+};
+
+//! What validation of an online-RL policy needs.
+struct RewardEvaluation {
+  const models::ModelArgs& args;
+  const nn::ForwardContext& forward;
+  const tokenizer::Tokenizer& tok;
+  RewardSource& reward;
+  generate::SamplingOptions sampling; // its temperature is set to 0
+  long batch_size = 1;                // prompts per generation
+};
+
+//! Greedy completions of the split's prompts (at most max_batches batches;
+//! -1: all), scored by the reward: val_loss is the mean reward's negation
+//! (lower is better for best-checkpoint retention), with metrics reward,
+//! completion_length and prompts.
+EvalReport evaluate_rewards(const RewardEvaluation& e,
+                            const Params& weights,
+                            const data::PromptSplit& split,
+                            int max_batches,
+                            const ProgressFn& progress);
+
+} // namespace mlxt::train

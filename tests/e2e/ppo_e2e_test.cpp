@@ -1,0 +1,253 @@
+// End-to-end: `mlxt train --method ppo` samples one completion per prompt
+// from the tiny model's LoRA policy, rewards it with a verifiable rule,
+// estimates advantages with the value head, and trains through the one
+// loop: the mean reward rises while the KL to the reference stays bounded,
+// and a run killed between two steps on one rollout batch (with the
+// adaptive KL controller on) resumes to the uninterrupted run's metrics
+// bit for bit.
+#include <csignal>
+
+#include <nlohmann/json.hpp>
+
+#include "mlxt/core/sha256.h"
+#include "support/test_support.h"
+#include "support/training_fixtures.h"
+
+namespace {
+
+using namespace mlxt::testing;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The task: a completion earns 1 when it contains the letter "o" (reward:
+// contains, answer "o"), which the untrained tiny model writes in about one
+// completion of five.
+void write_letter_prompts(const fs::path& dir) {
+  const std::vector<std::string> words = {
+      "apple", "river", "stone", "cloud", "tiger", "maple", "ocean", "piano"};
+  std::string train, corpus;
+  for (const auto& w : words) {
+    train += json{{"prompt", "Say: " + w}, {"answer", "o"}}.dump() + "\n";
+    corpus += "Say: " + w + " " + w + " e e\n";
+  }
+  write_file(dir / "train.jsonl", train);
+  write_file(dir / "valid.jsonl", train);
+  write_file(dir / "corpus.txt", corpus);
+}
+
+class PpoE2E : public ::testing::Test {
+protected:
+  void SetUp() override {
+    write_letter_prompts(dir_ / "data");
+    ASSERT_EQ(init_tiny_model(dir_ / "model", dir_ / "data/corpus.txt"), "");
+    fs::remove(dir_ / "data/corpus.txt");
+  }
+
+  CommandResult train(const std::vector<std::string>& extra,
+                      const std::string& run_id = "run",
+                      const std::string& failpoints = "") {
+    std::vector<std::string> args = {mlxt_binary(),
+                                     "train",
+                                     "--method",
+                                     "ppo",
+                                     "--model",
+                                     (dir_ / "model").string(),
+                                     "--data",
+                                     (dir_ / "data").string(),
+                                     "--runs_dir",
+                                     (dir_ / "runs").string(),
+                                     "--run_id",
+                                     run_id,
+                                     "--adapter_path",
+                                     (dir_ / ("adapters-" + run_id)).string(),
+                                     "--reward",
+                                     "contains",
+                                     "--batch_size",
+                                     "16",
+                                     "--ppo_epochs",
+                                     "2",
+                                     "--max_completion_length",
+                                     "6",
+                                     "--max_seq_length",
+                                     "64",
+                                     "--iters",
+                                     "120",
+                                     "--steps_per_report",
+                                     "8",
+                                     "--steps_per_eval",
+                                     "1000",
+                                     "--save_every",
+                                     "0",
+                                     "--learning_rate",
+                                     "2e-4",
+                                     "--lam",
+                                     "1.0",
+                                     "--kl_coef",
+                                     "0.05",
+                                     "--num_layers",
+                                     "-1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<std::pair<std::string, std::string>> env;
+    if (!failpoints.empty()) {
+      env.emplace_back("MLXT_FAILPOINTS", failpoints);
+    }
+    return run_command(args, env);
+  }
+
+  TempDir dir_;
+};
+
+double mean_of(const std::vector<json>& records,
+               size_t begin,
+               size_t end,
+               const std::string& key) {
+  double sum = 0.0;
+  for (size_t i = begin; i < end; ++i) {
+    sum += records[i][key].get<double>();
+  }
+  return sum / double(end - begin);
+}
+
+TEST_F(PpoE2E, MeanRewardRisesWithTheKlBounded) {
+  auto r = train({});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto records = read_metrics(dir_ / "runs/run/metrics.jsonl");
+  auto trains = metric_events(records, "train");
+  // A report every 8 steps: 4 rollout batches of 16 completions each.
+  ASSERT_EQ(trains.size(), 15u);
+  for (const char* key : {"reward",
+                          "kl",
+                          "non_score_reward",
+                          "completion_length",
+                          "kl_coef",
+                          "policy_loss",
+                          "value_loss",
+                          "clip_fraction",
+                          "value_clip_fraction"}) {
+    ASSERT_TRUE(trains.front().contains(key)) << trains.front().dump();
+  }
+  EXPECT_EQ(trains.back()["kl_coef"].get<double>(), 0.05); // fixed
+  // Measured with seeds 0 to 3: 0.19 to 0.22 over the first 8 steps,
+  // 0.84 to 0.98 over the last 8 (GAE's lambda 1: returns, not the young
+  // value head's bootstrap; with TRL's 0.95 the rise takes longer).
+  const double first = mean_of(trains, 0, 2, "reward");
+  const double last = mean_of(trains, 12, 15, "reward");
+  EXPECT_GT(last, first + 0.5)
+      << "first 16 steps " << first << ", last 24 " << last;
+  // The KL per completion (summed over its at most 6 tokens) settles at 11
+  // to 15 nats: bounded, never running away.
+  for (const auto& t : trains) {
+    EXPECT_LT(t["kl"].get<double>(), 25.0) << t.dump();
+  }
+  auto evals = metric_events(records, "eval");
+  ASSERT_EQ(evals.size(), 2u);
+  EXPECT_GE(evals.back()["val_reward"].get<double>(),
+            evals.front()["val_reward"].get<double>());
+  // The saved adapters load as adapters: the value head is not among them.
+  EXPECT_TRUE(fs::exists(dir_ / "adapters-run/adapters.safetensors"));
+  auto g = run_command({mlxt_binary(),
+                        "generate",
+                        "--model",
+                        (dir_ / "model").string(),
+                        "--adapter",
+                        (dir_ / "adapters-run").string(),
+                        "--prompt",
+                        "Say: apple",
+                        "--max_tokens",
+                        "4"});
+  EXPECT_EQ(g.exit_code, 0) << g.output;
+}
+
+// What a train record says about training, without its timings.
+json without_timings(json record) {
+  for (const char* key : {"tokens_per_sec",
+                          "target_tokens_per_sec",
+                          "seconds_per_step",
+                          "elapsed_seconds",
+                          "eta_seconds",
+                          "peak_memory_gb"}) {
+    record.erase(key);
+  }
+  return record;
+}
+
+TEST_F(PpoE2E, KilledMidRolloutAndResumedMatchesTheUninterruptedRun) {
+  // Three steps per rollout batch: the checkpoint at step 4 falls inside
+  // the second batch, which therefore travels with it; the KL controller
+  // adapts after every batch.
+  const std::vector<std::string> args = {"--ppo_epochs",
+                                         "3",
+                                         "--save_every",
+                                         "4",
+                                         "--iters",
+                                         "9",
+                                         "--steps_per_report",
+                                         "1",
+                                         "--kl_target",
+                                         "0.5",
+                                         "--kl_horizon",
+                                         "100"};
+  auto whole = train(args, "whole");
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  auto killed = train(args, "killed", "train.step:6");
+  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.output;
+  auto resumed = run_command(
+      {mlxt_binary(), "train", "--resume", (dir_ / "runs/killed").string()});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  auto records = read_metrics(dir_ / "runs/killed/metrics.jsonl");
+  auto resumes = metric_events(records, "resume");
+  ASSERT_EQ(resumes.size(), 1u);
+  EXPECT_EQ(resumes[0]["step"], 4);
+  EXPECT_EQ(resumes[0]["exact"], true);
+  auto whole_trains =
+      metric_events(read_metrics(dir_ / "runs/whole/metrics.jsonl"), "train");
+  ASSERT_EQ(whole_trains.size(), 9u);
+  // LoRA's B starts at zero: the first rollout's policy is the reference.
+  EXPECT_NEAR(whole_trains.front()["kl"].get<double>(), 0.0, 1e-5);
+  // Steps on an earlier batch report no rollout, only the KL weight now
+  // in force; a rollout's report gives the weight that penalised it.
+  EXPECT_FALSE(whole_trains[1].contains("reward")) << whole_trains[1].dump();
+  EXPECT_EQ(whole_trains.front()["kl_coef"].get<double>(), 0.05);
+  // The controller moves it after every batch (by at most 20% x 16
+  // completions / horizon 100).
+  EXPECT_NE(whole_trains.back()["kl_coef"].get<double>(), 0.05);
+  std::map<int, json> by_step;
+  for (const auto& t : metric_events(records, "train")) {
+    by_step[t["step"].get<int>()] = without_timings(t); // the resumed wins
+  }
+  for (const auto& t : whole_trains) {
+    EXPECT_EQ(by_step[t["step"].get<int>()], without_timings(t));
+  }
+  auto digest = [this](const std::string& run_id) {
+    const fs::path file = dir_ / "runs" / run_id /
+                          "checkpoints/step-00000009/trainable.safetensors";
+    EXPECT_TRUE(fs::exists(file)) << file;
+    return mlxt::sha256_file_hex(file);
+  };
+  EXPECT_EQ(digest("killed"), digest("whole"));
+}
+
+TEST_F(PpoE2E, WrongSetupsAreRefusedNamingTheKey) {
+  auto full = train({"--fine_tune_type", "full", "--iters", "1"});
+  EXPECT_NE(full.exit_code, 0);
+  EXPECT_NE(full.output.find("lora"), std::string::npos) << full.output;
+  auto missing = train({"--reward_model", (dir_ / "nowhere").string()});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("reward_model"), std::string::npos)
+      << missing.output;
+  // A plain causal LM is not a reward model: it has no score head.
+  auto plain = train({"--reward_model", (dir_ / "model").string()});
+  EXPECT_NE(plain.exit_code, 0);
+  EXPECT_NE(plain.output.find("not a reward model"), std::string::npos)
+      << plain.output;
+  write_file(dir_ / "data/train.jsonl",
+             json{{"prompt", "Say: apple"}}.dump() + "\n");
+  auto no_answer = train({});
+  EXPECT_NE(no_answer.exit_code, 0);
+  EXPECT_NE(no_answer.output.find("answer"), std::string::npos)
+      << no_answer.output;
+  EXPECT_NE(no_answer.output.find("train.jsonl"), std::string::npos)
+      << no_answer.output;
+}
+
+} // namespace
