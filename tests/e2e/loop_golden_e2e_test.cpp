@@ -2,10 +2,15 @@
 // per-step losses, validation losses and final trained weights were recorded
 // (tests/fixtures/loop_golden.json) before the loop was split into
 // train/loop + methods. A refactor of the loop must reproduce them bit for
-// bit on the CPU they were recorded on; elsewhere (another CPU picks other
-// BLAS kernels) they must agree within 1e-4 relative.
+// bit on the CPU they were recorded on. Figures are kept per CPU (model name
+// and feature flags): the first recording under "runs", later CPUs under
+// "other_cpus". Another CPU picks other kernels, and its first loss already
+// differs in the 7th digit; a few steps at these learning rates amplify
+// that (measured on an AVX-512 Xeon against the recording: 1e-7 at step 1,
+// 0.2 at step 4). So on a CPU without figures only the first train loss and
+// the validation loss before training are compared, within 1e-4 relative.
 //
-// MLXT_RECORD_LOOP_GOLDEN=1 rewrites the golden file from this build.
+// MLXT_RECORD_LOOP_GOLDEN=1 records this build's figures for this CPU.
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -108,9 +113,24 @@ protected:
     } else {
       golden_ = new json(json::object());
     }
-    if (recording()) {
+    if (recording() && !golden_->contains("cpu")) {
       (*golden_)["cpu"] = cpu_signature();
     }
+  }
+
+  // The figures recorded on this CPU (created when recording), or null.
+  static json* figures_of_this_cpu() {
+    json& g = *golden_;
+    if (g.value("cpu", "") == cpu_signature()) {
+      return &g["runs"];
+    }
+    if (recording()) {
+      return &g["other_cpus"][cpu_signature()]["runs"];
+    }
+    if (g.contains("other_cpus") && g["other_cpus"].contains(cpu_signature())) {
+      return &g["other_cpus"][cpu_signature()]["runs"];
+    }
+    return nullptr;
   }
   static void TearDownTestSuite() {
     if (recording()) {
@@ -160,26 +180,37 @@ protected:
     json got = run_figures(dir_ / "runs" / name, dir_ / "out" / weights_file);
     ASSERT_EQ(got["loss"].size(), 20u);
     if (recording()) {
-      (*golden_)["runs"][name] = got;
+      (*figures_of_this_cpu())[name] = got;
       return;
     }
-    ASSERT_TRUE(golden_->contains("runs") && (*golden_)["runs"].contains(name))
+    const json* mine = figures_of_this_cpu();
+    if (mine == nullptr) {
+      ASSERT_TRUE(golden_->contains("runs") &&
+                  (*golden_)["runs"].contains(name))
+          << "no golden figures for " << name << " in " << golden_file();
+      const json& want = (*golden_)["runs"][name];
+      std::cout << "[ NOTE ] no figures for this CPU (" << cpu_signature()
+                << "): comparing the first train loss and the first "
+                   "validation loss within 1e-4\n";
+      expect_same_numbers(json::array({want["loss"][0]}),
+                          json::array({got["loss"][0]}),
+                          false,
+                          name + " first loss");
+      expect_same_numbers(json::array({want["val_loss"][0]}),
+                          json::array({got["val_loss"][0]}),
+                          false,
+                          name + " first val_loss");
+      return;
+    }
+    ASSERT_TRUE(mine->contains(name))
         << "no golden figures for " << name << " in " << golden_file();
-    const json& want = (*golden_)["runs"][name];
-    const bool exact = (*golden_)["cpu"] == cpu_signature();
-    if (!exact) {
-      std::cout << "[ NOTE ] recorded on " << (*golden_)["cpu"]
-                << ", this CPU is " << cpu_signature()
-                << ": comparing within 1e-4 instead of bit for bit\n";
-    }
-    expect_same_numbers(want["loss"], got["loss"], exact, name + " loss");
+    const json& want = (*mine)[name];
+    expect_same_numbers(want["loss"], got["loss"], true, name + " loss");
     expect_same_numbers(
-        want["grad_norm"], got["grad_norm"], exact, name + " grad_norm");
+        want["grad_norm"], got["grad_norm"], true, name + " grad_norm");
     expect_same_numbers(
-        want["val_loss"], got["val_loss"], exact, name + " val_loss");
-    if (exact) {
-      EXPECT_EQ(want["weights"], got["weights"]) << name << " final weights";
-    }
+        want["val_loss"], got["val_loss"], true, name + " val_loss");
+    EXPECT_EQ(want["weights"], got["weights"]) << name << " final weights";
   }
 
   void SetUp() override { write_echo_chat_dataset(dir_ / "data"); }

@@ -198,6 +198,79 @@ TEST_F(RewardE2E, LoraLearnsAHeldOutRuleAndScoresRoundTrip) {
                                        (dir_ / "out").string()}));
 }
 
+// RLHF from the command line: the LoRA reward model of the rule above
+// (chosen answers end with "please") is PPO's reward for the tiny model's
+// completions of the same prompts; optimising it raises the mean score. A
+// policy whose vocabulary differs from the reward model's is refused.
+TEST_F(RewardE2E, ALoraRewardModelIsPposReward) {
+  auto r = train({"--fine_tune_type", "lora"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string prompts;
+  for (const auto& w : kTrainWords) {
+    prompts += json{{"prompt", "Name: " + w}}.dump() + "\n";
+  }
+  write_file(dir_ / "prompts/train.jsonl", prompts);
+  auto ppo = [this](const fs::path& model, const std::string& run_id) {
+    return run_command({mlxt_binary(),
+                        "train",
+                        "--method",
+                        "ppo",
+                        "--model",
+                        model.string(),
+                        "--data",
+                        (dir_ / "prompts").string(),
+                        "--reward_model",
+                        (dir_ / "out").string(),
+                        "--runs_dir",
+                        (dir_ / "runs").string(),
+                        "--run_id",
+                        run_id,
+                        "--adapter_path",
+                        (dir_ / ("policy-" + run_id)).string(),
+                        "--batch_size",
+                        "16",
+                        "--iters",
+                        "120",
+                        "--steps_per_report",
+                        "8",
+                        "--max_completion_length",
+                        "4",
+                        "--max_seq_length",
+                        "64",
+                        "--learning_rate",
+                        "2e-4",
+                        "--lam",
+                        "1.0",
+                        "--num_layers",
+                        "-1"});
+  };
+  auto rl = ppo(dir_ / "model", "ppo");
+  ASSERT_EQ(rl.exit_code, 0) << rl.output;
+  auto records = read_metrics(dir_ / "runs/ppo/metrics.jsonl");
+  EXPECT_EQ(metric_events(records, "start")[0]["reward_model"],
+            (dir_ / "out").string());
+  auto trains = metric_events(records, "train");
+  ASSERT_EQ(trains.size(), 15u);
+  double first = 0.0, last = 0.0;
+  for (size_t i = 0; i < 3; ++i) {
+    first += trains[i]["reward"].get<double>() / 3.0;
+    last += trains[trains.size() - 1 - i]["reward"].get<double>() / 3.0;
+  }
+  std::cout << "[ NOTE ] mean reward-model score, first 24 steps " << first
+            << ", last 24 " << last << "\n";
+  // Measured: -3.9 over the first 24 steps, +0.7 over the last 24.
+  EXPECT_GT(last, first + 2.0);
+
+  // Another tokenizer: the reward model would read the ids as other text.
+  write_file(dir_ / "other.txt", "completely different words for a corpus\n");
+  ASSERT_EQ(init_tiny_model(dir_ / "other", dir_ / "other.txt"), "");
+  auto other = ppo(dir_ / "other", "other");
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_NE(other.output.find("reward_model"), std::string::npos)
+      << other.output;
+  EXPECT_NE(other.output.find("vocabulary"), std::string::npos) << other.output;
+}
+
 TEST_F(RewardE2E, FullSavesAClassifierFolderThatScoresAndTrainsOn) {
   auto r = train({"--fine_tune_type", "full", "--iters", "20"});
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -2,6 +2,7 @@
 // HTTP. Jobs train a tiny model on a small dataset, so each finishes in
 // seconds on a CPU; long-running jobs (stop, kill, restart) are ended by the
 // test. Every wait polls with a deadline.
+#include <cmath>
 #include <csignal>
 #include <set>
 
@@ -63,6 +64,16 @@ void write_preferences(const fs::path& dir) {
   write_file(dir / "valid.jsonl", rows);
 }
 
+// Prompt rows for online RL (ppo, grpo): the prompts of the preferences.
+void write_prompts(const fs::path& dir) {
+  std::string rows;
+  for (const char* w : {"apple", "river", "stone", "cloud"}) {
+    rows += json{{"prompt", std::string("Echo: ") + w}}.dump() + "\n";
+  }
+  write_file(dir / "train.jsonl", rows);
+  write_file(dir / "valid.jsonl", rows);
+}
+
 // The largest |a - b| over the LoRA B arrays of two adapter files (fresh
 // adapters have B = 0).
 float max_b_difference(const fs::path& a, const fs::path& b) {
@@ -95,6 +106,7 @@ protected:
     shared_ = new TempDir();
     write_dataset(*shared_ / "data/datasets/echo");
     write_preferences(*shared_ / "data/datasets/prefs");
+    write_prompts(*shared_ / "data/datasets/prompts");
     auto r =
         run_command({mlxt_binary(),
                      "init-model",
@@ -745,6 +757,62 @@ TEST_F(ServerE2E, ChatbotTemplateRunsSftThenDpoOnTheSftAdapters) {
                            "adapters/adapter_config.json",
                            "metrics.jsonl"}) {
     EXPECT_TRUE(artifacts.contains(file)) << file;
+  }
+}
+
+// RLHF through the API: a reward stage trains a LoRA reward model, and the
+// PPO stage after it samples from the tiny model and is rewarded by that
+// reward model (the hand-over names its folder as reward_model).
+TEST_F(ServerE2E, RewardStageRewardsTheNextPpoStage) {
+  Server server(data_dir());
+  server.start();
+  HttpClient p = server.platform();
+  const json common = {{"batch_size", 4},
+                       {"steps_per_report", 1},
+                       {"steps_per_eval", 100000},
+                       {"save_every", 0},
+                       {"max_seq_length", 64}};
+  json reward = common;
+  reward.update({{"data", "datasets/prefs"}, {"iters", 4}});
+  json ppo = common;
+  ppo.update({{"data", "datasets/prompts"},
+              {"iters", 2},
+              {"ppo_epochs", 1},
+              {"max_completion_length", 4}});
+  auto r = p.post("/v1/pipelines",
+                  json{{"run", true},
+                       {"stages",
+                        {{{"name", "rm"},
+                          {"method", "reward"},
+                          {"config", reward},
+                          {"input", {{"model", "models/tiny"}}}},
+                         {{"name", "rl"},
+                          {"method", "ppo"},
+                          {"config", ppo},
+                          {"input", {{"model", "models/tiny"}}}}}}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  json state = finished_pipeline(p, r.json()["id"]);
+  ASSERT_EQ(state["state"], "completed") << state.dump();
+  HttpClient c = server.framework();
+  json first = stage_job(c, state, 0);
+  json second = stage_job(c, state, 1);
+  EXPECT_EQ(second["config"]["method"], "ppo");
+  EXPECT_EQ(second["config"]["reward_model"], first["output_dir"]);
+  EXPECT_TRUE(fs::exists(fs::path(first["output_dir"].get<std::string>()) /
+                         "score.safetensors"));
+  auto records = read_metrics(fs::path(second["run_dir"].get<std::string>()) /
+                              "metrics.jsonl");
+  auto starts = metric_events(records, "start");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0]["reward_model"], first["output_dir"]);
+  auto trains = metric_events(records, "train");
+  ASSERT_EQ(trains.size(), 2u);
+  for (const auto& t : trains) {
+    // A reward model's scores are real numbers, not a rule's 0 and 1.
+    const double reward = t["reward"].get<double>();
+    EXPECT_TRUE(std::isfinite(reward)) << t.dump();
+    EXPECT_NE(reward, 0.0) << t.dump();
+    EXPECT_NE(reward, 1.0) << t.dump();
   }
 }
 
