@@ -186,13 +186,29 @@ TEST_F(GrpoE2E, KilledAndResumedMatchesTheUninterruptedRun) {
   EXPECT_EQ(digest("killed"), digest("whole"));
 }
 
+// Full fine-tuning trains against a frozen copy of the starting weights:
+// the first step's policy is the reference.
+TEST_F(GrpoE2E, FullFineTuningTrainsAgainstAFrozenCopy) {
+  auto r = train({"--fine_tune_type", "full", "--iters", "4"}, "full");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto records = read_metrics(dir_ / "runs/full/metrics.jsonl");
+  EXPECT_EQ(metric_events(records, "start")[0]["reference"],
+            "starting_weights");
+  auto trains = metric_events(records, "train");
+  ASSERT_EQ(trains.size(), 4u);
+  EXPECT_NEAR(trains.front()["kl"].get<double>(), 0.0, 1e-6);
+  EXPECT_GT(trains.back()["kl"].get<double>(), 1e-4);
+  EXPECT_TRUE(fs::exists(dir_ / "adapters-full/model.safetensors"));
+}
+
 TEST_F(GrpoE2E, WrongSetupsAreRefusedNamingTheKey) {
   auto odd = train({"--batch_size", "12"});
   EXPECT_NE(odd.exit_code, 0);
   EXPECT_NE(odd.output.find("batch_size"), std::string::npos) << odd.output;
-  auto full = train({"--fine_tune_type", "full"});
-  EXPECT_NE(full.exit_code, 0);
-  EXPECT_NE(full.output.find("lora"), std::string::npos) << full.output;
+  auto packed = train({"--pack_sequences", "true"});
+  EXPECT_NE(packed.exit_code, 0);
+  EXPECT_NE(packed.output.find("pack_sequences"), std::string::npos)
+      << packed.output;
   write_file(dir_ / "data/train.jsonl",
              json{{"prompt", "Say: apple"}}.dump() + "\n");
   auto no_answer = train({});

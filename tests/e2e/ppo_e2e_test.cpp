@@ -227,10 +227,50 @@ TEST_F(PpoE2E, KilledMidRolloutAndResumedMatchesTheUninterruptedRun) {
   EXPECT_EQ(digest("killed"), digest("whole"));
 }
 
+// The KL term's reference is the starting policy: for full fine-tuning a
+// frozen copy of the starting weights, for LoRA runs that start from
+// adapters (an SFT -> PPO hand-over) the base with those adapters. Either
+// way the first rollout's policy is the reference (KL 0), and later ones
+// move away from it.
+TEST_F(PpoE2E, TheReferenceIsTheStartingPolicy) {
+  const std::vector<std::string> short_run = {
+      "--iters", "6", "--ppo_epochs", "1", "--steps_per_report", "1"};
+  std::vector<std::string> full = short_run;
+  full.insert(full.end(), {"--fine_tune_type", "full"});
+  auto r = train(full, "full");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto records = read_metrics(dir_ / "runs/full/metrics.jsonl");
+  EXPECT_EQ(metric_events(records, "start")[0]["reference"],
+            "starting_weights");
+  auto trains = metric_events(records, "train");
+  ASSERT_EQ(trains.size(), 6u);
+  EXPECT_NEAR(trains.front()["kl"].get<double>(), 0.0, 1e-5);
+  EXPECT_GT(trains.back()["kl"].get<double>(), 1e-3);
+  // A model folder without the value head.
+  EXPECT_TRUE(fs::exists(dir_ / "adapters-full/model.safetensors"));
+
+  // LoRA from trained adapters: the first rollout is at KL 0 from them.
+  auto lora = train(short_run, "lora");
+  ASSERT_EQ(lora.exit_code, 0) << lora.output;
+  std::vector<std::string> from_adapters = short_run;
+  from_adapters.insert(
+      from_adapters.end(),
+      {"--resume_adapter_file",
+       (dir_ / "adapters-lora/adapters.safetensors").string()});
+  auto next = train(from_adapters, "next");
+  ASSERT_EQ(next.exit_code, 0) << next.output;
+  records = read_metrics(dir_ / "runs/next/metrics.jsonl");
+  EXPECT_EQ(metric_events(records, "start")[0]["reference"],
+            "base_with_starting_adapters");
+  auto lora_trains =
+      metric_events(read_metrics(dir_ / "runs/lora/metrics.jsonl"), "train");
+  trains = metric_events(records, "train");
+  ASSERT_EQ(trains.size(), 6u);
+  EXPECT_GT(lora_trains.back()["kl"].get<double>(), 1e-3); // they moved
+  EXPECT_NEAR(trains.front()["kl"].get<double>(), 0.0, 1e-5);
+}
+
 TEST_F(PpoE2E, WrongSetupsAreRefusedNamingTheKey) {
-  auto full = train({"--fine_tune_type", "full", "--iters", "1"});
-  EXPECT_NE(full.exit_code, 0);
-  EXPECT_NE(full.output.find("lora"), std::string::npos) << full.output;
   auto missing = train({"--reward_model", (dir_ / "nowhere").string()});
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.output.find("reward_model"), std::string::npos)

@@ -548,7 +548,8 @@ std::vector<KeySpec> build_keys() {
   add(field("ref_model",
             T::string,
             MLXT_FIELD(ref_model),
-            "dpo: frozen reference model, a folder or .gguf with the policy's "
+            "dpo, grpo, ppo: frozen reference model (DPO's implicit reward, "
+            "the online methods' KL term), a folder or .gguf with the policy's "
             "vocabulary; empty: for LoRA the base without the trained "
             "adapters (plus the resume_adapter_file adapters when given; no "
             "copy of the base), for full fine-tuning a frozen copy of the "

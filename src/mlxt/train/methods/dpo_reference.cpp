@@ -58,7 +58,7 @@ std::string weights_digest(const fs::path& model) {
 } // namespace
 
 std::string reference_kind(const config::TrainConfig& c) {
-  if (!needs_reference(c.loss_type)) {
+  if (c.method == config::TrainMethod::dpo && !needs_reference(c.loss_type)) {
     return "none";
   }
   if (!c.ref_model.empty()) {

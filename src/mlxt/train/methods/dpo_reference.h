@@ -1,4 +1,5 @@
-// The frozen reference model of a DPO run, as its config names it:
+// The frozen reference model of a DPO run (and of the online-RL methods,
+// grpo and ppo, whose KL term reads it), as its config names it:
 //   - ref_model: a separate folder or GGUF (the policy's vocabulary), its
 //     weights frozen under "ref." and read with its own architecture;
 //   - LoRA without ref_model: the base with the trained adapters switched
@@ -8,7 +9,7 @@
 //   - full fine-tuning without ref_model: a frozen copy of the starting
 //     weights (with the resume_adapter_file adapters merged, when given) in
 //     the compute dtype.
-// Reference-free losses (simpo, orpo) have none.
+// Reference-free DPO losses (simpo, orpo) have none.
 #pragma once
 
 #include <string>

@@ -7,6 +7,7 @@
 #include "mlxt/data/batching.h"
 #include "mlxt/data/prompt_data.h"
 #include "mlxt/gguf/model_source.h"
+#include "mlxt/train/methods/dpo_reference.h"
 #include "mlxt/train/methods/grpo_loss.h"
 #include "mlxt/train/methods/model_reward.h"
 #include "mlxt/train/methods/online_rl.h"
@@ -67,12 +68,13 @@ public:
     if (auto eos = opened_.tokenizer.eos_id()) {
       sampling_.stop_ids.push_back(*eos);
     }
+    reference_ = add_reference(c, opened_, params_);
   }
 
   const ParamSplit& parameters() const override { return params_; }
 
   LossFn loss() const override {
-    return grpo_loss(opened_.model.args, forward_, loss_options_);
+    return grpo_loss(opened_.model.args, forward_, loss_options_, reference_);
   }
   int batch_arrays() const override { return 4; }
   std::vector<std::string> metric_names() const override {
@@ -190,6 +192,7 @@ public:
     fields.update(reward_fields(config_));
     fields.update(
         {{"method", "grpo"},
+         {"reference", reference_kind(config_)},
          {"train_prompts", s.rows.size()},
          {"truncated_prompts", s.summary.truncated},
          {"num_generations", config_.num_generations},
@@ -233,6 +236,7 @@ private:
   data::PromptDataset data_;
   PromptSchedule schedule_;
   ParamSplit params_;
+  ReferenceSpec reference_; // what the KL term reads
   nn::ForwardContext forward_;
   std::unique_ptr<RewardSource> reward_;
   data::BatchOptions batch_options_;

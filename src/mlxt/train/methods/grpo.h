@@ -1,9 +1,12 @@
 // Group Relative Policy Optimization (Shao et al. 2024) as a method of the
 // training loop: before each optimizer step, num_generations completions of
-// each prompt are sampled from the current LoRA policy (batched, with the
-// KV cache), scored by a verifiable reward (methods/rewards.h), turned into
-// group-normalised advantages, and trained with the clipped, KL-regularised
-// objective of methods/grpo_loss.h against the base with the adapters off.
+// each prompt are sampled from the current policy (LoRA or full; batched,
+// with the KV cache), scored by the run's reward source (a rule or a reward
+// model: methods/model_reward.h), turned into group-normalised advantages,
+// and trained with the clipped, KL-regularised objective of
+// methods/grpo_loss.h against the frozen reference (methods/dpo_reference.h:
+// the base with the adapters off, the starting adapters or weights, or a
+// ref_model).
 //
 // batch_size counts completions per micro-batch (TRL's
 // per_device_train_batch_size): batch_size / num_generations prompts, a
@@ -22,7 +25,7 @@
 namespace mlxt::train {
 
 //! Opens the model and encodes the prompt rows `config` names. Throws
-//! Error(unsupported) for full fine-tuning, pack_sequences and streaming,
+//! Error(unsupported) for pack_sequences and streaming,
 //! Error(invalid_config) for a batch_size that is not a multiple of
 //! num_generations or no room for a prompt within max_seq_length, and
 //! Error(invalid_data) for rows of another shape or without the answer

@@ -4,7 +4,6 @@
 
 #include "mlxt/core/error.h"
 #include "mlxt/models/transformer.h"
-#include "mlxt/train/lora.h"
 #include "mlxt/train/methods/kl.h"
 
 namespace mlxt::train {
@@ -112,24 +111,38 @@ mx::array token_logprobs(const mx::array& logits, const mx::array& targets) {
                       mx::astype(mx::logsumexp(logits, -1), mx::float32));
 }
 
+mx::array reference_token_logprobs(const models::ModelArgs& args,
+                                   const Params& weights,
+                                   const ReferenceSpec& reference,
+                                   const nn::ForwardContext& forward,
+                                   const mx::array& inputs,
+                                   const mx::array& targets) {
+  nn::ForwardContext ctx = forward;
+  ctx.lora_dropout = 0.0f;
+  return mx::stop_gradient(
+      token_logprobs(models::forward(reference.args.value_or(args),
+                                     reference_weights(weights, reference.from),
+                                     inputs,
+                                     ctx),
+                     targets));
+}
+
 LossFn grpo_loss(const models::ModelArgs& args,
                  const nn::ForwardContext& forward,
-                 const GrpoLossOptions& options) {
-  return [args, forward, options](const Params& weights,
-                                  const std::vector<mx::array>& batch,
-                                  const mx::array& dropout_key) {
+                 const GrpoLossOptions& options,
+                 const ReferenceSpec& reference) {
+  return [args, forward, options, reference](
+             const Params& weights,
+             const std::vector<mx::array>& batch,
+             const mx::array& dropout_key) {
     const mx::array& inputs = batch[0];
     const mx::array& targets = batch[1];
-    auto logps = [&](const Params& w, nn::ForwardContext& ctx) {
-      return token_logprobs(models::forward(args, w, inputs, ctx), targets);
-    };
     nn::ForwardContext ctx = forward;
     ctx.dropout_key = dropout_key;
-    const mx::array pi = logps(weights, ctx);
-    nn::ForwardContext ref_ctx = forward;
-    ref_ctx.lora_dropout = 0.0f;
-    const mx::array ref =
-        mx::stop_gradient(logps(without_adapters(weights), ref_ctx));
+    const mx::array pi =
+        token_logprobs(models::forward(args, weights, inputs, ctx), targets);
+    const mx::array ref = reference_token_logprobs(
+        args, weights, reference, forward, inputs, targets);
     return grpo_loss_sums(
         pi, mx::stop_gradient(pi), ref, batch[3], batch[2], options);
   };

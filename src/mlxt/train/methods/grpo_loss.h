@@ -32,6 +32,7 @@
 #include "mlxt/config/choices.h"
 #include "mlxt/models/args.h"
 #include "mlxt/nn/layers.h"
+#include "mlxt/train/methods/dpo_forward.h"
 #include "mlxt/train/step.h"
 
 namespace mlxt::train {
@@ -70,13 +71,24 @@ std::vector<mx::array> grpo_loss_sums(const mx::array& logps,
 //! them: (N, T) float32.
 mx::array token_logprobs(const mx::array& logits, const mx::array& targets);
 
+//! The reference's log-probs of `targets` (N, T) from `inputs` (N, T):
+//! (N, T) float32 under stop_gradient, without dropout, from the arrays of
+//! `weights` that `reference` names (methods/dpo_forward.h).
+mx::array reference_token_logprobs(const models::ModelArgs& args,
+                                   const Params& weights,
+                                   const ReferenceSpec& reference,
+                                   const nn::ForwardContext& forward,
+                                   const mx::array& inputs,
+                                   const mx::array& targets);
+
 //! The GRPO loss of a batch of 4 arrays: inputs (N, T) int32, targets
 //! (N, T) int32, mask (N, T) float32 on completion targets, advantages (N,)
 //! float32. On-policy: the sampling policy is the current one (old = the
 //! policy's log-probs detached, TRL's num_iterations = 1). The reference
-//! reads `weights` without the LoRA adapters, under stop_gradient.
+//! as `reference` says (methods/dpo_reference.h), under stop_gradient.
 LossFn grpo_loss(const models::ModelArgs& args,
                  const nn::ForwardContext& forward,
-                 const GrpoLossOptions& options);
+                 const GrpoLossOptions& options,
+                 const ReferenceSpec& reference);
 
 } // namespace mlxt::train

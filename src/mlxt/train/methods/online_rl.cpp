@@ -4,20 +4,13 @@
 
 #include "mlxt/core/error.h"
 #include "mlxt/data/batching.h"
+#include "mlxt/train/methods/dpo_reference.h"
 #include "mlxt/train/methods/rollout.h"
 #include "mlxt/train/trained_model.h"
 
 namespace mlxt::train {
 
 void check_online_rl(const config::TrainConfig& c, const std::string& method) {
-  if (c.fine_tune_type != config::FineTuneType::lora) {
-    fail(ErrorCode::unsupported,
-         "method: " + method +
-             " needs fine_tune_type: lora for now (its reference is the base "
-             "with the adapters switched off; full fine-tuning would need a "
-             "frozen copy of the model)",
-         {.key = "method"});
-  }
   refuse_packing_and_streaming(c, method, "trains on its own rollouts");
   if (c.max_completion_length >= c.max_seq_length) {
     fail(ErrorCode::invalid_config,
@@ -44,6 +37,14 @@ data::PromptDataset load_rl_prompts(const config::TrainConfig& c,
     }
   }
   return d;
+}
+
+ReferenceSpec add_reference(const config::TrainConfig& c,
+                            const gguf::ModelWithTokenizer& policy,
+                            ParamSplit& split) {
+  DpoReference reference = make_reference(c, policy, split);
+  split.frozen.insert(reference.frozen.begin(), reference.frozen.end());
+  return reference.spec;
 }
 
 nlohmann::json reward_fields(const config::TrainConfig& c) {

@@ -10,17 +10,19 @@
 #include "mlxt/config/config.h"
 #include "mlxt/data/prompt_data.h"
 #include "mlxt/generate/generate.h"
+#include "mlxt/gguf/model_source.h"
 #include "mlxt/models/model.h"
 #include "mlxt/nn/layers.h"
 #include "mlxt/tokenizer/tokenizer.h"
 #include "mlxt/train/method.h"
+#include "mlxt/train/methods/dpo_forward.h"
 #include "mlxt/train/methods/rewards.h"
+#include "mlxt/train/trainable.h"
 
 namespace mlxt::train {
 
-//! Refuses what online RL does not offer, naming the key: full fine-tuning
-//! (the reference is the base with the adapters off), packing, streaming,
-//! and a max_completion_length that leaves no room for a prompt.
+//! Refuses what online RL does not offer, naming the key: packing,
+//! streaming, and a max_completion_length that leaves no room for a prompt.
 void check_online_rl(const config::TrainConfig& config,
                      const std::string& method);
 
@@ -30,6 +32,14 @@ void check_online_rl(const config::TrainConfig& config,
 data::PromptDataset load_rl_prompts(const config::TrainConfig& config,
                                     const tokenizer::Tokenizer& tok,
                                     const std::string& method);
+
+//! The frozen reference the KL term reads (methods/dpo_reference.h: a
+//! ref_model, a copy of the starting weights for full fine-tuning, for LoRA
+//! the base with the adapters off, plus the starting adapters of a
+//! resume_adapter_file), its arrays added to `split.frozen`.
+ReferenceSpec add_reference(const config::TrainConfig& config,
+                            const gguf::ModelWithTokenizer& policy,
+                            ParamSplit& split);
 
 //! The start record's fields for the reward: {"reward": the rule} or
 //! {"reward_model": its path}.

@@ -6,6 +6,7 @@
 #include "mlxt/data/batching.h"
 #include "mlxt/gguf/model_source.h"
 #include "mlxt/models/scalar_head.h"
+#include "mlxt/train/methods/dpo_reference.h"
 #include "mlxt/train/methods/model_reward.h"
 #include "mlxt/train/methods/online_rl.h"
 #include "mlxt/train/methods/ppo_loss.h"
@@ -22,16 +23,6 @@ using nlohmann::json;
 const config::TrainConfig& check_supported(const config::TrainConfig& c) {
   check_online_rl(c, "ppo");
   return c;
-}
-
-// The policy's LoRA split plus the value head, trained in float32.
-ParamSplit ppo_parameters(const models::Model& model,
-                          const config::TrainConfig& c) {
-  ParamSplit split = split_for_training(model, c);
-  split.trainable.insert_or_assign(
-      models::kScoreWeight,
-      models::init_score_weight(model.args, static_cast<uint64_t>(c.seed)));
-  return split;
 }
 
 // Per completion token of row `row`, the sampling pass's (N, T) values.
@@ -60,7 +51,7 @@ public:
       : config_(check_supported(c)), opened_(gguf::open_model(c.model)),
         data_(load_rl_prompts(c, opened_.tokenizer, "ppo")),
         schedule_(data_.train, static_cast<uint64_t>(c.seed)),
-        params_(ppo_parameters(opened_.model, c)),
+        params_(split_for_training(opened_.model, c)),
         forward_(training_forward(c)),
         reward_(make_reward_source(c, opened_.tokenizer)),
         batch_options_{.batch_size = c.batch_size,
@@ -81,6 +72,14 @@ public:
     if (c.kl_target) {
       controller_.emplace(c.kl_coef, *c.kl_target, c.kl_horizon);
     }
+    // The reference first: a copy of the starting weights (full
+    // fine-tuning) is of the policy alone. Then the value head, trained in
+    // float32.
+    reference_ = add_reference(c, opened_, params_);
+    params_.trainable.insert_or_assign(
+        models::kScoreWeight,
+        models::init_score_weight(opened_.model.args,
+                                  static_cast<uint64_t>(c.seed)));
   }
 
   const ParamSplit& parameters() const override { return params_; }
@@ -192,6 +191,7 @@ public:
     json fields = describe_trained_model(config_, opened_.model);
     fields.update(reward_fields(config_));
     fields.update({{"method", "ppo"},
+                   {"reference", reference_kind(config_)},
                    {"train_prompts", s.rows.size()},
                    {"truncated_prompts", s.summary.truncated},
                    {"ppo_epochs", config_.ppo_epochs},
@@ -238,8 +238,12 @@ private:
         rows.push_back(&r.sequences[i]);
       }
       data::Batch b = data::make_batch(rows, batch_options_);
-      PpoSamplingPass pass = ppo_sampling_pass(
-          opened_.model.args, weights, forward_, b.inputs, b.targets);
+      PpoSamplingPass pass = ppo_sampling_pass(opened_.model.args,
+                                               weights,
+                                               forward_,
+                                               reference_,
+                                               b.inputs,
+                                               b.targets);
       mx::eval({pass.logps, pass.ref_logps, pass.values});
       const int T = b.targets.shape(1);
       for (size_t i = begin; i < end; ++i) {
@@ -280,6 +284,7 @@ private:
   data::PromptDataset data_;
   PromptSchedule schedule_;
   ParamSplit params_;
+  ReferenceSpec reference_; // what the KL penalty reads
   nn::ForwardContext forward_;
   std::unique_ptr<RewardSource> reward_;
   data::BatchOptions batch_options_;

@@ -6,7 +6,6 @@
 #include "mlxt/core/error.h"
 #include "mlxt/models/scalar_head.h"
 #include "mlxt/models/transformer.h"
-#include "mlxt/train/lora.h"
 #include "mlxt/train/methods/grpo_loss.h"
 
 namespace mlxt::train {
@@ -140,6 +139,7 @@ std::vector<mx::array> ppo_loss_sums(const mx::array& logps,
 PpoSamplingPass ppo_sampling_pass(const models::ModelArgs& args,
                                   const Params& weights,
                                   const nn::ForwardContext& forward,
+                                  const ReferenceSpec& reference,
                                   const mx::array& inputs,
                                   const mx::array& targets) {
   nn::ForwardContext ctx = forward;
@@ -152,13 +152,10 @@ PpoSamplingPass ppo_sampling_pass(const models::ModelArgs& args,
   const mx::array logps =
       token_logprobs(models::lm_head(args, weights, hidden, head_ctx), targets);
   const mx::array values = models::score_tokens(weights, hidden);
-  nn::ForwardContext ref_ctx = ctx;
-  const mx::array ref_logps = token_logprobs(
-      models::forward(args, without_adapters(weights), inputs, ref_ctx),
-      targets);
-  return {mx::stop_gradient(logps),
-          mx::stop_gradient(ref_logps),
-          mx::stop_gradient(values)};
+  return {
+      mx::stop_gradient(logps),
+      reference_token_logprobs(args, weights, reference, ctx, inputs, targets),
+      mx::stop_gradient(values)};
 }
 
 LossFn ppo_loss(const models::ModelArgs& args,

@@ -30,6 +30,7 @@
 
 #include "mlxt/models/args.h"
 #include "mlxt/nn/layers.h"
+#include "mlxt/train/methods/dpo_forward.h"
 #include "mlxt/train/step.h"
 
 namespace mlxt::train {
@@ -101,14 +102,15 @@ std::vector<mx::array> ppo_loss_sums(const mx::array& logps,
 //! The policy's and the reference's log-probs of `targets` and the value
 //! head's estimates, each (N, T) float32 at the target positions, from the
 //! inputs (N, T) int32, without gradients: what PPO's sampling pass keeps.
-//! The reference reads `weights` without the LoRA adapters; the value head
-//! is models::score_tokens over the policy's final hidden states.
+//! The reference as `reference` says (methods/dpo_reference.h); the value
+//! head is models::score_tokens over the policy's final hidden states.
 struct PpoSamplingPass {
   mx::array logps, ref_logps, values;
 };
 PpoSamplingPass ppo_sampling_pass(const models::ModelArgs& args,
                                   const Params& weights,
                                   const nn::ForwardContext& forward,
+                                  const ReferenceSpec& reference,
                                   const mx::array& inputs,
                                   const mx::array& targets);
 
