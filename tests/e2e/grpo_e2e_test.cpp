@@ -17,22 +17,6 @@ using namespace mlxt::testing;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// The task: a completion earns 1 when it contains the letter "o" (reward:
-// contains, answer "o"), which the untrained tiny model writes in about one
-// completion of eight.
-void write_letter_prompts(const fs::path& dir) {
-  const std::vector<std::string> words = {
-      "apple", "river", "stone", "cloud", "tiger", "maple", "ocean", "piano"};
-  std::string train, corpus;
-  for (const auto& w : words) {
-    train += json{{"prompt", "Say: " + w}, {"answer", "o"}}.dump() + "\n";
-    corpus += "Say: " + w + " " + w + " e e\n";
-  }
-  write_file(dir / "train.jsonl", train);
-  write_file(dir / "valid.jsonl", train);
-  write_file(dir / "corpus.txt", corpus);
-}
-
 class GrpoE2E : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -44,44 +28,34 @@ protected:
   CommandResult train(const std::vector<std::string>& extra,
                       const std::string& run_id = "run",
                       const std::string& failpoints = "") {
-    std::vector<std::string> args = {mlxt_binary(),
-                                     "train",
-                                     "--method",
-                                     "grpo",
-                                     "--model",
-                                     (dir_ / "model").string(),
-                                     "--data",
-                                     (dir_ / "data").string(),
-                                     "--runs_dir",
-                                     (dir_ / "runs").string(),
-                                     "--run_id",
-                                     run_id,
-                                     "--adapter_path",
-                                     (dir_ / ("adapters-" + run_id)).string(),
-                                     "--reward",
-                                     "contains",
-                                     "--num_generations",
-                                     "8",
-                                     "--batch_size",
-                                     "16",
-                                     "--max_completion_length",
-                                     "6",
-                                     "--max_seq_length",
-                                     "64",
-                                     "--iters",
-                                     "30",
-                                     "--steps_per_report",
-                                     "1",
-                                     "--steps_per_eval",
-                                     "1000",
-                                     "--save_every",
-                                     "0",
-                                     "--learning_rate",
-                                     "5e-4",
-                                     "--kl_coef",
-                                     "0.1",
-                                     "--num_layers",
-                                     "-1"};
+    // The task: write_letter_prompts' "contains o".
+    std::vector<std::string> args = train_command("grpo",
+                                                  dir_.path(),
+                                                  run_id,
+                                                  {"--reward",
+                                                   "contains",
+                                                   "--num_generations",
+                                                   "8",
+                                                   "--batch_size",
+                                                   "16",
+                                                   "--max_completion_length",
+                                                   "6",
+                                                   "--max_seq_length",
+                                                   "64",
+                                                   "--iters",
+                                                   "30",
+                                                   "--steps_per_report",
+                                                   "1",
+                                                   "--steps_per_eval",
+                                                   "1000",
+                                                   "--save_every",
+                                                   "0",
+                                                   "--learning_rate",
+                                                   "5e-4",
+                                                   "--kl_coef",
+                                                   "0.1",
+                                                   "--num_layers",
+                                                   "-1"});
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<std::pair<std::string, std::string>> env;
     if (!failpoints.empty()) {
@@ -92,17 +66,6 @@ protected:
 
   TempDir dir_;
 };
-
-double mean_of(const std::vector<json>& records,
-               size_t begin,
-               size_t end,
-               const std::string& key) {
-  double sum = 0.0;
-  for (size_t i = begin; i < end; ++i) {
-    sum += records[i][key].get<double>();
-  }
-  return sum / double(end - begin);
-}
 
 TEST_F(GrpoE2E, MeanRewardRisesWithTheKlBounded) {
   auto r = train({});
@@ -135,19 +98,6 @@ TEST_F(GrpoE2E, MeanRewardRisesWithTheKlBounded) {
   EXPECT_GE(evals.back()["val_reward"].get<double>(),
             evals.front()["val_reward"].get<double>());
   EXPECT_TRUE(fs::exists(dir_ / "adapters-run/adapters.safetensors"));
-}
-
-// What a train record says about training, without its timings.
-json without_timings(json record) {
-  for (const char* key : {"tokens_per_sec",
-                          "target_tokens_per_sec",
-                          "seconds_per_step",
-                          "elapsed_seconds",
-                          "eta_seconds",
-                          "peak_memory_gb"}) {
-    record.erase(key);
-  }
-  return record;
 }
 
 TEST_F(GrpoE2E, KilledAndResumedMatchesTheUninterruptedRun) {

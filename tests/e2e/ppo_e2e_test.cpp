@@ -19,22 +19,6 @@ using namespace mlxt::testing;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// The task: a completion earns 1 when it contains the letter "o" (reward:
-// contains, answer "o"), which the untrained tiny model writes in about one
-// completion of five.
-void write_letter_prompts(const fs::path& dir) {
-  const std::vector<std::string> words = {
-      "apple", "river", "stone", "cloud", "tiger", "maple", "ocean", "piano"};
-  std::string train, corpus;
-  for (const auto& w : words) {
-    train += json{{"prompt", "Say: " + w}, {"answer", "o"}}.dump() + "\n";
-    corpus += "Say: " + w + " " + w + " e e\n";
-  }
-  write_file(dir / "train.jsonl", train);
-  write_file(dir / "valid.jsonl", train);
-  write_file(dir / "corpus.txt", corpus);
-}
-
 class PpoE2E : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -46,46 +30,36 @@ protected:
   CommandResult train(const std::vector<std::string>& extra,
                       const std::string& run_id = "run",
                       const std::string& failpoints = "") {
-    std::vector<std::string> args = {mlxt_binary(),
-                                     "train",
-                                     "--method",
-                                     "ppo",
-                                     "--model",
-                                     (dir_ / "model").string(),
-                                     "--data",
-                                     (dir_ / "data").string(),
-                                     "--runs_dir",
-                                     (dir_ / "runs").string(),
-                                     "--run_id",
-                                     run_id,
-                                     "--adapter_path",
-                                     (dir_ / ("adapters-" + run_id)).string(),
-                                     "--reward",
-                                     "contains",
-                                     "--batch_size",
-                                     "16",
-                                     "--ppo_epochs",
-                                     "2",
-                                     "--max_completion_length",
-                                     "6",
-                                     "--max_seq_length",
-                                     "64",
-                                     "--iters",
-                                     "120",
-                                     "--steps_per_report",
-                                     "8",
-                                     "--steps_per_eval",
-                                     "1000",
-                                     "--save_every",
-                                     "0",
-                                     "--learning_rate",
-                                     "2e-4",
-                                     "--lam",
-                                     "1.0",
-                                     "--kl_coef",
-                                     "0.05",
-                                     "--num_layers",
-                                     "-1"};
+    // The task: write_letter_prompts' "contains o".
+    std::vector<std::string> args = train_command("ppo",
+                                                  dir_.path(),
+                                                  run_id,
+                                                  {"--reward",
+                                                   "contains",
+                                                   "--batch_size",
+                                                   "16",
+                                                   "--ppo_epochs",
+                                                   "2",
+                                                   "--max_completion_length",
+                                                   "6",
+                                                   "--max_seq_length",
+                                                   "64",
+                                                   "--iters",
+                                                   "120",
+                                                   "--steps_per_report",
+                                                   "8",
+                                                   "--steps_per_eval",
+                                                   "1000",
+                                                   "--save_every",
+                                                   "0",
+                                                   "--learning_rate",
+                                                   "2e-4",
+                                                   "--lam",
+                                                   "1.0",
+                                                   "--kl_coef",
+                                                   "0.05",
+                                                   "--num_layers",
+                                                   "-1"});
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<std::pair<std::string, std::string>> env;
     if (!failpoints.empty()) {
@@ -96,17 +70,6 @@ protected:
 
   TempDir dir_;
 };
-
-double mean_of(const std::vector<json>& records,
-               size_t begin,
-               size_t end,
-               const std::string& key) {
-  double sum = 0.0;
-  for (size_t i = begin; i < end; ++i) {
-    sum += records[i][key].get<double>();
-  }
-  return sum / double(end - begin);
-}
 
 TEST_F(PpoE2E, MeanRewardRisesWithTheKlBounded) {
   auto r = train({});
@@ -156,19 +119,6 @@ TEST_F(PpoE2E, MeanRewardRisesWithTheKlBounded) {
                         "--max_tokens",
                         "4"});
   EXPECT_EQ(g.exit_code, 0) << g.output;
-}
-
-// What a train record says about training, without its timings.
-json without_timings(json record) {
-  for (const char* key : {"tokens_per_sec",
-                          "target_tokens_per_sec",
-                          "seconds_per_step",
-                          "elapsed_seconds",
-                          "eta_seconds",
-                          "peak_memory_gb"}) {
-    record.erase(key);
-  }
-  return record;
 }
 
 TEST_F(PpoE2E, KilledMidRolloutAndResumedMatchesTheUninterruptedRun) {

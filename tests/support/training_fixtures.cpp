@@ -86,4 +86,62 @@ std::vector<json> metric_events(const std::vector<json>& records,
   return out;
 }
 
+void write_letter_prompts(const fs::path& dir) {
+  const std::vector<std::string> words = {
+      "apple", "river", "stone", "cloud", "tiger", "maple", "ocean", "piano"};
+  std::string rows, corpus;
+  for (const auto& w : words) {
+    rows += json{{"prompt", "Say: " + w}, {"answer", "o"}}.dump() + "\n";
+    corpus += "Say: " + w + " " + w + " e e\n";
+  }
+  write_file(dir / "train.jsonl", rows);
+  write_file(dir / "valid.jsonl", rows);
+  write_file(dir / "corpus.txt", corpus);
+}
+
+std::vector<std::string> train_command(const std::string& method,
+                                       const fs::path& dir,
+                                       const std::string& run_id,
+                                       const std::vector<std::string>& flags) {
+  std::vector<std::string> args = {mlxt_binary(),
+                                   "train",
+                                   "--method",
+                                   method,
+                                   "--model",
+                                   (dir / "model").string(),
+                                   "--data",
+                                   (dir / "data").string(),
+                                   "--runs_dir",
+                                   (dir / "runs").string(),
+                                   "--run_id",
+                                   run_id,
+                                   "--adapter_path",
+                                   (dir / ("adapters-" + run_id)).string()};
+  args.insert(args.end(), flags.begin(), flags.end());
+  return args;
+}
+
+double mean_of(const std::vector<json>& records,
+               size_t begin,
+               size_t end,
+               const std::string& key) {
+  double sum = 0.0;
+  for (size_t i = begin; i < end; ++i) {
+    sum += records[i][key].get<double>();
+  }
+  return sum / double(end - begin);
+}
+
+json without_timings(json record) {
+  for (const char* key : {"tokens_per_sec",
+                          "target_tokens_per_sec",
+                          "seconds_per_step",
+                          "elapsed_seconds",
+                          "eta_seconds",
+                          "peak_memory_gb"}) {
+    record.erase(key);
+  }
+  return record;
+}
+
 } // namespace mlxt::testing

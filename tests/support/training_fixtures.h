@@ -22,6 +22,21 @@ void write_echo_chat_dataset(const std::filesystem::path& dir);
 std::string init_tiny_model(const std::filesystem::path& out,
                             const std::filesystem::path& corpus);
 
+//! Prompt rows for online RL (grpo, ppo) in `dir`: train.jsonl and
+//! valid.jsonl hold "Say: <word>" for 8 words, each with the answer "o" (the
+//! `contains` rule rewards a completion with the letter o, which the
+//! untrained tiny model writes in about one completion of five), and
+//! corpus.txt the text to train the tiny model's tokenizer on.
+void write_letter_prompts(const std::filesystem::path& dir);
+
+//! The argument list of `mlxt train --method METHOD` on `dir`/model and
+//! `dir`/data, writing runs/<run_id> and adapters-<run_id> under `dir`,
+//! then `flags`.
+std::vector<std::string> train_command(const std::string& method,
+                                       const std::filesystem::path& dir,
+                                       const std::string& run_id,
+                                       const std::vector<std::string>& flags);
+
 //! Every record of a metrics.jsonl file.
 std::vector<nlohmann::json> read_metrics(const std::filesystem::path& file);
 
@@ -29,5 +44,16 @@ std::vector<nlohmann::json> read_metrics(const std::filesystem::path& file);
 std::vector<nlohmann::json>
 metric_events(const std::vector<nlohmann::json>& records,
               const std::string& name);
+
+//! The mean of `key` over records[begin, end).
+double mean_of(const std::vector<nlohmann::json>& records,
+               size_t begin,
+               size_t end,
+               const std::string& key);
+
+//! What a train record says about training: without its timings
+//! (throughput, elapsed and remaining time, peak memory), which differ
+//! between two runs of the same training.
+nlohmann::json without_timings(nlohmann::json record);
 
 } // namespace mlxt::testing
