@@ -5,6 +5,7 @@
 #include "mlxt/core/error.h"
 #include "mlxt/data/batching.h"
 #include "mlxt/train/methods/dpo_reference.h"
+#include "mlxt/train/methods/model_reward.h"
 #include "mlxt/train/methods/rollout.h"
 #include "mlxt/train/trained_model.h"
 
@@ -111,6 +112,109 @@ EvalReport evaluate_rewards(const RewardEvaluation& e,
                     {{"reward", mean},
                      {"completion_length", n > 0 ? length_sum / n : 0.0},
                      {"prompts", n}}};
+}
+
+OnlineRlMethod::OnlineRlMethod(const config::TrainConfig& c,
+                               const std::string& method)
+    : config_(c), method_(method), opened_(gguf::open_model(c.model)),
+      data_(load_rl_prompts(c, opened_.tokenizer, method)),
+      schedule_(data_.train, static_cast<uint64_t>(c.seed)),
+      params_(split_for_training(opened_.model, c)),
+      reference_(add_reference(c, opened_, params_)),
+      forward_(training_forward(c)),
+      reward_(make_reward_source(c, opened_.tokenizer)),
+      batch_options_{.batch_size = c.batch_size,
+                     .pad_multiple = data::default_pad_multiple(),
+                     .max_seq_length = c.max_seq_length},
+      sampling_{.max_tokens = c.max_completion_length,
+                .temperature = static_cast<float>(c.temperature),
+                .top_p = static_cast<float>(c.top_p)},
+      // A stream of its own, apart from the loop's dropout key.
+      key_(mx::random::split(mx::random::key(c.seed)).second) {
+  if (auto eos = opened_.tokenizer.eos_id()) {
+    sampling_.stop_ids.push_back(*eos);
+  }
+}
+
+MethodBatch OnlineRlMethod::next_batch(long index) {
+  return batches_.at(index % config_.grad_accumulation_steps);
+}
+
+void OnlineRlMethod::seek(long batch_index, const nlohmann::json& cursor) {
+  (void)cursor;
+  step_ = batch_index / config_.grad_accumulation_steps;
+}
+
+std::optional<EvalReport> OnlineRlMethod::evaluate(const Params& weights,
+                                                   EvalSplit split,
+                                                   const ProgressFn& progress) {
+  const auto& s = split == EvalSplit::valid ? data_.valid : data_.test;
+  if (!s) {
+    return std::nullopt;
+  }
+  return evaluate_rewards({opened_.model.args,
+                           forward_,
+                           opened_.tokenizer,
+                           *reward_,
+                           sampling_,
+                           config_.batch_size},
+                          weights,
+                          *s,
+                          split == EvalSplit::valid ? config_.val_batches
+                                                    : config_.test_batches,
+                          progress);
+}
+
+std::string OnlineRlMethod::save(const Params& trained,
+                                 int step,
+                                 bool final,
+                                 const nlohmann::json& run_config) {
+  return save_trained(
+      config_, opened_.model, config_.model, trained, step, final, run_config);
+}
+
+nlohmann::json OnlineRlMethod::extra_state() const {
+  mx::eval(key_);
+  const uint32_t* k = key_.data<uint32_t>();
+  return {{"rollout_key", {k[0], k[1]}}};
+}
+
+void OnlineRlMethod::restore_extra_state(const nlohmann::json& state) {
+  const std::vector<uint32_t> k =
+      state.at("rollout_key").get<std::vector<uint32_t>>();
+  key_ = mx::array(k.begin(), {2}, mx::uint32);
+}
+
+std::vector<nlohmann::json> OnlineRlMethod::setup_records() const {
+  if (nlohmann::json warning = slow_choice_warning(opened_.model);
+      !warning.is_null()) {
+    return {warning};
+  }
+  return {};
+}
+
+nlohmann::json OnlineRlMethod::common_start_fields() const {
+  nlohmann::json fields = describe_trained_model(config_, opened_.model);
+  fields.update(reward_fields(config_));
+  fields.update({{"method", method_},
+                 {"reference", reference_kind(config_)},
+                 {"train_prompts", data_.train.rows.size()},
+                 {"truncated_prompts", data_.train.summary.truncated},
+                 {"kl_coef", config_.kl_coef}});
+  return fields;
+}
+
+Rollouts OnlineRlMethod::sample(const Params& weights,
+                                const std::vector<const data::PromptRow*>& p,
+                                int group_size) {
+  return sample_rollouts(opened_.model.args,
+                         weights,
+                         forward_,
+                         opened_.tokenizer,
+                         p,
+                         group_size,
+                         sampling_,
+                         key_);
 }
 
 } // namespace mlxt::train
