@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "mlxt/core/error.h"
+#include "mlxt/server/host.h"
 #include "mlxt/server/routes.h"
 
 namespace mlxt::server {
