@@ -224,6 +224,12 @@ void Engine::on_job_end(std::function<void(const Job&)> listener) {
   listeners_.push_back(std::move(listener));
 }
 
+std::vector<fs::path> Engine::owned_paths() const {
+  std::vector<fs::path> out = store_.files();
+  out.push_back(options_.data_dir / "runs");
+  return out;
+}
+
 std::map<std::string, long> Engine::counts() {
   std::map<std::string, long> out;
   for (int s = 0; s <= static_cast<int>(JobState::interrupted); ++s) {

@@ -49,6 +49,9 @@ public:
   void shutdown();
 
   Store& store() { return store_; }
+  //! What the engine writes under data_dir, which requests must never
+  //! write: the store's files and the runs/ folder.
+  std::vector<std::filesystem::path> owned_paths() const;
   const EngineOptions& options() const { return options_; }
 
   //! Queues `config` as a new job (its run folder, output folder and

@@ -226,4 +226,12 @@ std::string Store::journal_mode() {
   return s.step() ? s.text(0) : "";
 }
 
+std::vector<std::filesystem::path> Store::files() const {
+  std::vector<std::filesystem::path> out = {file_};
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    out.push_back(file_.string() + suffix);
+  }
+  return out;
+}
+
 } // namespace mlxt::jobs

@@ -59,6 +59,9 @@ public:
   std::string integrity_check();
   //! The journal mode in effect ("wal").
   std::string journal_mode();
+  //! The database file and the ones SQLite keeps beside it (-wal, -shm,
+  //! -journal): writing any of them corrupts the store.
+  std::vector<std::filesystem::path> files() const;
 
 private:
   void exec(const std::string& sql);

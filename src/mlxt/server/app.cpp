@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "mlxt/core/error.h"
+#include "mlxt/server/host.h"
 #include "mlxt/server/routes.h"
 
 namespace mlxt::server {
@@ -231,8 +232,13 @@ void serve(ServeOptions o) {
                        .trainer = o.trainer,
                        .max_concurrent = o.max_concurrent_jobs});
   pipelines::Manager pipelines(engine);
-  AppContext app{
-      .options = o, .roots = roots, .engine = engine, .pipelines = pipelines};
+  std::vector<fs::path> server_owned = engine.owned_paths();
+  server_owned.push_back(roots[0] / "downloads");
+  AppContext app{.options = o,
+                 .roots = roots,
+                 .server_owned = server_owned,
+                 .engine = engine,
+                 .pipelines = pipelines};
   auto listener_options = [&](const std::string& name, int port) {
     return HttpOptions{.host = o.host,
                        .port = port,

@@ -57,6 +57,9 @@ private:
 struct AppContext {
   ServeOptions options;
   std::vector<std::filesystem::path> roots; // canonical; data_dir first
+  //! Server files under the roots that no request may write (the engine's
+  //! store and run folders, download staging).
+  std::vector<std::filesystem::path> server_owned;
   jobs::Engine& engine;
   pipelines::Manager& pipelines;
   RequestStats stats;

@@ -138,7 +138,8 @@ Response convert(AppContext& app, const Request& r) {
          {.key = "to"});
   }
   const fs::path in = confine_path(path, app.roots, "path");
-  const fs::path out = confine_path(out_name, app.roots, "out");
+  const fs::path out =
+      confine_output_path(out_name, app.roots, app.server_owned, "out");
   if (!fs::is_directory(out.parent_path())) {
     fail(ErrorCode::not_found,
          "out: the folder of the output file does not exist",

@@ -1,12 +1,15 @@
 #include "mlxt/server/http.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 
 #include "mlxt/core/error.h"
+#include "mlxt/server/host.h"
+#include "mlxt/server/json_depth.h"
 
 namespace mlxt::server {
 
@@ -116,21 +119,15 @@ std::string header(const std::multimap<std::string, std::string>& headers,
   return it == headers.end() ? "" : it->second;
 }
 
-// The host name of a Host header value ("[::1]:8500" -> "::1").
-std::string host_name(const std::string& value) {
-  if (value.starts_with("[")) {
-    auto close = value.find(']');
-    return lower(value.substr(
-        1, close == std::string::npos ? std::string::npos : close - 1));
-  }
-  return lower(value.substr(0, value.find(':')));
+Response payload_too_large() {
+  return error_body(413,
+                    "payload_too_large",
+                    "the request body is larger than this server accepts "
+                    "(--max-body-bytes)",
+                    nullptr);
 }
 
 } // namespace
-
-bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
 
 nlohmann::json Request::json() const {
   auto parsed = nlohmann::json::parse(body, nullptr, false);
@@ -232,14 +229,23 @@ HttpServer::HttpServer(HttpOptions options, std::vector<Route> routes)
   auto& s = impl_->server;
   s.set_payload_max_length(options_.max_body_bytes);
   s.new_task_queue = [] { return new httplib::ThreadPool(16); };
-  auto handle = [this](const httplib::Request& req, httplib::Response& res) {
+  // httplib's default adds SO_REUSEPORT, with which a second server binds
+  // the same port and the kernel splits requests between the two; plain
+  // SO_REUSEADDR only allows rebinding over connections in TIME_WAIT.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  auto answer = [this](const httplib::Request& req,
+                       std::string body,
+                       httplib::Response& res) {
     Request r;
     r.method = req.method == "HEAD" ? "GET" : req.method;
     r.path = req.path;
     for (const auto& [k, v] : req.params) {
       r.query.emplace(k, v);
     }
-    r.body = req.body;
+    r.body = std::move(body);
     std::multimap<std::string, std::string> headers;
     for (const auto& [k, v] : req.headers) {
       headers.emplace(lower(k), v);
@@ -261,29 +267,67 @@ HttpServer::HttpServer(HttpOptions options, std::vector<Route> routes)
       res.set_content(out.body, out.content_type);
     }
   };
+  auto handle = [answer](const httplib::Request& req, httplib::Response& res) {
+    answer(req, req.body, res);
+  };
+  // httplib 0.11 checks its payload limit only against Content-Length: a
+  // chunked body (or one without a length) would be read whole. Bodies are
+  // read here instead, counting decoded bytes whatever the framing.
+  auto handle_with_body = [this, answer](const httplib::Request& req,
+                                         httplib::Response& res,
+                                         const httplib::ContentReader& read) {
+    std::string body;
+    bool too_large = false;
+    const bool complete = read([&](const char* data, size_t n) {
+      too_large = too_large || n > options_.max_body_bytes - body.size();
+      if (!too_large) {
+        body.append(data, n);
+      }
+      return !too_large;
+    });
+    if (complete) {
+      answer(req, std::move(body), res);
+      return;
+    }
+    Response r = too_large || res.status == 413
+                     ? payload_too_large()
+                     : error_body(400,
+                                  "bad_request",
+                                  "the request body could not be read",
+                                  nullptr);
+    res.status = r.status;
+    // The rest of the body is still on the socket: a provider that fails
+    // after writing the answer makes httplib close the connection, instead
+    // of parsing the leftover bytes as further requests.
+    res.set_content_provider(
+        r.body.size(),
+        r.content_type,
+        [text = r.body](size_t, size_t, httplib::DataSink& sink) {
+          sink.write(text.data(), text.size());
+          return false;
+        });
+  };
   for (const char* pattern : {".*"}) {
     s.Get(pattern, handle);
-    s.Post(pattern, handle);
-    s.Put(pattern, handle);
-    s.Patch(pattern, handle);
-    s.Delete(pattern, handle);
+    s.Post(pattern, handle_with_body);
+    s.Put(pattern, handle_with_body);
+    s.Patch(pattern, handle_with_body);
+    s.Delete(pattern, handle_with_body);
     s.Options(pattern, handle);
   }
   // Statuses httplib sets itself (413 for an oversized body, 400 for a
-  // malformed request) get the same JSON error body as ours.
+  // malformed request) get the same JSON error body as ours; answers made
+  // here (a body or a provider) carry a Content-Type and are left alone.
   s.set_error_handler(httplib::Server::HandlerWithResponse(
       [](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) {
+        if (res.has_header("Content-Type")) {
           return httplib::Server::HandlerResponse::Unhandled;
         }
-        const bool too_large = res.status == 413;
-        Response r = error_body(
-            res.status,
-            too_large ? "payload_too_large" : "bad_request",
-            too_large ? "the request body is larger than this server accepts "
-                        "(--max-body-bytes)"
-                      : "the request is malformed",
-            nullptr);
+        Response r = res.status == 413 ? payload_too_large()
+                                       : error_body(res.status,
+                                                    "bad_request",
+                                                    "the request is malformed",
+                                                    nullptr);
         res.set_content(r.body, r.content_type);
         return httplib::Server::HandlerResponse::Handled;
       }));
@@ -387,6 +431,20 @@ HttpServer::route(Request& request,
                         "request bodies must be JSON (Content-Type: "
                         "application/json)"};
       }
+    }
+    // Deep nesting exhausts the stack in the JSON library's recursive
+    // copies and conversions: one limit for every body, before any handler
+    // parses it.
+    const size_t max_depth = options_.max_json_depth;
+    if (const JsonDepth d = json_depth(request.body, max_depth); d.too_deep) {
+      throw HttpError{400,
+                      "json_too_deep",
+                      "the request body nests arrays and objects more than " +
+                          std::to_string(max_depth) + " levels deep (level " +
+                          std::to_string(d.depth) + " at byte " +
+                          std::to_string(d.offset) + "); at most " +
+                          std::to_string(max_depth) + " are accepted",
+                      {{"max_depth", max_depth}, {"offset", d.offset}}};
     }
     bool path_known = false;
     for (const Route& route : routes_) {

@@ -1,8 +1,9 @@
 // The HTTP layer: a route table, requests and responses as plain structs,
 // and a server that applies the security checks every route shares (token,
-// Host allow-list, JSON content type on writes, body size limit) and maps
-// errors to `{"error": {"code", "message", "details"}}` bodies. The only
-// file that includes cpp-httplib.
+// Host allow-list, JSON content type on writes, body size limit whatever the
+// framing, JSON nesting limit, an exclusive port) and maps errors to
+// `{"error": {"code", "message", "details"}}` bodies. The only file that
+// includes cpp-httplib.
 #pragma once
 
 #include <functional>
@@ -74,7 +75,10 @@ struct HttpOptions {
   std::string token; // when set, every route requires it
   // Host header names accepted besides the loopback names and `host`.
   std::vector<std::string> allowed_hosts;
+  //! The decoded body's limit, with Content-Length, chunked or no framing.
   size_t max_body_bytes = 1 << 20;
+  //! Arrays and objects nested deeper in a body are refused before parsing.
+  size_t max_json_depth = 64;
   //! Told about every response: method, route pattern ("" when none
   //! matched), status and seconds spent.
   std::function<void(const std::string&, const std::string&, int, double)>
@@ -93,7 +97,8 @@ public:
   HttpServer& operator=(const HttpServer&) = delete;
 
   //! Binds the listening socket; returns the port. Error(io) when the
-  //! address cannot be bound.
+  //! address cannot be bound, also when another process listens on the
+  //! port (no SO_REUSEPORT: two servers never share one).
   int bind();
   //! Serves until stop() (call after bind, on its own thread).
   void listen();
@@ -115,8 +120,5 @@ private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-//! True when `host` names the loopback interface (127.x, ::1, localhost).
-bool is_loopback_host(const std::string& host);
 
 } // namespace mlxt::server

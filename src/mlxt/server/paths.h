@@ -10,13 +10,25 @@
 namespace mlxt::server {
 
 //! The canonical form of `requested` (relative paths are taken from
-//! roots[0]) when it lies inside one of `roots` (canonical folders) after
-//! resolving "..", "." and symbolic links; HttpError 403 naming `key`
-//! otherwise, and 400 for an empty path or one containing a NUL byte.
+//! roots[0]) when it lies inside one of `roots` (canonical folders): "." and
+//! ".." are removed lexically (a relative path climbing above roots[0] is
+//! refused), then every symbolic link of the part that exists is followed,
+//! also a link after a missing component. HttpError 403 naming `key` when
+//! the result leaves the roots or a link cannot be resolved, 400 for an
+//! empty path or one containing a NUL byte. Every route confines through it.
 std::filesystem::path
 confine_path(const std::string& requested,
              const std::vector<std::filesystem::path>& roots,
              const std::string& key);
+
+//! confine_path for a file a request writes: also HttpError 403 when the
+//! path is, or lies inside, one of `server_owned` (canonical: the job store
+//! and its journal files, run folders), so no request replaces them.
+std::filesystem::path
+confine_output_path(const std::string& requested,
+                    const std::vector<std::filesystem::path>& roots,
+                    const std::vector<std::filesystem::path>& server_owned,
+                    const std::string& key);
 
 //! Removes from a training config the keys the server sets itself (every
 //! run writes into its own run folder and the shared encoded-data cache, so

@@ -1,0 +1,321 @@
+// End-to-end: the holes of issue 19 that an attacker reaches from outside,
+// each tried against the real `mlxt serve` on free loopback ports. Every test
+// is named after the hole it closes; docs/security.md lists them.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "mlxt/server/client.h"
+#include "support/serve_fixture.h"
+#include "support/test_support.h"
+#include "support/training_fixtures.h"
+
+namespace {
+
+using namespace mlxt::testing;
+using mlxt::server::HttpClient;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// Sends a chunked POST of `total` bytes (a JSON object holding one long
+// string) and returns the status line of the answer. Sending stops as soon
+// as the server answers or closes, as a client would.
+std::string post_chunked(int port, const std::string& path, size_t total) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "no connection";
+  }
+  timeval timeout{.tv_sec = 10, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  auto send_all = [fd](const std::string& s) {
+    for (size_t at = 0; at < s.size();) {
+      ssize_t n = send(fd, s.data() + at, s.size() - at, MSG_NOSIGNAL);
+      if (n <= 0) {
+        return false;
+      }
+      at += static_cast<size_t>(n);
+    }
+    return true;
+  };
+  auto answered = [fd] {
+    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+    return poll(&p, 1, 0) > 0;
+  };
+  auto chunk = [](const std::string& data) {
+    char size[32];
+    snprintf(size, sizeof size, "%zx\r\n", data.size());
+    return size + data + "\r\n";
+  };
+  bool sending =
+      send_all("POST " + path +
+               " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+               "application/json\r\nTransfer-Encoding: chunked\r\n\r\n") &&
+      send_all(chunk("{\"x\": \""));
+  const std::string piece(64 << 10, 'a');
+  for (size_t sent = 0; sending && sent < total && !answered();
+       sent += piece.size()) {
+    sending = send_all(chunk(piece));
+  }
+  if (sending && !answered()) {
+    send_all(chunk("\"}") + "0\r\n\r\n");
+  }
+  std::string reply;
+  char buffer[4096];
+  while (reply.find("\r\n") == std::string::npos) {
+    ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) {
+      break;
+    }
+    reply.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return reply.substr(0, reply.find("\r\n"));
+}
+
+class ServerSecurityE2E : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    shared_ = new TempDir();
+    write_echo_chat_dataset(*shared_ / "data/datasets/echo");
+    ASSERT_EQ(init_tiny_model(*shared_ / "data/models/tiny",
+                              *shared_ / "data/datasets/echo/train.jsonl"),
+              "");
+  }
+  static void TearDownTestSuite() {
+    delete shared_;
+    shared_ = nullptr;
+  }
+
+  void SetUp() override {
+    fs::copy(*shared_ / "data", dir_ / "data", fs::copy_options::recursive);
+  }
+
+  fs::path data_dir() const { return dir_ / "data"; }
+
+  // A job that stays queued (the server runs none): its run folder exists.
+  static std::string queued_job(HttpClient& c) {
+    auto r = c.post("/v1/jobs",
+                    json{{"model", "models/tiny"},
+                         {"data", "datasets/echo"},
+                         {"iters", 10},
+                         {"batch_size", 4}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().value("id", "");
+  }
+
+  static json convert(HttpClient& c, const std::string& out) {
+    auto r = c.post("/v1/datasets/convert",
+                    json{{"path", "datasets/echo/train.jsonl"},
+                         {"to", "alpaca"},
+                         {"out", out}});
+    return {{"status", r.status}, {"body", r.body}};
+  }
+
+  static TempDir* shared_;
+  TempDir dir_;
+};
+
+TempDir* ServerSecurityE2E::shared_ = nullptr;
+
+// Issue 19.1: 130,000 nested '[' (260 KB, under the body limit) crashed the
+// server by stack overflow; also inside a pipeline stage's config.
+TEST_F(ServerSecurityE2E, DeeplyNestedJsonIsRefusedWithoutCrashing) {
+  Server server(data_dir());
+  server.start();
+  HttpClient c = server.framework();
+  const std::string deep = std::string(130000, '[') + std::string(130000, ']');
+  auto r = c.post("/v1/jobs", "{\"model\": " + deep + "}");
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.json()["error"]["code"], "json_too_deep") << r.body;
+  EXPECT_NE(r.json()["error"]["message"].get<std::string>().find("64"),
+            std::string::npos)
+      << r.body;
+
+  const std::string stages =
+      R"({"name": "deep", "stages": [{"name": "s", "method": "sft", )"
+      R"("config": {"iters": )" +
+      deep + "}}]}";
+  auto p = server.platform().post("/v1/pipelines", stages);
+  ASSERT_EQ(p.status, 400) << p.body;
+  EXPECT_EQ(p.json()["error"]["code"], "json_too_deep") << p.body;
+
+  // The limit itself passes the scan; brackets inside strings do not count.
+  auto at_limit =
+      c.post("/v1/jobs", std::string(64, '[') + std::string(64, ']'));
+  EXPECT_NE(at_limit.json()["error"]["code"], "json_too_deep") << at_limit.body;
+  auto in_string =
+      c.post("/v1/jobs", json{{"model", std::string(1000, '[')}}.dump());
+  EXPECT_NE(in_string.json()["error"]["code"], "json_too_deep")
+      << in_string.body;
+  EXPECT_EQ(c.get("/health/live").status, 200);
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// Issue 19.2: a chunked body was read whole whatever --max-body-bytes said.
+TEST_F(ServerSecurityE2E, ChunkedBodyOverTheLimitIsRefused) {
+  Server server(data_dir());
+  server.start();
+  EXPECT_EQ(post_chunked(server.framework_port(), "/v1/jobs", 50 << 20),
+            "HTTP/1.1 413 Payload Too Large");
+  // A chunked body under the limit is still read and answered.
+  EXPECT_EQ(post_chunked(server.framework_port(), "/v1/jobs", 64 << 10),
+            "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(server.framework().get("/health/live").status, 200);
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// Issue 19.4: a link after a missing component and ".." was not followed,
+// so "x/../extdisk/file" wrote through `extdisk` out of the data folder.
+TEST_F(ServerSecurityE2E, SymlinkAfterMissingComponentCannotEscape) {
+  const fs::path outside = dir_ / "extdisk";
+  fs::create_directories(outside);
+  write_file(outside / "secret.jsonl", "{\"text\": \"secret\"}\n");
+  fs::create_directory_symlink(outside, data_dir() / "extdisk");
+  fs::create_symlink(dir_ / "made-outside.jsonl", data_dir() / "dangling");
+  fs::create_directory_symlink(data_dir() / "datasets/echo",
+                               data_dir() / "echo-link");
+  Server server(data_dir());
+  server.start();
+  HttpClient c = server.framework();
+
+  for (const char* out : {"x/../extdisk/file.jsonl",
+                          "datasets/nope/../../extdisk/file.jsonl",
+                          "extdisk/file.jsonl",
+                          "dangling"}) {
+    EXPECT_EQ(convert(c, out)["status"], 403) << out;
+  }
+  EXPECT_FALSE(fs::exists(outside / "file.jsonl"));
+  EXPECT_FALSE(fs::exists(dir_ / "made-outside.jsonl"));
+  auto read = c.post("/v1/datasets/validate",
+                     json{{"path", "x/../extdisk/secret.jsonl"}});
+  EXPECT_EQ(read.status, 403) << read.body;
+  // Links that stay inside the data folder still work.
+  EXPECT_EQ(c.post("/v1/datasets/validate", json{{"path", "echo-link"}}).status,
+            200);
+  EXPECT_EQ(convert(c, "echo-link/../converted.jsonl")["status"], 200);
+}
+
+// Issue 19.4: GET .../artifacts/nope/..%2fpw served the file that the link
+// `pw` in the run folder points to.
+TEST_F(ServerSecurityE2E, ArtifactSymlinkOutOfTheRunFolderIsNotServed) {
+  write_file(dir_ / "secret.txt", "TOP SECRET");
+  Server server(data_dir(), {"--max-concurrent-jobs", "0"});
+  server.start();
+  HttpClient c = server.framework();
+  const std::string id = queued_job(c);
+  fs::create_symlink(dir_ / "secret.txt", data_dir() / "runs" / id / "pw");
+  const std::string base = "/v1/jobs/" + id + "/artifacts/";
+  for (const char* path :
+       {"nope/..%2fpw", "nope/../pw", "pw", "a/b/../../pw"}) {
+    auto r = c.get(base + path);
+    EXPECT_TRUE(r.status == 403 || r.status == 404) << path << " " << r.status;
+    EXPECT_EQ(r.body.find("TOP SECRET"), std::string::npos) << path;
+  }
+  EXPECT_EQ(c.get(base + "config.json").status, 200);
+}
+
+// Issue 19.6: convert with out "jobs.db" replaced the job store.
+TEST_F(ServerSecurityE2E, ConvertCannotOverwriteTheJobStore) {
+  fs::create_directories(data_dir() / "downloads");
+  Server server(data_dir(), {"--max-concurrent-jobs", "0"});
+  server.start();
+  HttpClient c = server.framework();
+  const std::string id = queued_job(c);
+  for (const std::string& out : {std::string("jobs.db"),
+                                 std::string("jobs.db-wal"),
+                                 std::string("jobs.db-shm"),
+                                 std::string("models/../jobs.db"),
+                                 (data_dir() / "jobs.db").string(),
+                                 "runs/" + id + "/config.json",
+                                 std::string("runs/new.jsonl"),
+                                 std::string("downloads/x.jsonl")}) {
+    json r = convert(c, out);
+    EXPECT_EQ(r["status"], 403) << out << " " << r["body"];
+  }
+  EXPECT_EQ(server.stop(), 0);
+  Server again(data_dir(), {"--max-concurrent-jobs", "0"});
+  again.start();
+  auto job = again.framework().get("/v1/jobs/" + id);
+  EXPECT_EQ(job.status, 200) << job.body << again.log();
+}
+
+// Issue 19.7: "127.evil.example" passed the loopback check by its prefix,
+// so a rebound DNS name reached a loopback server.
+TEST_F(ServerSecurityE2E, HostThatOnlyStartsLikeLoopbackIsRefused) {
+  Server server(data_dir());
+  server.start();
+  const std::string port = std::to_string(server.framework_port());
+  for (const std::string& host : {std::string("127.evil.example"),
+                                  "127.evil.example:" + port,
+                                  "127.0.0.1.nip.io:" + port,
+                                  std::string("[::1]x"),
+                                  std::string("localhost.evil.example")}) {
+    HttpClient c = server.framework();
+    c.set_header("Host", host);
+    auto r = c.get("/health");
+    EXPECT_EQ(r.status, 400) << host;
+    EXPECT_EQ(r.json()["error"]["code"], "invalid_host") << host;
+  }
+  for (const std::string& host : {"127.0.0.1:" + port,
+                                  std::string("127.0.0.2"),
+                                  "[::1]:" + port,
+                                  "localhost:" + port,
+                                  std::string("LocalHost")}) {
+    HttpClient c = server.framework();
+    c.set_header("Host", host);
+    EXPECT_EQ(c.get("/health").status, 200) << host;
+  }
+}
+
+// Issue 19.7: --host 127.0.0.1.nip.io (a DNS name) passed the "non-loopback
+// needs a token" rule by its prefix.
+TEST_F(ServerSecurityE2E, BindNameThatOnlyStartsLikeLoopbackNeedsAToken) {
+  auto r = run_command({"/usr/bin/timeout",
+                        "20",
+                        mlxt_binary(),
+                        "serve",
+                        "--data-dir",
+                        (dir_ / "other").string(),
+                        "--host",
+                        "127.0.0.1.nip.io",
+                        "--framework-port",
+                        "0",
+                        "--platform-port",
+                        "0"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("requires an API token"), std::string::npos)
+      << r.output;
+}
+
+// Issue 19.9: with SO_REUSEPORT a second server on the same ports started
+// and the kernel split requests between the two data folders.
+TEST_F(ServerSecurityE2E, SecondServerOnTakenPortsRefusesToStart) {
+  Server server(data_dir());
+  server.start();
+  auto r = run_command({"/usr/bin/timeout",
+                        "20",
+                        mlxt_binary(),
+                        "serve",
+                        "--data-dir",
+                        (dir_ / "other").string(),
+                        "--framework-port",
+                        std::to_string(server.framework_port()),
+                        "--platform-port",
+                        std::to_string(server.platform_port())});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.exit_code, 124) << "the second server started: " << r.output;
+  EXPECT_NE(r.output.find("cannot listen on"), std::string::npos) << r.output;
+  EXPECT_EQ(server.framework().get("/health/live").status, 200);
+}
+
+} // namespace
