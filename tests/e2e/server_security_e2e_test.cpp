@@ -205,6 +205,42 @@ TEST_F(ServerSecurityE2E, SymlinkAfterMissingComponentCannotEscape) {
   EXPECT_EQ(convert(c, "echo-link/../converted.jsonl")["status"], 200);
 }
 
+// A job's reward_model is confined like every path, and so is the base
+// model a LoRA reward model's adapter_config.json names (the trainer opens
+// it too), for jobs and pipeline stages alike.
+TEST_F(ServerSecurityE2E, RewardModelAndItsAdapterBaseStayInside) {
+  const fs::path rm = data_dir() / "models/rm";
+  fs::create_directories(rm);
+  write_file(rm / "adapter_config.json",
+             json{{"model", (dir_ / "outside-model").string()}}.dump());
+  Server server(data_dir());
+  server.start();
+  HttpClient c = server.framework();
+  json job = {{"method", "ppo"},
+              {"model", "models/tiny"},
+              {"data", "datasets/echo"},
+              {"iters", 1}};
+  for (const std::string& path :
+       {(dir_ / "outside-model").string(), std::string("models/rm")}) {
+    job["reward_model"] = path;
+    auto r = c.post("/v1/jobs", job);
+    EXPECT_EQ(r.status, 403) << path << ": " << r.body;
+    EXPECT_NE(r.body.find("reward_model"), std::string::npos) << r.body;
+  }
+  HttpClient p = server.platform();
+  auto r = p.post(
+      "/v1/pipelines",
+      json{{"stages",
+            {{{"name", "rl"},
+              {"method", "ppo"},
+              {"config",
+               {{"data", "datasets/echo"}, {"reward_model", "models/rm"}}},
+              {"input", {{"model", "models/tiny"}}}}}}});
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("stages[0].config.reward_model"), std::string::npos)
+      << r.body;
+}
+
 // Issue 19.4: GET .../artifacts/nope/..%2fpw served the file that the link
 // `pw` in the run folder points to.
 TEST_F(ServerSecurityE2E, ArtifactSymlinkOutOfTheRunFolderIsNotServed) {

@@ -80,6 +80,11 @@ Response submit(AppContext& app, const Request& r) {
     config.ref_model =
         confine_path(config.ref_model, app.roots, "ref_model").string();
   }
+  if (!config.reward_model.empty()) {
+    config.reward_model =
+        confine_reward_model(config.reward_model, app.roots, "reward_model")
+            .string();
+  }
   json j = app.engine.submit(config).to_json();
   j["ignored_keys"] = ignored;
   return Response::json(j, 201);

@@ -1,5 +1,6 @@
 #include "mlxt/server/paths.h"
 
+#include "mlxt/core/json_file.h"
 #include "mlxt/server/http.h"
 
 namespace mlxt::server {
@@ -94,6 +95,23 @@ fs::path confine_output_path(const std::string& requested,
     }
   }
   return out;
+}
+
+fs::path confine_reward_model(const std::string& requested,
+                              const std::vector<fs::path>& roots,
+                              const std::string& key) {
+  const fs::path folder = confine_path(requested, roots, key);
+  const fs::path adapter_config = folder / "adapter_config.json";
+  if (!fs::is_regular_file(adapter_config)) {
+    return folder;
+  }
+  const nlohmann::json saved = read_json_file(adapter_config);
+  if (saved.contains("model") && saved["model"].is_string()) {
+    confine_path(saved["model"].get<std::string>(),
+                 roots,
+                 key + " (its adapter_config.json model)");
+  }
+  return folder;
 }
 
 std::vector<std::string> strip_server_owned_keys(nlohmann::json& config) {

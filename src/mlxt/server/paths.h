@@ -30,6 +30,15 @@ confine_output_path(const std::string& requested,
                     const std::vector<std::filesystem::path>& server_owned,
                     const std::string& key);
 
+//! confine_path for a reward_model folder, and for the base model its
+//! adapter_config.json names as `model` when it is a LoRA reward model (the
+//! trainer opens that base too), which must lie inside the roots as well
+//! (HttpError 403 naming `key`'s adapter_config.json).
+std::filesystem::path
+confine_reward_model(const std::string& requested,
+                     const std::vector<std::filesystem::path>& roots,
+                     const std::string& key);
+
 //! Removes from a training config the keys the server sets itself (every
 //! run writes into its own run folder and the shared encoded-data cache, so
 //! a request must not pick a folder to write into); returns the keys

@@ -31,14 +31,15 @@ json confine_spec(AppContext& app, pipelines::PipelineSpec& spec) {
           confine_path(s.input_model, app.roots, label + ".input.model")
               .string();
     }
-    // ref_model and reward_model are confined once their methods exist
-    // (until then the config check refuses them).
     for (const char* key :
          {"data", "resume_adapter_file", "ref_model", "reward_model"}) {
       if (s.config.contains(key) && s.config[key].is_string() &&
           !s.config[key].get<std::string>().empty()) {
+        const std::string named = label + ".config." + key;
         s.config[key] =
-            confine_path(s.config[key], app.roots, label + ".config." + key)
+            (std::string(key) == "reward_model"
+                 ? confine_reward_model(s.config[key], app.roots, named)
+                 : confine_path(s.config[key], app.roots, named))
                 .string();
       }
     }
