@@ -16,10 +16,10 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::vector<std::string> kTrainCountries = {
-    "France",  "Germany", "Japan",    "Egypt",   "Canada", "Kenya",
-    "Peru",    "Norway",  "Greece",   "Poland",  "Austria", "Sweden",
-    "Thailand", "Cuba",   "Ireland",  "Russia",  "China",  "Brazil",
-    "Italy",   "Spain",   "Portugal", "Hungary", "Finland", "Denmark"};
+    "France",   "Germany", "Japan",    "Egypt",   "Canada",  "Kenya",
+    "Peru",     "Norway",  "Greece",   "Poland",  "Austria", "Sweden",
+    "Thailand", "Cuba",    "Ireland",  "Russia",  "China",   "Brazil",
+    "Italy",    "Spain",   "Portugal", "Hungary", "Finland", "Denmark"};
 // Held out: the greedy check.
 const std::vector<std::string> kValidCountries = {"Vietnam",
                                                   "Indonesia",
