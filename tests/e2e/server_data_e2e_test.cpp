@@ -257,6 +257,30 @@ TEST_F(ServerDataE2E, AutoConfigSuggestsAPlanThatFitsAndExplainsIt) {
       403);
 }
 
+// Issue 19.11: when only QLoRA fitted, the suggested config was plain LoRA
+// over the dense float32 base, far over the budget: the trainer cannot
+// quantize a base, so the answer says to quantize it first instead.
+TEST_F(ServerDataE2E, AutoConfigQloraOverADenseBaseAsksForAQuantizedOne) {
+  HttpClient p = server_->platform();
+  // The smallest budget anything fits in: only QLoRA does.
+  json a;
+  for (double bytes = 1e5; bytes < 1e9 && a.is_null(); bytes *= 1.05) {
+    auto r = p.post("/v1/auto-config",
+                    json{{"model", "models/tiny"},
+                         {"data", "datasets/echo"},
+                         {"memory_bytes", bytes},
+                         {"device", "cpu"}});
+    ASSERT_TRUE(r.status == 200 || r.status == 400) << r.body;
+    if (r.status == 200) {
+      a = r.json();
+    }
+  }
+  ASSERT_EQ(a["method"], "qlora") << a.dump();
+  EXPECT_TRUE(a["config"].is_null()) << a.dump();
+  const std::string next = a["next_step"];
+  EXPECT_NE(next.find("quantize"), std::string::npos) << next;
+}
+
 // Asks the platform listener about models/tiny and `data` on a CPU.
 ClientResponse ask_auto_config(HttpClient& p,
                                const std::string& data,

@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
 
 #include "mlxt/server/client.h"
@@ -77,6 +80,32 @@ std::string post_chunked(int port, const std::string& path, size_t total) {
       break;
     }
     reply.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return reply.substr(0, reply.find("\r\n"));
+}
+
+// Sends `request` as it is and returns the answer's status line.
+std::string raw_request(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  timeval timeout{.tv_sec = 10, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  std::string reply;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    while (reply.find("\r\n") == std::string::npos) {
+      ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) {
+        break;
+      }
+      reply.append(buffer, static_cast<size_t>(n));
+    }
   }
   close(fd);
   return reply.substr(0, reply.find("\r\n"));
@@ -352,6 +381,142 @@ TEST_F(ServerSecurityE2E, SecondServerOnTakenPortsRefusesToStart) {
   EXPECT_NE(r.exit_code, 124) << "the second server started: " << r.output;
   EXPECT_NE(r.output.find("cannot listen on"), std::string::npos) << r.output;
   EXPECT_EQ(server.framework().get("/health/live").status, 200);
+}
+
+// Issue 19.11: `curl -X POST .../stop` (no body, no Content-Length) was a
+// 400 after the server waited for a body that never came.
+TEST_F(ServerSecurityE2E, PostWithoutBodyOrLengthIsAccepted) {
+  Server server(data_dir(), {"--max-concurrent-jobs", "0"});
+  server.start();
+  HttpClient c = server.framework();
+  const std::string id = queued_job(c);
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(raw_request(server.framework_port(),
+                        "POST /v1/jobs/" + id +
+                            "/stop HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            "Connection: close\r\n\r\n"),
+            "HTTP/1.1 202 Accepted");
+  EXPECT_LT(std::chrono::steady_clock::now() - started,
+            std::chrono::seconds(2));
+  EXPECT_EQ(c.get("/v1/jobs/" + id).json()["state"], "stopped");
+}
+
+// Issue 19.11: a page on another site could POST stop or resume (no body,
+// or text/plain: no CORS preflight) to a loopback server.
+TEST_F(ServerSecurityE2E, CrossOriginRequestsAreRefused) {
+  Server server(data_dir(), {"--max-concurrent-jobs", "0"});
+  server.start();
+  const std::string port = std::to_string(server.framework_port());
+  HttpClient c = server.framework();
+  const std::string id = queued_job(c);
+  for (const std::string& origin : {std::string("http://evil.example"),
+                                    std::string("http://127.evil.example"),
+                                    std::string("null")}) {
+    HttpClient page = server.framework();
+    page.set_header("Origin", origin);
+    auto r = page.post("/v1/jobs/" + id + "/stop", "", "text/plain");
+    EXPECT_EQ(r.status, 403) << origin << " " << r.body;
+    EXPECT_EQ(r.json()["error"]["code"], "forbidden_origin") << r.body;
+    EXPECT_EQ(page.post("/v1/jobs", "{}", "text/plain").status, 403);
+  }
+  EXPECT_EQ(c.get("/v1/jobs/" + id).json()["state"], "queued");
+  // A body is JSON even from the server's own page; the page itself may
+  // stop a job.
+  HttpClient own = server.framework();
+  own.set_header("Origin", "http://127.0.0.1:" + port);
+  EXPECT_EQ(own.post("/v1/jobs", "{}", "text/plain").status, 415);
+  EXPECT_EQ(own.post("/v1/jobs/" + id + "/stop", std::string()).status, 202);
+}
+
+// Issue 19.11: "Authorization: bearer <token>" was refused; the scheme is
+// case-insensitive (RFC 9110 11.1). /health needed the token, which probes
+// cannot send.
+TEST_F(ServerSecurityE2E, TokenSchemeIsCaseInsensitiveAndProbesNeedNone) {
+  Server server(data_dir(), {"--api-token", "s3cret-token"});
+  server.start();
+  for (const char* scheme : {"bearer ", "BEARER ", "Bearer "}) {
+    HttpClient c("127.0.0.1", server.framework_port());
+    c.set_header("Authorization", std::string(scheme) + "s3cret-token");
+    EXPECT_EQ(c.get("/v1/jobs").status, 200) << scheme;
+  }
+  HttpClient wrong("127.0.0.1", server.framework_port());
+  wrong.set_header("Authorization", "bearer s3cret-tokem");
+  EXPECT_EQ(wrong.get("/v1/jobs").status, 401);
+  for (bool platform : {false, true}) {
+    HttpClient probe("127.0.0.1",
+                     platform ? server.platform_port()
+                              : server.framework_port());
+    for (const char* path : {"/health", "/health/live", "/health/ready"}) {
+      auto r = probe.get(path);
+      EXPECT_EQ(r.status, 200) << path << " " << r.body;
+      EXPECT_EQ(r.body.find(data_dir().string()), std::string::npos) << r.body;
+      EXPECT_FALSE(r.json().contains("jobs")) << r.body;
+    }
+    EXPECT_EQ(probe.get("/metrics").status, 401);
+  }
+}
+
+// Issue 19.11: --api-token shows in `ps`; the token can come from a file
+// or the environment instead.
+TEST_F(ServerSecurityE2E, ApiTokenFromAFileOrTheEnvironment) {
+  write_file(dir_ / "token", "from-a-file\n");
+  {
+    Server server(data_dir(), {"--api-token-file", (dir_ / "token").string()});
+    server.start();
+    EXPECT_EQ(server.framework().get("/v1/jobs").status, 401);
+    EXPECT_EQ(server.framework("from-a-file").get("/v1/jobs").status, 200);
+  }
+  setenv("MLXT_API_TOKEN", "from-the-environment", 1);
+  Server server(data_dir());
+  server.start();
+  unsetenv("MLXT_API_TOKEN");
+  EXPECT_EQ(server.framework().get("/v1/jobs").status, 401);
+  EXPECT_EQ(server.framework("from-the-environment").get("/v1/jobs").status,
+            200);
+  auto missing = run_command({"/usr/bin/timeout",
+                              "20",
+                              mlxt_binary(),
+                              "serve",
+                              "--data-dir",
+                              (dir_ / "other").string(),
+                              "--api-token-file",
+                              (dir_ / "none").string()});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("api_token_file"), std::string::npos)
+      << missing.output;
+}
+
+// Issue 19.11: messages repeated their key ("repo: repo: ...") or showed
+// the JSON library's exception text.
+TEST_F(ServerSecurityE2E, ErrorMessagesNameTheKeyOnce) {
+  Server server(data_dir());
+  server.start();
+  auto r = server.framework().post("/v1/models/download",
+                                   json{{"repo", "not a repo"}});
+  ASSERT_EQ(r.status, 400) << r.body;
+  const std::string message = r.json()["error"]["message"];
+  EXPECT_TRUE(message.starts_with("repo: \"not a repo\"")) << message;
+  EXPECT_EQ(message.find("repo: repo:"), std::string::npos) << message;
+  auto raw = server.platform().post(
+      "/v1/pipelines",
+      json{{"name", 5}, {"stages", {{{"input", {{"model", "models/tiny"}}}}}}});
+  EXPECT_EQ(raw.status, 400) << raw.body;
+  EXPECT_EQ(raw.body.find("json.exception"), std::string::npos) << raw.body;
+}
+
+// Issue 19.11: the dashboard could be framed by any site (clickjacking)
+// and had no Content-Security-Policy.
+TEST_F(ServerSecurityE2E, DashboardForbidsFramingAndForeignContent) {
+  Server server(data_dir());
+  server.start();
+  auto r = server.framework().get("/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["x-frame-options"], "DENY");
+  const std::string csp = r.headers["content-security-policy"];
+  for (const char* part :
+       {"default-src 'none'", "connect-src 'self'", "frame-ancestors 'none'"}) {
+    EXPECT_NE(csp.find(part), std::string::npos) << csp;
+  }
 }
 
 } // namespace

@@ -34,6 +34,25 @@ std::string generate_token(const std::filesystem::path& file) {
   return token;
 }
 
+// The token in `file` (its first line): a token given as --api_token shows
+// in `ps` to every user of the machine, a file or MLXT_API_TOKEN does not.
+std::string read_token(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string token;
+  if (!in || !std::getline(in, token)) {
+    fail(ErrorCode::io,
+         "cannot read the API token (--api_token_file)",
+         {.file = file.string()});
+  }
+  token.erase(token.find_last_not_of(" \t\r") + 1);
+  if (token.empty()) {
+    fail(ErrorCode::invalid_config,
+         "the API token file's first line is empty",
+         {.file = file.string()});
+  }
+  return token;
+}
+
 } // namespace
 
 void add_serve_command(CLI::App& app) {
@@ -43,6 +62,7 @@ void add_serve_command(CLI::App& app) {
       "Platform API");
   auto o = std::make_shared<server::ServeOptions>();
   auto generate = std::make_shared<bool>(false);
+  auto token_file = std::make_shared<std::string>();
   auto allow_roots = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--data_dir", o->data_dir, "Job store and run folders");
   cmd->add_option("--host", o->host, "Address to listen on");
@@ -56,10 +76,16 @@ void add_serve_command(CLI::App& app) {
                   o->max_concurrent_jobs,
                   "Training jobs running at once (0: jobs queue, none start)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--api_token",
-                  o->token,
-                  "Require this token on every request (env MLXT_API_TOKEN)")
-      ->envname("MLXT_API_TOKEN");
+  auto* token = cmd->add_option("--api_token",
+                                o->token,
+                                "Require this token on every request (env "
+                                "MLXT_API_TOKEN; visible in `ps`: prefer the "
+                                "environment or --api_token_file)")
+                    ->envname("MLXT_API_TOKEN");
+  cmd->add_option("--api_token_file",
+                  *token_file,
+                  "Require the token on this file's first line")
+      ->excludes(token);
   cmd->add_flag("--generate_token",
                 *generate,
                 "Generate a token into <data_dir>/api_token (mode 0600)");
@@ -76,9 +102,12 @@ void add_serve_command(CLI::App& app) {
                   "$HF_TOKEN)");
   cmd->add_option(
       "--max_body_bytes", o->max_body_bytes, "Largest request body accepted");
-  cmd->callback([o, generate, allow_roots] {
+  cmd->callback([o, generate, token_file, allow_roots] {
     for (const auto& r : *allow_roots) {
       o->allowed_roots.emplace_back(r);
+    }
+    if (!token_file->empty()) {
+      o->token = read_token(*token_file);
     }
     if (*generate) {
       const auto file = o->data_dir / "api_token";

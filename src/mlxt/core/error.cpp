@@ -40,7 +40,8 @@ std::string format_error(const std::string& message, const ErrorContext& c) {
     }
     out += ": ";
   }
-  if (!c.key.empty()) {
+  // A message that starts with its key already ("repo: ...") keeps one.
+  if (!c.key.empty() && !message.starts_with(c.key + ": ")) {
     out += c.key + ": ";
   }
   return out + message;

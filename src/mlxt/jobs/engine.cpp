@@ -193,18 +193,28 @@ Job Engine::resume(const std::string& id) {
 }
 
 void Engine::remove(const std::string& id) {
-  std::lock_guard lock(mutex_);
-  auto found = store_.job(id);
-  Job& job = require(found, id);
-  if (job.state == JobState::running || job.state == JobState::stopping) {
-    fail(ErrorCode::conflict,
-         "job \"" + id + "\" is " + job_state_name(job.state) +
-             "; stop it before deleting it");
+  Job removed;
+  std::vector<std::function<void(const Job&)>> listeners;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = store_.job(id);
+    Job& job = require(found, id);
+    if (job.state == JobState::running || job.state == JobState::stopping) {
+      fail(ErrorCode::conflict,
+           "job \"" + id + "\" is " + job_state_name(job.state) +
+               "; stop it before deleting it");
+    }
+    store_.remove_job(id);
+    std::error_code ec;
+    fs::remove_all(job.run_dir, ec);
+    changed();
+    removed = job;
+    listeners = removal_listeners_;
   }
-  store_.remove_job(id);
-  std::error_code ec;
-  fs::remove_all(job.run_dir, ec);
-  changed();
+  // A queued job deleted never ends: its pipeline learns of it here.
+  for (const auto& listener : listeners) {
+    listener(removed);
+  }
 }
 
 std::uint64_t Engine::version() {
@@ -222,6 +232,11 @@ std::uint64_t Engine::wait_for_change(std::uint64_t seen,
 void Engine::on_job_end(std::function<void(const Job&)> listener) {
   std::lock_guard lock(mutex_);
   listeners_.push_back(std::move(listener));
+}
+
+void Engine::on_job_removed(std::function<void(const Job&)> listener) {
+  std::lock_guard lock(mutex_);
+  removal_listeners_.push_back(std::move(listener));
 }
 
 std::vector<fs::path> Engine::owned_paths() const {

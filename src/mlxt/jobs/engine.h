@@ -72,7 +72,8 @@ public:
   //! Queues a stopped, failed or interrupted job again; it continues from
   //! its latest checkpoint. Error(not_found), Error(conflict).
   Job resume(const std::string& id);
-  //! Deletes a job that is not running, with its run folder.
+  //! Deletes a job that is not running, with its run folder, then tells
+  //! the on_job_removed listeners.
   void remove(const std::string& id);
   std::optional<Job> job(const std::string& id) { return store_.job(id); }
 
@@ -85,6 +86,9 @@ public:
   //! Called (on the scheduler or a caller's thread, without engine locks
   //! held) whenever a job reaches a final state.
   void on_job_end(std::function<void(const Job&)> listener);
+  //! Called (on the caller's thread of remove(), without engine locks
+  //! held) with the record of each deleted job.
+  void on_job_removed(std::function<void(const Job&)> listener);
 
   //! Number of jobs in each state.
   std::map<std::string, long> counts();
@@ -113,6 +117,7 @@ private:
   };
   std::map<std::string, Child> children_; // running job id -> its process
   std::vector<std::function<void(const Job&)>> listeners_;
+  std::vector<std::function<void(const Job&)>> removal_listeners_;
   std::thread scheduler_;
 };
 

@@ -210,6 +210,14 @@ long Store::pipeline_count() {
   return s.step() ? s.integer(0) : 0;
 }
 
+bool Store::remove_pipeline(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Statement(db_, "DELETE FROM pipelines WHERE id = ?1", file_)
+      .bind(1, id)
+      .step();
+  return sqlite3_changes(db_) > 0;
+}
+
 std::string Store::integrity_check() {
   std::lock_guard lock(mutex_);
   Statement s(db_, "PRAGMA integrity_check", file_);

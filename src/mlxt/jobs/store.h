@@ -54,6 +54,8 @@ public:
   //! Pipeline records, oldest first.
   std::vector<nlohmann::json> pipelines(int limit, int offset);
   long pipeline_count();
+  //! Removes the pipeline record; false when there was none.
+  bool remove_pipeline(const std::string& id);
 
   //! SQLite's PRAGMA integrity_check result ("ok" when sound).
   std::string integrity_check();

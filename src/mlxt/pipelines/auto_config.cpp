@@ -62,6 +62,19 @@ json answer(const AutoConfigRequest& request, const Measurement& m) {
     config["num_layers"] = -1;
     config["lora_parameters"] = {{"rank", plan.lora_rank}};
   }
+  // The trainer does not quantize a base itself: over a dense base this
+  // config would train plain LoRA at full precision, far over the budget.
+  if (plan.method == train::PlanMethod::qlora && shape.quantized_bits == 0) {
+    out["config"] = nullptr;
+    out["next_step"] =
+        "QLoRA needs a quantized base (" + suggestion.quantization +
+        "), which this build cannot make from a dense model: quantize it "
+        "with mlx-lm (mlx_lm.convert -q --q-bits " +
+        std::to_string(plan.quantize_bits) +
+        ") or import a quantized GGUF (mlxt convert --from_gguf), then ask "
+        "again with that model";
+    return out;
+  }
   out["config"] = config;
   return out;
 }

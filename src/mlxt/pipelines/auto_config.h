@@ -59,8 +59,9 @@ public:
 
   //! The answer of POST /v1/auto-config for `request`: the plan
   //! (train::AutoConfig::to_json), "device", "model" (shape), "data"
-  //! (examples, lengths, "cached") and "config". nullopt when the
-  //! measurement is not done within `wait` (it goes on; ask again).
+  //! (examples, lengths, "cached") and "config" (null, with "next_step",
+  //! for QLoRA over a dense base: it must be quantized first). nullopt when
+  //! the measurement is not done within `wait` (it goes on; ask again).
   //! Measuring errors as model_shape and encode_sft_split;
   //! Error(invalid_config) when nothing fits; Error(conflict) when the
   //! server stopped first.

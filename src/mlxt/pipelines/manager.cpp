@@ -38,6 +38,25 @@ void check_keys(const json& object,
   }
 }
 
+// The string at `key` of `object`, or `fallback` when it is missing; a
+// problem naming `where` + key when it is not a string.
+std::string string_at(const json& object,
+                      const std::string& key,
+                      const std::string& fallback,
+                      const std::string& where,
+                      std::vector<std::string>& problems) {
+  const json value = object.value(key, json());
+  if (value.is_null()) {
+    return fallback;
+  }
+  if (!value.is_string()) {
+    problems.push_back(where + key + ": expected a string, got " +
+                       value.dump());
+    return fallback;
+  }
+  return value;
+}
+
 // Validates one stage; appends its problems to `problems`.
 StageSpec
 parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
@@ -46,7 +65,11 @@ parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
     problems.push_back(stage_label(index, "") + ": must be an object");
     return stage;
   }
-  stage.name = s.value("name", "stage-" + std::to_string(index + 1));
+  stage.name = string_at(s,
+                         "name",
+                         "stage-" + std::to_string(index + 1),
+                         stage_label(index, "") + ".",
+                         problems);
   const std::string label = stage_label(index, stage.name);
   check_keys(s, {"name", "method", "config", "input"}, label + ".", problems);
   stage.config = s.value("config", json::object());
@@ -56,8 +79,11 @@ parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
   }
   // The stage's method is its trainer's: config.method may repeat it.
   const json own = stage.config.value("method", json());
-  stage.method = s.value(
-      "method", own.is_string() ? own.get<std::string>() : std::string("sft"));
+  stage.method = string_at(s,
+                           "method",
+                           own.is_string() ? own.get<std::string>() : "sft",
+                           label + ".",
+                           problems);
   if (!own.is_null() && own != stage.method) {
     problems.push_back(label + ".config.method: " + own.dump() +
                        " differs from the stage's method \"" + stage.method +
@@ -78,9 +104,12 @@ parse_stage(const json& s, size_t index, std::vector<std::string>& problems) {
   }
   const json input = s.value("input", json());
   if (input.is_object() && input.contains("model")) {
-    stage.input_model = input["model"].get<std::string>();
+    check_keys(input, {"model"}, label + ".input.", problems);
+    stage.input_model =
+        string_at(input, "model", "", label + ".input.", problems);
   } else if (input.is_null() && index == 0) {
-    stage.input_model = stage.config.value("model", "");
+    stage.input_model =
+        string_at(stage.config, "model", "", label + ".config.", problems);
   } else if (!(input.is_null() || input == "previous")) {
     problems.push_back(label + ".input: must be {\"model\": PATH} or "
                                "\"previous\"");
@@ -132,7 +161,12 @@ PipelineSpec parse_pipeline_spec(const json& body) {
   PipelineSpec spec;
   std::vector<std::string> problems;
   check_keys(body, {"name", "stages", "run"}, "", problems);
-  spec.name = body.value("name", "");
+  spec.name = string_at(body, "name", "", "", problems);
+  if (const json run = body.value("run", json()); run.is_boolean()) {
+    spec.run = run;
+  } else if (!run.is_null()) {
+    problems.push_back("run: expected true or false, got " + run.dump());
+  }
   const json stages = body.value("stages", json());
   if (!stages.is_array() || stages.empty()) {
     problems.push_back("stages: a non-empty list of stages is required");
@@ -155,6 +189,7 @@ PipelineSpec parse_pipeline_spec(const json& body) {
 
 Manager::Manager(jobs::Engine& engine) : engine_(engine) {
   engine_.on_job_end([this](const jobs::Job& job) { on_job_end(job); });
+  engine_.on_job_removed([this](const jobs::Job& job) { on_job_removed(job); });
   std::lock_guard lock(mutex_);
   const long total = engine_.store().pipeline_count();
   for (json& p : engine_.store().pipelines(static_cast<int>(total), 0)) {
@@ -242,6 +277,27 @@ json Manager::resume(const std::string& id) {
   p["reason"] = "";
   start_stage(p, p["current"].get<int>());
   return require(id);
+}
+
+void Manager::remove(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  json p = require(id);
+  const std::string state = p["state"];
+  if (state == "running" || state == "stopping") {
+    fail(ErrorCode::conflict,
+         "pipeline \"" + id + "\" is " + state +
+             "; stop it (POST /v1/pipelines/" + id +
+             "/stop) and wait until it is stopped before deleting it");
+  }
+  // The record goes first, so that on_job_removed finds no pipeline to
+  // update while the stage jobs are deleted.
+  engine_.store().remove_pipeline(id);
+  for (const json& stage : p["stages"]) {
+    if (const std::string job_id = stage["job_id"];
+        engine_.job(job_id).has_value()) {
+      engine_.remove(job_id);
+    }
+  }
 }
 
 std::optional<json> Manager::get(const std::string& id) {
@@ -337,6 +393,37 @@ void Manager::on_job_end(const jobs::Job& job) {
     p["state"] = "failed";
     p["reason"] = label + ": " + job.reason;
     break;
+  }
+  engine_.store().put_pipeline(p);
+}
+
+// A deleted stage job never ends, so without this its pipeline would wait
+// for it forever. The stage runs again (as a new job) when the pipeline is
+// resumed.
+void Manager::on_job_removed(const jobs::Job& job) {
+  if (job.pipeline_id.empty()) {
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  auto found = engine_.store().pipeline(job.pipeline_id);
+  if (!found) {
+    return;
+  }
+  json p = *found;
+  json& stage = p["stages"][job.stage];
+  if (stage["job_id"] != job.id) {
+    return;
+  }
+  const std::string what = "its job " + job.id + " was deleted";
+  stage["state"] = "deleted";
+  stage["job_id"] = "";
+  stage["reason"] = what;
+  const std::string state = p["state"];
+  if (p["current"] == job.stage &&
+      (state == "running" || state == "stopping")) {
+    p["state"] = state == "running" ? "failed" : "stopped";
+    p["reason"] = stage_label(job.stage, stage["name"]) + ": " + what +
+                  "; resume runs the stage again";
   }
   engine_.store().put_pipeline(p);
 }

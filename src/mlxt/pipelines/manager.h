@@ -28,11 +28,13 @@ struct StageSpec {
 struct PipelineSpec {
   std::string name;
   std::vector<StageSpec> stages;
+  bool run = false; // start it once created
 };
 
 //! Parses and validates a POST /v1/pipelines body: {"name", "stages": [{
 //! "name", "method", "config": {...}, "input": {"model": PATH} |
-//! "previous"}]}. The first stage's input defaults to its config's "model",
+//! "previous"}], "run": bool}. The first stage's input defaults to its
+//! config's "model",
 //! later ones to "previous"; config.method may repeat the stage's method.
 //! Each stage's config is checked as it will run, hand-over included.
 //! Throws Error(invalid_config) listing every problem, one per line, each
@@ -42,8 +44,9 @@ PipelineSpec parse_pipeline_spec(const nlohmann::json& body);
 
 class Manager {
 public:
-  //! Registers with `engine` and continues pipelines a previous server
-  //! left running (their stage jobs were interrupted or finished).
+  //! Registers with `engine` (job ends and deletions) and continues
+  //! pipelines a previous server left running (their stage jobs were
+  //! interrupted or finished).
   explicit Manager(jobs::Engine& engine);
 
   //! Records a new pipeline (state "created"); returns its record.
@@ -58,11 +61,17 @@ public:
   //! finished stages never run again.
   nlohmann::json resume(const std::string& id);
 
+  //! Deletes a pipeline that is not running or stopping, with its stage
+  //! jobs and their run folders (outputs included). Error(not_found),
+  //! Error(conflict).
+  void remove(const std::string& id);
+
   std::optional<nlohmann::json> get(const std::string& id);
   std::vector<nlohmann::json> list(int limit, int offset);
 
 private:
   void on_job_end(const jobs::Job& job);
+  void on_job_removed(const jobs::Job& job);
   void start_stage(nlohmann::json& pipeline, int index);
   nlohmann::json require(const std::string& id);
 

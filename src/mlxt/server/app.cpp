@@ -76,7 +76,7 @@ json openapi_document(const std::string& title,
     if (!params.empty()) {
       op["parameters"] = params;
     }
-    if (r.public_page) {
+    if (r.public_route) {
       op["security"] = json::array(); // no token needed
     }
     if (r.method == "POST") {
@@ -100,9 +100,11 @@ json openapi_document(const std::string& title,
 std::vector<Route> common_routes(AppContext& app,
                                  std::shared_ptr<const json> openapi) {
   return {
+      // Probes carry no token, so health answers without one and says
+      // nothing a stranger could use (no paths, no job counts: /metrics).
       {"GET",
        "/health",
-       "Status, uptime and job counts",
+       "Status, uptime and the store's journal mode (no token needed)",
        [&app](const Request&) {
          const double uptime =
              std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -111,19 +113,20 @@ std::vector<Route> common_routes(AppContext& app,
          return Response::json(
              {{"status", "ok"},
               {"uptime_seconds", uptime},
-              {"jobs", app.engine.counts()},
-              {"store", {{"journal_mode", app.engine.store().journal_mode()}}},
-              {"data_dir", app.roots.at(0).string()}});
-       }},
+              {"store",
+               {{"journal_mode", app.engine.store().journal_mode()}}}});
+       },
+       true},
       {"GET",
        "/health/live",
-       "The process answers",
+       "The process answers (no token needed)",
        [](const Request&) {
          return Response::json({{"status", "alive"}});
-       }},
+       },
+       true},
       {"GET",
        "/health/ready",
-       "The store answers and the trainer exists",
+       "The store answers and the trainer exists (no token needed)",
        [&app](const Request&) {
          const bool store = app.engine.store().journal_mode() == "wal";
          const bool trainer =
@@ -133,7 +136,8 @@ std::vector<Route> common_routes(AppContext& app,
               {"store", store},
               {"trainer", trainer}},
              store && trainer ? 200 : 503);
-       }},
+       },
+       true},
       {"GET",
        "/metrics",
        "Prometheus metrics",

@@ -9,8 +9,10 @@ namespace mlxt::server {
 
 using nlohmann::json;
 
-BodyReader::BodyReader(json body, std::vector<std::string> keys)
-    : body_(std::move(body)) {
+BodyReader::BodyReader(json body,
+                       std::vector<std::string> keys,
+                       std::string where)
+    : body_(std::move(body)), where_(std::move(where)) {
   for (const auto& [key, value] : body_.items()) {
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
       continue;
@@ -24,7 +26,7 @@ BodyReader::BodyReader(json body, std::vector<std::string> keys)
 }
 
 void BodyReader::problem(const std::string& key, const std::string& what) {
-  problems_.push_back(key + ": " + what);
+  problems_.push_back(where_ + key + ": " + what);
 }
 
 std::string BodyReader::string(const std::string& key, bool required) {
@@ -91,6 +93,11 @@ json BodyReader::object(const std::string& key) {
     return json::object();
   }
   return body_[key];
+}
+
+void BodyReader::merge(const BodyReader& inner) {
+  problems_.insert(
+      problems_.end(), inner.problems_.begin(), inner.problems_.end());
 }
 
 void BodyReader::finish() const {

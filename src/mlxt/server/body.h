@@ -14,8 +14,11 @@ namespace mlxt::server {
 
 class BodyReader {
 public:
-  //! `keys`: every key the route accepts.
-  BodyReader(nlohmann::json body, std::vector<std::string> keys);
+  //! `keys`: every key the route accepts. `where` prefixes each problem's
+  //! key, for an object inside a body ("schedule.").
+  BodyReader(nlohmann::json body,
+             std::vector<std::string> keys,
+             std::string where = "");
 
   //! The string at `key`; "" (and a problem) when required and missing.
   std::string string(const std::string& key, bool required);
@@ -26,6 +29,9 @@ public:
   nlohmann::json object(const std::string& key);
   bool has(const std::string& key) const { return body_.contains(key); }
 
+  //! Takes the problems of `inner` (a reader of an object inside this
+  //! body), so that finish() reports both.
+  void merge(const BodyReader& inner);
   //! Throws Error(invalid_config) listing every problem found so far.
   void finish() const;
 
@@ -33,6 +39,7 @@ private:
   void problem(const std::string& key, const std::string& what);
 
   nlohmann::json body_;
+  std::string where_;
   std::vector<std::string> problems_;
 };
 

@@ -16,15 +16,16 @@ namespace {
 // POST /v1/optimizers/validate: {"optimizer": NAME, "params": {...},
 // "schedule": {"name": NAME, "params": {...}}} -> the values with defaults.
 Response validate_optimizer(const Request& r) {
-  const json body = r.json();
-  if (!body.contains("optimizer") || !body["optimizer"].is_string()) {
-    fail(ErrorCode::invalid_config,
-         "\"optimizer\" (a name from GET /v1/optimizers) is required",
-         {.key = "optimizer"});
-  }
-  const std::string name = body["optimizer"];
-  const json params = body.value("params", json::object());
-  json out = {{"valid", true}};
+  BodyReader body(r.json(), {"optimizer", "params", "schedule"});
+  const std::string name = body.string("optimizer", true);
+  const json params = body.object("params");
+  const bool scheduled = body.has("schedule");
+  BodyReader schedule_body(
+      body.object("schedule"), {"name", "params"}, "schedule.");
+  const std::string schedule = schedule_body.string("name", scheduled);
+  const json sparams = schedule_body.object("params");
+  body.merge(schedule_body);
+  body.finish();
   const auto& specs = optim::optimizer_specs();
   auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& s) {
     return s.name == name;
@@ -33,14 +34,12 @@ Response validate_optimizer(const Request& r) {
     // make_optimizer names the unknown optimizer with a suggestion.
     optim::make_optimizer(name, params, optim::constant_schedule(0.0f));
   }
+  json out = {{"valid", true}};
   out["optimizer"] = {{"name", name},
                       {"params",
                        optim::resolve_params(
                            "optimizer '" + name + "'", spec->params, params)}};
-  if (body.contains("schedule")) {
-    const json& s = body["schedule"];
-    const std::string schedule = s.value("name", "");
-    const json sparams = s.value("params", json::object());
+  if (scheduled) {
     optim::make_schedule(schedule, sparams);
     for (const auto& ss : optim::schedule_specs()) {
       if (ss.name == schedule) {

@@ -2,6 +2,9 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace mlxt::server {
 
 struct HttpClient::Impl {
@@ -21,6 +24,13 @@ ClientResponse convert(const httplib::Result& r) {
   out.status = r->status;
   out.body = r->body;
   out.content_type = r->get_header_value("Content-Type");
+  for (const auto& [name, value] : r->headers) {
+    std::string key = name;
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) {
+      return std::tolower(c);
+    });
+    out.headers[key] = value;
+  }
   return out;
 }
 

@@ -15,6 +15,7 @@ struct ClientResponse {
   int status = 0; // 0 when no response came (see body for why)
   std::string body;
   std::string content_type;
+  std::map<std::string, std::string> headers; // lower-case names
 
   //! The body as JSON (null when it is not JSON).
   nlohmann::json json() const;

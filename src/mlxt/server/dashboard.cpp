@@ -169,9 +169,18 @@ std::vector<Route> dashboard_routes() {
                Response r;
                r.content_type = "text/html; charset=utf-8";
                r.body = kPage;
+               // The page's own inline script and style and requests to this
+               // server only; never inside another site's frame.
+               r.headers = {{"Content-Security-Policy",
+                             "default-src 'none'; script-src 'unsafe-inline'; "
+                             "style-src 'unsafe-inline'; connect-src 'self'; "
+                             "frame-ancestors 'none'; base-uri 'none'; "
+                             "form-action 'none'"},
+                            {"X-Frame-Options", "DENY"},
+                            {"X-Content-Type-Options", "nosniff"}};
                return r;
              }};
-  page.public_page = true;
+  page.public_route = true;
   return {page};
 }
 

@@ -212,7 +212,17 @@ Response error_response() {
     return error_body(
         status_for(e.code()), error_code_name(e.code()), e.what(), details);
   } catch (const nlohmann::json::exception& e) {
-    return error_body(400, "invalid_request", e.what(), nullptr);
+    // A route read a value without checking its type first: the library's
+    // "[json.exception.type_error.302] " tag means nothing to a client.
+    std::string what = e.what();
+    if (what.starts_with("[json.exception.")) {
+      what = what.substr(what.find(']') + 1);
+      what.erase(0, what.find_first_not_of(' '));
+    }
+    return error_body(400,
+                      "invalid_request",
+                      "the request body holds an unexpected value: " + what,
+                      nullptr);
   } catch (const std::exception& e) {
     return error_body(500, "internal", e.what(), nullptr);
   }
@@ -252,6 +262,9 @@ HttpServer::HttpServer(HttpOptions options, std::vector<Route> routes)
     }
     Response out = dispatch(std::move(r), headers);
     res.status = out.status;
+    for (const auto& [name, value] : out.headers) {
+      res.set_header(name.c_str(), value);
+    }
     if (out.stream) {
       auto stream = std::move(out.stream);
       res.set_chunked_content_provider(
@@ -276,6 +289,14 @@ HttpServer::HttpServer(HttpOptions options, std::vector<Route> routes)
   auto handle_with_body = [this, answer](const httplib::Request& req,
                                          httplib::Response& res,
                                          const httplib::ContentReader& read) {
+    // A request with neither Content-Length nor chunked framing has no body
+    // (RFC 9112 6.3; `curl -X POST` sends such a stop): httplib would read
+    // until the client gives up instead.
+    if (!req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding")) {
+      answer(req, "", res);
+      return;
+    }
     std::string body;
     bool too_large = false;
     const bool complete = read([&](const char* data, size_t n) {
@@ -379,6 +400,15 @@ HttpServer::dispatch(Request request,
   return response;
 }
 
+bool HttpServer::answers_to(const std::string& host) const {
+  const bool wildcard = options_.host == "0.0.0.0" || options_.host == "::";
+  return is_loopback_host(host) || host == lower(options_.host) ||
+         (wildcard && !options_.token.empty()) ||
+         std::find(options_.allowed_hosts.begin(),
+                   options_.allowed_hosts.end(),
+                   host) != options_.allowed_hosts.end();
+}
+
 Response
 HttpServer::route(Request& request,
                   const std::multimap<std::string, std::string>& headers,
@@ -392,9 +422,10 @@ HttpServer::route(Request& request,
         break;
       }
     }
-    if (!options_.token.empty() && !(found && found->public_page)) {
+    if (!options_.token.empty() && !(found && found->public_route)) {
       std::string given = header(headers, "authorization");
-      if (given.starts_with("Bearer ")) {
+      // The scheme is case-insensitive (RFC 9110 11.1).
+      if (lower(given.substr(0, 7)) == "bearer ") {
         given = given.substr(7);
       } else {
         given = header(headers, "x-api-token");
@@ -409,19 +440,26 @@ HttpServer::route(Request& request,
     // DNS rebinding: a browser page may reach a loopback server under a
     // foreign name; only names this server answers to are accepted.
     const std::string host = host_name(header(headers, "host"));
-    const bool wildcard = options_.host == "0.0.0.0" || options_.host == "::";
-    const bool allowed = is_loopback_host(host) ||
-                         host == lower(options_.host) ||
-                         (wildcard && !options_.token.empty()) ||
-                         std::find(options_.allowed_hosts.begin(),
-                                   options_.allowed_hosts.end(),
-                                   host) != options_.allowed_hosts.end();
-    if (!allowed) {
+    if (!answers_to(host)) {
       throw HttpError{400,
                       "invalid_host",
                       "Host \"" + host +
                           "\" is not one this server answers "
                           "to (see --allow-host)"};
+    }
+    // Cross-site requests: a page elsewhere can POST without a body (stop,
+    // resume) or as text/plain with no CORS preflight, but its browser
+    // names the page's origin; only this server's own pages are accepted.
+    if (auto origin = headers.find("origin"); origin != headers.end()) {
+      const size_t scheme = origin->second.find("://");
+      if (scheme == std::string::npos ||
+          !answers_to(host_name(origin->second.substr(scheme + 3)))) {
+        throw HttpError{403,
+                        "forbidden_origin",
+                        "Origin \"" + origin->second +
+                            "\" is not a page of this server; requests "
+                            "from other sites are refused (see --allow-host)"};
+      }
     }
     if (request.method != "GET" && !request.body.empty()) {
       const std::string type = lower(header(headers, "content-type"));

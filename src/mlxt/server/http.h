@@ -1,7 +1,8 @@
 // The HTTP layer: a route table, requests and responses as plain structs,
 // and a server that applies the security checks every route shares (token,
-// Host allow-list, JSON content type on writes, body size limit whatever the
-// framing, JSON nesting limit, an exclusive port) and maps errors to
+// Host and Origin allow-list, JSON content type on writes, body size limit
+// whatever the framing, JSON nesting limit, an exclusive port) and maps errors
+// to
 // `{"error": {"code", "message", "details"}}` bodies. The only file that
 // includes cpp-httplib.
 #pragma once
@@ -39,6 +40,8 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  //! Extra response headers (the dashboard's Content-Security-Policy).
+  std::map<std::string, std::string> headers;
   //! When set, the body is streamed: called once, it writes chunks until
   //! it returns (server-sent events).
   std::function<void(const StreamWriter& write)> stream;
@@ -62,9 +65,10 @@ struct Route {
   std::string pattern; // "/v1/jobs/{id}"; a last "{path*}" takes the rest
   std::string summary; // one line, for /openapi.json
   Handler handler;
-  //! A static page that holds no data (the dashboard): served without the
-  //! API token, so a browser can load it and then ask for the token.
-  bool public_page = false;
+  //! A route that reveals no data (the dashboard page, health probes):
+  //! served without the API token, so a browser can load the page and then
+  //! ask for the token, and a probe needs no secret.
+  bool public_route = false;
   //! POST: the body's JSON schema in /openapi.json; null: any object.
   nlohmann::json request_schema = nullptr;
 };
@@ -111,6 +115,8 @@ public:
                     const std::multimap<std::string, std::string>& headers);
 
 private:
+  //! True for a host name (of a Host or Origin header) this server accepts.
+  bool answers_to(const std::string& host) const;
   Response route(Request& request,
                  const std::multimap<std::string, std::string>& headers,
                  std::string& pattern);

@@ -79,7 +79,7 @@ Response create(AppContext& app, const json& body) {
   pipelines::PipelineSpec spec = pipelines::parse_pipeline_spec(body);
   const json ignored = confine_spec(app, spec);
   json p = app.pipelines.create(spec);
-  if (body.value("run", false)) {
+  if (spec.run) {
     p = app.pipelines.run(p["id"]);
   }
   p["ignored_keys"] = ignored;
@@ -242,6 +242,14 @@ std::vector<Route> pipeline_routes(AppContext& app) {
        [&app](const Request& r) {
          return Response::json(
              with_progress(app, require(app, r.params.at("id"))));
+       }},
+      {"DELETE",
+       "/v1/pipelines/{id}",
+       "Delete a pipeline that is not running, with its stage jobs and "
+       "their run folders",
+       [&app](const Request& r) {
+         app.pipelines.remove(r.params.at("id"));
+         return Response::json({{"deleted", r.params.at("id")}});
        }},
       {"POST",
        "/v1/pipelines/{id}/run",
