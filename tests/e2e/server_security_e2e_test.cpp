@@ -7,8 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <iostream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -28,27 +32,15 @@ namespace fs = std::filesystem;
 // string) and returns the status line of the answer. Sending stops as soon
 // as the server answers or closes, as a client would.
 std::string post_chunked(int port, const std::string& path, size_t total) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
+  int fd = connect_loopback(port);
+  if (fd < 0) {
     return "no connection";
   }
   timeval timeout{.tv_sec = 10, .tv_usec = 0};
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   auto send_all = [fd](const std::string& s) {
-    for (size_t at = 0; at < s.size();) {
-      ssize_t n = send(fd, s.data() + at, s.size() - at, MSG_NOSIGNAL);
-      if (n <= 0) {
-        return false;
-      }
-      at += static_cast<size_t>(n);
-    }
-    return true;
+    return mlxt::testing::send_all(fd, s);
   };
   auto answered = [fd] {
     pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
@@ -87,28 +79,92 @@ std::string post_chunked(int port, const std::string& path, size_t total) {
 
 // Sends `request` as it is and returns the answer's status line.
 std::string raw_request(int port, const std::string& request) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  timeval timeout{.tv_sec = 10, .tv_usec = 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  const int fd = connect_loopback(port);
   std::string reply;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-          static_cast<ssize_t>(request.size())) {
-    char buffer[4096];
-    while (reply.find("\r\n") == std::string::npos) {
-      ssize_t n = recv(fd, buffer, sizeof buffer, 0);
-      if (n <= 0) {
+  if (fd >= 0 && send_all(fd, request)) {
+    for (auto until =
+             std::chrono::steady_clock::now() + std::chrono::seconds(10);
+         reply.find("\r\n") == std::string::npos &&
+         std::chrono::steady_clock::now() < until;) {
+      if (!read_available(fd, reply)) {
         break;
       }
-      reply.append(buffer, static_cast<size_t>(n));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
-  close(fd);
+  if (fd >= 0) {
+    close(fd);
+  }
   return reply.substr(0, reply.find("\r\n"));
+}
+
+// Sends a request for job `id`'s server-sent events on a raw socket (no
+// thread per stream, so a test can hold a hundred); -1 without a connection.
+int open_events(int port, const std::string& id, const std::string& token) {
+  int fd = connect_loopback(port);
+  if (fd >= 0 && !send_all(fd,
+                           "GET /v1/jobs/" + id +
+                               "/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                               "Authorization: Bearer " +
+                               token + "\r\n\r\n")) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Polls each socket's input until every one holds `text` (true) or
+// `seconds` pass.
+bool all_receive(const std::vector<int>& fds,
+                 std::vector<std::string>& received,
+                 const std::string& text,
+                 double seconds) {
+  return eventually(
+      [&] {
+        bool all = true;
+        for (size_t i = 0; i < fds.size(); ++i) {
+          read_available(fds[i], received[i]);
+          all = all && received[i].find(text) != std::string::npos;
+        }
+        return all;
+      },
+      seconds);
+}
+
+// GET `path` on a raw socket: the answer's status line, or "" when none
+// came within `seconds` (HttpClient would wait minutes).
+std::string status_line(int port,
+                        const std::string& path,
+                        const std::string& token,
+                        double seconds) {
+  int fd = connect_loopback(port);
+  std::string got;
+  if (fd >= 0 &&
+      send_all(
+          fd,
+          "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+              (token.empty() ? "" : "Authorization: Bearer " + token + "\r\n") +
+              "Connection: close\r\n\r\n")) {
+    eventually(
+        [&] {
+          return !read_available(fd, got) ||
+                 got.find("\r\n") != std::string::npos;
+        },
+        seconds);
+  }
+  close(fd);
+  return got.substr(0, got.find("\r\n"));
+}
+
+size_t thread_count(pid_t pid) {
+  const auto tasks = fs::path("/proc") / std::to_string(pid) / "task";
+  return static_cast<size_t>(
+      std::distance(fs::directory_iterator(tasks), fs::directory_iterator()));
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+      .count();
 }
 
 class ServerSecurityE2E : public ::testing::Test {
@@ -517,6 +573,155 @@ TEST_F(ServerSecurityE2E, DashboardForbidsFramingAndForeignContent) {
        {"default-src 'none'", "connect-src 'self'", "frame-ancestors 'none'"}) {
     EXPECT_NE(csp.find(part), std::string::npos) << csp;
   }
-}
+
+  // Issue 19.8: 16 open event streams, or 16 sockets sending a request slowly,
+  // held httplib's 16 workers, and /health/live timed out, also on a server
+  // with a token (the slow senders need none).
+  TEST_F(ServerSecurityE2E, StreamsAndSlowHeadersCannotLockThePort) {
+    const std::string token = "conn-test-token";
+    Server server(data_dir(),
+                  {"--max_concurrent_jobs", "0", "--api_token", token});
+    server.set_token(token);
+    server.start();
+    HttpClient c = server.framework(token);
+    const std::string id = queued_job(c);
+    const int port = server.framework_port();
+    const size_t idle_threads = thread_count(server.pid());
+
+    // 20 sockets dribble a request line, a byte every half second.
+    std::vector<int> slow;
+    for (int i = 0; i < 20; ++i) {
+      slow.push_back(connect_loopback(port));
+      ASSERT_GE(slow.back(), 0);
+      ASSERT_TRUE(send_all(slow.back(), "GET /hea"));
+    }
+    const auto slow_start = std::chrono::steady_clock::now();
+    std::atomic<bool> dribbling{true};
+    std::thread dribble([&] {
+      const std::string rest = "lth/live HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+      for (size_t at = 0; dribbling && at < rest.size(); ++at) {
+        for (int fd : slow) {
+          send_all(fd, rest.substr(at, 1));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    });
+
+    std::vector<int> streams;
+    for (int i = 0; i < 100; ++i) {
+      streams.push_back(open_events(port, id, token));
+      ASSERT_GE(streams.back(), 0);
+    }
+    std::vector<std::string> received(streams.size());
+    EXPECT_TRUE(all_receive(streams, received, "event: state", 10))
+        << "streams served: "
+        << std::count_if(received.begin(), received.end(), [](const auto& r) {
+             return r.find("event: state") != std::string::npos;
+           });
+
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(status_line(port, "/health/live", token, 1), "HTTP/1.1 200 OK");
+    const double live_seconds = seconds_since(t0);
+    EXPECT_LT(live_seconds, 1.0);
+    // Without the token the answer (whatever it is) comes as fast.
+    EXPECT_NE(status_line(port, "/health/live", "", 1), "");
+    std::cout << "/health/live with 100 streams and 20 slow senders: "
+              << live_seconds * 1000 << " ms\n";
+
+    // The slow senders are dropped at the 5 s header deadline.
+    EXPECT_TRUE(eventually(
+        [&] {
+          std::string ignored;
+          return std::none_of(slow.begin(), slow.end(), [&](int fd) {
+            return read_available(fd, ignored);
+          });
+        },
+        8))
+        << "slow senders still connected";
+    EXPECT_GE(seconds_since(slow_start), 4.5);
+    dribbling = false;
+    dribble.join();
+    for (int fd : slow) {
+      close(fd);
+    }
+
+    // Closed streams give their threads back before they have news to send.
+    const size_t open_threads = thread_count(server.pid());
+    for (int i = 0; i < 50; ++i) {
+      close(streams[i]);
+    }
+    EXPECT_TRUE(eventually(
+        [&] { return thread_count(server.pid()) + 45 <= open_threads; }, 3))
+        << open_threads << " threads before closing 50 streams, "
+        << thread_count(server.pid()) << " after";
+
+    // The others still follow the job to its end.
+    const std::vector<int> open(streams.begin() + 50, streams.end());
+    std::vector<std::string> ends(open.size());
+    ASSERT_EQ(c.post("/v1/jobs/" + id + "/stop", json::object()).status, 202);
+    EXPECT_TRUE(all_receive(open, ends, "event: end", 5));
+    for (int fd : open) {
+      close(fd);
+    }
+    EXPECT_TRUE(eventually(
+        [&] { return thread_count(server.pid()) <= idle_threads + 2; }, 3))
+        << idle_threads << " threads idle, " << thread_count(server.pid())
+        << " after every stream closed";
+    EXPECT_EQ(server.stop(), 0);
+  }
+
+  // Issue 19.8: one client address holds at most --max_connections_per_client
+  // connections; the next is answered 503 at once instead of waiting.
+  TEST_F(ServerSecurityE2E, ConnectionsPastThePerClientCapAreRefused) {
+    Server server(data_dir(),
+                  {"--max_concurrent_jobs",
+                   "0",
+                   "--max_connections_per_client",
+                   "4",
+                   "--api_token",
+                   "t"});
+    server.set_token("t");
+    server.start();
+    HttpClient c = server.framework("t");
+    const std::string id = queued_job(c);
+    const int port = server.framework_port();
+
+    // Four streams, each retried until served: the job's POST may still hold
+    // a slot for a moment after its answer.
+    std::vector<int> streams;
+    ASSERT_TRUE(eventually(
+        [&] {
+          int fd = open_events(port, id, "t");
+          std::string got;
+          eventually(
+              [&] {
+                return !read_available(fd, got) ||
+                       got.find("\r\n\r\n") != std::string::npos;
+              },
+              5);
+          if (got.starts_with("HTTP/1.1 200")) {
+            streams.push_back(fd);
+          } else {
+            close(fd);
+          }
+          return streams.size() == 4;
+        },
+        10));
+
+    auto refused = c.get("/health/live");
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    EXPECT_EQ(refused.json()["error"]["code"], "too_many_connections")
+        << refused.body;
+    close(streams[0]);
+    EXPECT_TRUE(eventually(
+        [&] {
+          return status_line(port, "/health/live", "t", 1) == "HTTP/1.1 200 OK";
+        },
+        3));
+    for (size_t i = 1; i < streams.size(); ++i) {
+      close(streams[i]);
+    }
+    EXPECT_EQ(server.stop(), 0);
+  }
 
 } // namespace

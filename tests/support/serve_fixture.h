@@ -1,5 +1,6 @@
 // What the server end-to-end tests share: free loopback ports, polling with
-// a deadline, and one real `mlxt serve` child process on free ports.
+// a deadline, raw sockets for what a well-behaved client never sends, and
+// one real `mlxt serve` child process on free ports.
 #pragma once
 
 #include <sys/types.h>
@@ -17,6 +18,16 @@ namespace mlxt::testing {
 
 //! A TCP port on 127.0.0.1 that nothing listens on now.
 int free_port();
+
+//! A TCP connection to 127.0.0.1:port (a blocking socket), or -1.
+int connect_loopback(int port);
+
+//! Sends all of `data` on `fd`; false once the peer has gone.
+bool send_all(int fd, const std::string& data);
+
+//! Appends what has arrived on `fd` to `into` without waiting; false once
+//! the peer has closed the connection (or reset it).
+bool read_available(int fd, std::string& into);
 
 //! True while `pid` runs (a zombie waiting for its reaper does not count).
 bool alive(pid_t pid);
@@ -45,6 +56,7 @@ public:
   void set_token(const std::string& token) { token_ = token; }
   int framework_port() const { return framework_port_; }
   int platform_port() const { return platform_port_; }
+  pid_t pid() const { return pid_; }
   std::string log() const;
 
 private:

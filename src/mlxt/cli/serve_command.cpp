@@ -102,6 +102,12 @@ void add_serve_command(CLI::App& app) {
                   "$HF_TOKEN)");
   cmd->add_option(
       "--max_body_bytes", o->max_body_bytes, "Largest request body accepted");
+  cmd->add_option("--max_connections_per_client",
+                  o->max_connections_per_client,
+                  "Connections one client address may hold open per "
+                  "listener, streams included; past it: 503 (raise it "
+                  "behind a proxy)")
+      ->check(CLI::PositiveNumber);
   cmd->callback([o, generate, token_file, allow_roots] {
     for (const auto& r : *allow_roots) {
       o->allowed_roots.emplace_back(r);

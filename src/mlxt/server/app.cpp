@@ -249,6 +249,8 @@ void serve(ServeOptions o) {
                        .token = o.token,
                        .allowed_hosts = o.allowed_hosts,
                        .max_body_bytes = o.max_body_bytes,
+                       .max_connections_per_client =
+                           o.max_connections_per_client,
                        .on_response = [&app, name](const std::string& method,
                                                    const std::string& route,
                                                    int status,

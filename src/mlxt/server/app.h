@@ -29,6 +29,8 @@ struct ServeOptions {
   // Folders besides data_dir that requests may name (models, datasets).
   std::vector<std::filesystem::path> allowed_roots;
   size_t max_body_bytes = 1 << 20;
+  // Per listener; behind a proxy every client shares its address.
+  size_t max_connections_per_client = 128;
   std::string hub_url;           // "": $HF_ENDPOINT or huggingface.co
   std::filesystem::path trainer; // the mlxt binary; empty: this program
 };

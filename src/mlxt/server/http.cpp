@@ -1,13 +1,19 @@
 #include "mlxt/server/http.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstring>
 
 #include "mlxt/core/error.h"
+#include "mlxt/server/connections.h"
 #include "mlxt/server/host.h"
 #include "mlxt/server/json_depth.h"
 
@@ -127,6 +133,227 @@ Response payload_too_large() {
                     nullptr);
 }
 
+using Clock = std::chrono::steady_clock;
+
+// "ip", port of a socket's peer (`peer`) or own end.
+void socket_address(int fd, bool peer, std::string& ip, int& port) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  auto* a = reinterpret_cast<sockaddr*>(&addr);
+  ip.clear();
+  port = 0;
+  if ((peer ? getpeername(fd, a, &len) : getsockname(fd, a, &len)) != 0) {
+    return;
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+    port = ntohs(v4->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+    port = ntohs(v6->sin6_port);
+  }
+  ip = text;
+}
+
+// One accepted connection. httplib's own socket stream (not in Debian's
+// header) grants every read its timeout anew, so a client sending a byte
+// every few seconds held a worker forever; reads here also end at the
+// request's header deadline, and when the listener stops.
+class ConnectionStream : public httplib::Stream {
+public:
+  ConnectionStream(int fd, const std::atomic<socket_t>& listener)
+      : fd_(fd), listener_(listener) {}
+  using httplib::Stream::write; // write(std::string), beside the override
+
+  void set_deadline(Clock::time_point t) { deadline_ = t; }
+  void clear_deadline() { deadline_ = Clock::time_point::max(); }
+
+  // True once the next request's first byte is here, before `until`.
+  bool wait_for_request(Clock::time_point until) {
+    return begin_ < end_ || wait_readable(until);
+  }
+
+  bool is_readable() const override {
+    return begin_ < end_ || wait_readable(read_until());
+  }
+
+  // A peer that has closed its end is gone: streams notice it before they
+  // have anything to write.
+  bool is_writable() const override {
+    pollfd p{.fd = fd_, .events = POLLOUT | POLLRDHUP, .revents = 0};
+    return poll(&p, 1, kIoTimeoutMs) > 0 && (p.revents & POLLOUT) &&
+           !(p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+  }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (begin_ == end_) {
+      if (!wait_readable(read_until())) {
+        return -1;
+      }
+      const ssize_t n = recv(fd_, buffer_, sizeof buffer_, 0);
+      if (n <= 0) {
+        return n;
+      }
+      begin_ = 0;
+      end_ = static_cast<size_t>(n);
+    }
+    const size_t n = std::min(size, end_ - begin_);
+    std::memcpy(ptr, buffer_ + begin_, n);
+    begin_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    pollfd p{.fd = fd_, .events = POLLOUT, .revents = 0};
+    if (poll(&p, 1, kIoTimeoutMs) <= 0) {
+      return -1;
+    }
+    return send(fd_, ptr, size, MSG_NOSIGNAL);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    socket_address(fd_, true, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    socket_address(fd_, false, ip, port);
+  }
+  socket_t socket() const override { return fd_; }
+
+private:
+  static constexpr int kIoTimeoutMs = 5000; // httplib's read/write default
+
+  Clock::time_point read_until() const {
+    return std::min(deadline_,
+                    Clock::now() + std::chrono::milliseconds(kIoTimeoutMs));
+  }
+
+  // Polls in short slices so that a stopped listener ends the wait.
+  bool wait_readable(Clock::time_point until) const {
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - Clock::now());
+      if (left.count() <= 0 || listener_ == INVALID_SOCKET) {
+        return false;
+      }
+      pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
+      const int ready =
+          poll(&p, 1, static_cast<int>(std::min<long>(left.count(), 100)));
+      if (ready != 0) {
+        return ready > 0;
+      }
+    }
+  }
+
+  const int fd_;
+  const std::atomic<socket_t>& listener_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  char buffer_[4096];
+  size_t begin_ = 0;
+  size_t end_ = 0;
+};
+
+// httplib's task queue hook, served by a thread per connection.
+class ConnectionQueue : public httplib::TaskQueue {
+public:
+  explicit ConnectionQueue(size_t max_threads) : threads_(max_threads) {}
+  void enqueue(std::function<void()> fn) override {
+    threads_.run(std::move(fn));
+  }
+  void shutdown() override { threads_.wait_idle(); }
+
+private:
+  TaskThreads threads_;
+};
+
+// httplib's server with its connection loop replaced (the virtual it offers
+// for TLS): a thread per connection, so streams cannot starve short
+// requests; a header deadline, so slow senders are dropped; and a cap per
+// client address. Requests are still parsed and answered by httplib.
+class Listener : public httplib::Server {
+public:
+  explicit Listener(const HttpOptions& o)
+      : slots_(o.max_connections_per_client),
+        header_timeout_(o.header_timeout_seconds) {
+    new_task_queue = [n = o.max_connections] { return new ConnectionQueue(n); };
+  }
+
+  // httplib listens with a backlog of 5: a burst of connections (a hundred
+  // event streams reconnecting) overflowed it, and each dropped SYN cost
+  // its client a one-second retransmit. Listening again resizes it.
+  void widen_backlog() { ::listen(svr_sock_, SOMAXCONN); }
+
+private:
+  bool process_and_close_socket(socket_t sock) override {
+    ConnectionStream stream(sock, svr_sock_);
+    std::string client;
+    int port = 0;
+    stream.get_remote_ip_and_port(client, port);
+    if (slots_.acquire(client)) {
+      serve(stream);
+      slots_.release(client);
+    } else {
+      refuse(stream);
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return true;
+  }
+
+  // Keep-alive requests on one connection, as httplib's loop serves them.
+  void serve(ConnectionStream& stream) {
+    auto until = Clock::now() + header_timeout_;
+    stream.set_deadline(until);
+    for (size_t left = keep_alive_max_count_; left > 0; --left) {
+      if (!stream.wait_for_request(until)) {
+        return;
+      }
+      if (left != keep_alive_max_count_) {
+        stream.set_deadline(Clock::now() + header_timeout_);
+      }
+      bool closed = false;
+      // Called once the headers are in: the body and the answer are not
+      // bound by the header deadline.
+      auto headers_read = [&stream](httplib::Request&) {
+        stream.clear_deadline();
+      };
+      if (!process_request(stream, left == 1, closed, headers_read) || closed) {
+        return;
+      }
+      until = Clock::now() + std::chrono::seconds(keep_alive_timeout_sec_);
+    }
+  }
+
+  void refuse(ConnectionStream& stream) {
+    const std::string body =
+        error_body(503,
+                   "too_many_connections",
+                   "this client already holds " +
+                       std::to_string(slots_.per_client()) +
+                       " connections to this server, the most it serves at "
+                       "once (--max_connections_per_client); close one and "
+                       "retry",
+                   {{"max_connections_per_client", slots_.per_client()}})
+            .body;
+    stream.write("HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
+                 "application/json\r\nContent-Length: " +
+                 std::to_string(body.size()) +
+                 "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + body);
+    // Closing with the request unread would reset the connection, and the
+    // client could lose the answer: read what it sends for a moment first.
+    ::shutdown(stream.socket(), SHUT_WR);
+    stream.set_deadline(Clock::now() + std::chrono::milliseconds(200));
+    char sink[4096];
+    while (stream.read(sink, sizeof sink) > 0) {
+    }
+  }
+
+  ClientSlots slots_;
+  const std::chrono::seconds header_timeout_;
+};
+
 } // namespace
 
 nlohmann::json Request::json() const {
@@ -229,16 +456,16 @@ Response error_response() {
 }
 
 struct HttpServer::Impl {
-  httplib::Server server;
+  explicit Impl(const HttpOptions& options) : server(options) {}
+  Listener server;
   int port = 0;
 };
 
 HttpServer::HttpServer(HttpOptions options, std::vector<Route> routes)
     : options_(std::move(options)), routes_(std::move(routes)),
-      impl_(std::make_unique<Impl>()) {
+      impl_(std::make_unique<Impl>(options_)) {
   auto& s = impl_->server;
   s.set_payload_max_length(options_.max_body_bytes);
-  s.new_task_queue = [] { return new httplib::ThreadPool(16); };
   // httplib's default adds SO_REUSEPORT, with which a second server binds
   // the same port and the kernel splits requests between the two; plain
   // SO_REUSEADDR only allows rebinding over connections in TIME_WAIT.
@@ -270,8 +497,9 @@ HttpServer::HttpServer(HttpOptions options, std::vector<Route> routes)
       res.set_chunked_content_provider(
           out.content_type, [stream](size_t, httplib::DataSink& sink) {
             stream([&sink](const std::string& chunk) {
+              // An empty write would end the chunked body: it is a probe.
               return sink.is_writable() &&
-                     sink.write(chunk.data(), chunk.size());
+                     (chunk.empty() || sink.write(chunk.data(), chunk.size()));
             });
             sink.done();
             return true;
@@ -372,6 +600,7 @@ int HttpServer::bind() {
              std::to_string(options_.port) +
              " (address in use, or not an address of this machine)");
   }
+  s.widen_backlog();
   return impl_->port;
 }
 

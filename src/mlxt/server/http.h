@@ -1,8 +1,8 @@
 // The HTTP layer: a route table, requests and responses as plain structs,
 // and a server that applies the security checks every route shares (token,
 // Host and Origin allow-list, JSON content type on writes, body size limit
-// whatever the framing, JSON nesting limit, an exclusive port) and maps errors
-// to
+// whatever the framing, JSON nesting limit, an exclusive port, connection
+// limits that streams and slow clients cannot exhaust) and maps errors to
 // `{"error": {"code", "message", "details"}}` bodies. The only file that
 // includes cpp-httplib.
 #pragma once
@@ -33,7 +33,8 @@ struct Request {
   int query_int(const std::string& name, int fallback, int min, int max) const;
 };
 
-//! Writes one chunk of a streamed body; false when the client has gone.
+//! Writes one chunk of a streamed body; false when the client has gone. An
+//! empty chunk writes nothing and only asks whether the client is there.
 using StreamWriter = std::function<bool(const std::string& chunk)>;
 
 struct Response {
@@ -83,6 +84,14 @@ struct HttpOptions {
   size_t max_body_bytes = 1 << 20;
   //! Arrays and objects nested deeper in a body are refused before parsing.
   size_t max_json_depth = 64;
+  //! Connections one client address holds at once, streams included; past
+  //! it a connection is answered 503 and closed.
+  size_t max_connections_per_client = 128;
+  //! Seconds a request's line and headers may take to arrive, counted from
+  //! the connection's accept (first request) or the request's first byte.
+  int header_timeout_seconds = 5;
+  //! Connections served at once (a thread each); past it, new ones wait.
+  size_t max_connections = 1024;
   //! Told about every response: method, route pattern ("" when none
   //! matched), status and seconds spent.
   std::function<void(const std::string&, const std::string&, int, double)>

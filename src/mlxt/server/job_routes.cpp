@@ -180,7 +180,7 @@ Response events(AppContext& app, const Request& r) {
         write(sse("end", job_summary(*job)));
         return;
       }
-      // A comment now and then finds out when the client has gone.
+      // A comment now and then keeps proxies from closing an idle stream.
       if (std::chrono::steady_clock::now() - last_write >
           std::chrono::seconds(10)) {
         if (!write(": keep-alive\n\n")) {
@@ -188,7 +188,9 @@ Response events(AppContext& app, const Request& r) {
         }
         last_write = std::chrono::steady_clock::now();
       }
-      if (stopping->load()) {
+      // A client that has gone ends the stream now, not at the next
+      // keep-alive: its connection holds a thread.
+      if (stopping->load() || !write("")) {
         return;
       }
       // Metrics lines are polled; state changes wake the wait at once.
