@@ -573,155 +573,156 @@ TEST_F(ServerSecurityE2E, DashboardForbidsFramingAndForeignContent) {
        {"default-src 'none'", "connect-src 'self'", "frame-ancestors 'none'"}) {
     EXPECT_NE(csp.find(part), std::string::npos) << csp;
   }
+}
 
-  // Issue 19.8: 16 open event streams, or 16 sockets sending a request slowly,
-  // held httplib's 16 workers, and /health/live timed out, also on a server
-  // with a token (the slow senders need none).
-  TEST_F(ServerSecurityE2E, StreamsAndSlowHeadersCannotLockThePort) {
-    const std::string token = "conn-test-token";
-    Server server(data_dir(),
-                  {"--max_concurrent_jobs", "0", "--api_token", token});
-    server.set_token(token);
-    server.start();
-    HttpClient c = server.framework(token);
-    const std::string id = queued_job(c);
-    const int port = server.framework_port();
-    const size_t idle_threads = thread_count(server.pid());
+// Issue 19.8: 16 open event streams, or 16 sockets sending a request slowly,
+// held httplib's 16 workers, and /health/live timed out, also on a server
+// with a token (the slow senders need none).
+TEST_F(ServerSecurityE2E, StreamsAndSlowHeadersCannotLockThePort) {
+  const std::string token = "conn-test-token";
+  Server server(data_dir(),
+                {"--max_concurrent_jobs", "0", "--api_token", token});
+  server.set_token(token);
+  server.start();
+  HttpClient c = server.framework(token);
+  const std::string id = queued_job(c);
+  const int port = server.framework_port();
+  const size_t idle_threads = thread_count(server.pid());
 
-    // 20 sockets dribble a request line, a byte every half second.
-    std::vector<int> slow;
-    for (int i = 0; i < 20; ++i) {
-      slow.push_back(connect_loopback(port));
-      ASSERT_GE(slow.back(), 0);
-      ASSERT_TRUE(send_all(slow.back(), "GET /hea"));
-    }
-    const auto slow_start = std::chrono::steady_clock::now();
-    std::atomic<bool> dribbling{true};
-    std::thread dribble([&] {
-      const std::string rest = "lth/live HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-      for (size_t at = 0; dribbling && at < rest.size(); ++at) {
-        for (int fd : slow) {
-          send_all(fd, rest.substr(at, 1));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // 20 sockets dribble a request line, a byte every half second.
+  std::vector<int> slow;
+  for (int i = 0; i < 20; ++i) {
+    slow.push_back(connect_loopback(port));
+    ASSERT_GE(slow.back(), 0);
+    ASSERT_TRUE(send_all(slow.back(), "GET /hea"));
+  }
+  const auto slow_start = std::chrono::steady_clock::now();
+  std::atomic<bool> dribbling{true};
+  std::thread dribble([&] {
+    const std::string rest = "lth/live HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    for (size_t at = 0; dribbling && at < rest.size(); ++at) {
+      for (int fd : slow) {
+        send_all(fd, rest.substr(at, 1));
       }
-    });
-
-    std::vector<int> streams;
-    for (int i = 0; i < 100; ++i) {
-      streams.push_back(open_events(port, id, token));
-      ASSERT_GE(streams.back(), 0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
-    std::vector<std::string> received(streams.size());
-    EXPECT_TRUE(all_receive(streams, received, "event: state", 10))
-        << "streams served: "
-        << std::count_if(received.begin(), received.end(), [](const auto& r) {
-             return r.find("event: state") != std::string::npos;
-           });
+  });
 
-    auto t0 = std::chrono::steady_clock::now();
-    EXPECT_EQ(status_line(port, "/health/live", token, 1), "HTTP/1.1 200 OK");
-    const double live_seconds = seconds_since(t0);
-    EXPECT_LT(live_seconds, 1.0);
-    // Without the token the answer (whatever it is) comes as fast.
-    EXPECT_NE(status_line(port, "/health/live", "", 1), "");
-    std::cout << "/health/live with 100 streams and 20 slow senders: "
-              << live_seconds * 1000 << " ms\n";
+  std::vector<int> streams;
+  for (int i = 0; i < 100; ++i) {
+    streams.push_back(open_events(port, id, token));
+    ASSERT_GE(streams.back(), 0);
+  }
+  std::vector<std::string> received(streams.size());
+  EXPECT_TRUE(all_receive(streams, received, "event: state", 10))
+      << "streams served: "
+      << std::count_if(received.begin(), received.end(), [](const auto& r) {
+           return r.find("event: state") != std::string::npos;
+         });
 
-    // The slow senders are dropped at the 5 s header deadline.
-    EXPECT_TRUE(eventually(
-        [&] {
-          std::string ignored;
-          return std::none_of(slow.begin(), slow.end(), [&](int fd) {
-            return read_available(fd, ignored);
-          });
-        },
-        8))
-        << "slow senders still connected";
-    EXPECT_GE(seconds_since(slow_start), 4.5);
-    dribbling = false;
-    dribble.join();
-    for (int fd : slow) {
-      close(fd);
-    }
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(status_line(port, "/health/live", token, 1), "HTTP/1.1 200 OK");
+  const double live_seconds = seconds_since(t0);
+  EXPECT_LT(live_seconds, 1.0);
+  // Without the token the answer (whatever it is) comes as fast.
+  EXPECT_NE(status_line(port, "/health/live", "", 1), "");
+  std::cout << "/health/live with 100 streams and 20 slow senders: "
+            << live_seconds * 1000 << " ms\n";
 
-    // Closed streams give their threads back before they have news to send.
-    const size_t open_threads = thread_count(server.pid());
-    for (int i = 0; i < 50; ++i) {
-      close(streams[i]);
-    }
-    EXPECT_TRUE(eventually(
-        [&] { return thread_count(server.pid()) + 45 <= open_threads; }, 3))
-        << open_threads << " threads before closing 50 streams, "
-        << thread_count(server.pid()) << " after";
-
-    // The others still follow the job to its end.
-    const std::vector<int> open(streams.begin() + 50, streams.end());
-    std::vector<std::string> ends(open.size());
-    ASSERT_EQ(c.post("/v1/jobs/" + id + "/stop", json::object()).status, 202);
-    EXPECT_TRUE(all_receive(open, ends, "event: end", 5));
-    for (int fd : open) {
-      close(fd);
-    }
-    EXPECT_TRUE(eventually(
-        [&] { return thread_count(server.pid()) <= idle_threads + 2; }, 3))
-        << idle_threads << " threads idle, " << thread_count(server.pid())
-        << " after every stream closed";
-    EXPECT_EQ(server.stop(), 0);
+  // The slow senders are dropped at the 5 s header deadline.
+  EXPECT_TRUE(eventually(
+      [&] {
+        std::string ignored;
+        return std::none_of(slow.begin(), slow.end(), [&](int fd) {
+          return read_available(fd, ignored);
+        });
+      },
+      8))
+      << "slow senders still connected";
+  EXPECT_GE(seconds_since(slow_start), 4.5);
+  dribbling = false;
+  dribble.join();
+  for (int fd : slow) {
+    close(fd);
   }
 
-  // Issue 19.8: one client address holds at most --max_connections_per_client
-  // connections; the next is answered 503 at once instead of waiting.
-  TEST_F(ServerSecurityE2E, ConnectionsPastThePerClientCapAreRefused) {
-    Server server(data_dir(),
-                  {"--max_concurrent_jobs",
-                   "0",
-                   "--max_connections_per_client",
-                   "4",
-                   "--api_token",
-                   "t"});
-    server.set_token("t");
-    server.start();
-    HttpClient c = server.framework("t");
-    const std::string id = queued_job(c);
-    const int port = server.framework_port();
-
-    // Four streams, each retried until served: the job's POST may still hold
-    // a slot for a moment after its answer.
-    std::vector<int> streams;
-    ASSERT_TRUE(eventually(
-        [&] {
-          int fd = open_events(port, id, "t");
-          std::string got;
-          eventually(
-              [&] {
-                return !read_available(fd, got) ||
-                       got.find("\r\n\r\n") != std::string::npos;
-              },
-              5);
-          if (got.starts_with("HTTP/1.1 200")) {
-            streams.push_back(fd);
-          } else {
-            close(fd);
-          }
-          return streams.size() == 4;
-        },
-        10));
-
-    auto refused = c.get("/health/live");
-    EXPECT_EQ(refused.status, 503) << refused.body;
-    EXPECT_EQ(refused.json()["error"]["code"], "too_many_connections")
-        << refused.body;
-    close(streams[0]);
-    EXPECT_TRUE(eventually(
-        [&] {
-          return status_line(port, "/health/live", "t", 1) == "HTTP/1.1 200 OK";
-        },
-        3));
-    for (size_t i = 1; i < streams.size(); ++i) {
-      close(streams[i]);
-    }
-    EXPECT_EQ(server.stop(), 0);
+  // Closed streams give their threads back before they have news to send.
+  const size_t open_threads = thread_count(server.pid());
+  for (int i = 0; i < 50; ++i) {
+    close(streams[i]);
   }
+  EXPECT_TRUE(eventually(
+      [&] { return thread_count(server.pid()) + 45 <= open_threads; }, 3))
+      << open_threads << " threads before closing 50 streams, "
+      << thread_count(server.pid()) << " after";
+
+  // The others still follow the job to its end.
+  const std::vector<int> open(streams.begin() + 50, streams.end());
+  std::vector<std::string> ends(open.size());
+  ASSERT_EQ(c.post("/v1/jobs/" + id + "/stop", json::object()).status, 202);
+  EXPECT_TRUE(all_receive(open, ends, "event: end", 5));
+  for (int fd : open) {
+    close(fd);
+  }
+  EXPECT_TRUE(eventually(
+      [&] { return thread_count(server.pid()) <= idle_threads + 2; }, 3))
+      << idle_threads << " threads idle, " << thread_count(server.pid())
+      << " after every stream closed";
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// Issue 19.8: one client address holds at most --max_connections_per_client
+// connections; the next is answered 503 at once instead of waiting.
+TEST_F(ServerSecurityE2E, ConnectionsPastThePerClientCapAreRefused) {
+  Server server(data_dir(),
+                {"--max_concurrent_jobs",
+                 "0",
+                 "--max_connections_per_client",
+                 "4",
+                 "--api_token",
+                 "t"});
+  server.set_token("t");
+  server.start();
+  HttpClient c = server.framework("t");
+  const std::string id = queued_job(c);
+  const int port = server.framework_port();
+
+  // Four streams, each retried until served: the job's POST may still hold
+  // a slot for a moment after its answer.
+  std::vector<int> streams;
+  ASSERT_TRUE(eventually(
+      [&] {
+        int fd = open_events(port, id, "t");
+        std::string got;
+        eventually(
+            [&] {
+              return !read_available(fd, got) ||
+                     got.find("\r\n\r\n") != std::string::npos;
+            },
+            5);
+        if (got.starts_with("HTTP/1.1 200")) {
+          streams.push_back(fd);
+        } else {
+          close(fd);
+        }
+        return streams.size() == 4;
+      },
+      10));
+
+  auto refused = c.get("/health/live");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.json()["error"]["code"], "too_many_connections")
+      << refused.body;
+  close(streams[0]);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return status_line(port, "/health/live", "t", 1) == "HTTP/1.1 200 OK";
+      },
+      3));
+  for (size_t i = 1; i < streams.size(); ++i) {
+    close(streams[i]);
+  }
+  EXPECT_EQ(server.stop(), 0);
+}
 
 } // namespace
