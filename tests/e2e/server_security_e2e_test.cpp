@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -343,6 +344,35 @@ TEST_F(ServerSecurityE2E, ArtifactSymlinkOutOfTheRunFolderIsNotServed) {
     EXPECT_EQ(r.body.find("TOP SECRET"), std::string::npos) << path;
   }
   EXPECT_EQ(c.get(base + "config.json").status, 200);
+}
+
+// The soak (bench/results/2026-12-08-server-soak.md) saw one status read
+// in 30,000 answer 500: the artifact listing walked into a checkpoint being
+// written (".step-N.tmp-PID/") and asked the size of a file the trainer had
+// just renamed away. Hidden folders are not walked, and what vanishes is
+// left out.
+TEST_F(ServerSecurityE2E, ArtifactListingSkipsFoldersBeingWritten) {
+  Server server(data_dir(), {"--max-concurrent-jobs", "0"});
+  server.start();
+  HttpClient c = server.framework();
+  const std::string id = queued_job(c);
+  const fs::path run = data_dir() / "runs" / id;
+  write_file(run / "checkpoints/.step-00000005.tmp-123/trainable.safetensors",
+             "partial");
+  write_file(run / "checkpoints/step-00000004/trainable.safetensors", "done");
+  auto r = c.get("/v1/jobs/" + id);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json job = r.json();
+  std::set<std::string> listed;
+  for (const auto& a : job["artifacts"]) {
+    listed.insert(a["path"].get<std::string>());
+  }
+  EXPECT_TRUE(
+      listed.contains("checkpoints/step-00000004/trainable.safetensors"))
+      << r.body;
+  for (const auto& path : listed) {
+    EXPECT_EQ(path.find(".tmp-"), std::string::npos) << path;
+  }
 }
 
 // Issue 19.6: convert with out "jobs.db" replaced the job store.

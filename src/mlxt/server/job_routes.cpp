@@ -23,6 +23,11 @@ jobs::Job require_job(AppContext& app, const Request& r) {
   return *job;
 }
 
+// The run folder's files while the trainer writes it: hidden entries (a
+// checkpoint being written in ".step-N.tmp-PID/", a file's atomic-write
+// temporary) are left out, and so is what vanishes during the walk (a
+// temporary folder renamed into place, an old checkpoint retired), which
+// would otherwise fail the request.
 json artifacts(const jobs::Job& job) {
   json files = json::array();
   std::error_code ec;
@@ -30,10 +35,18 @@ json artifacts(const jobs::Job& job) {
   for (auto it = fs::recursive_directory_iterator(root, ec);
        !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (it->is_regular_file() && !name.starts_with(".")) {
+    if (it->path().filename().string().starts_with(".")) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    std::error_code gone;
+    if (!it->is_regular_file(gone)) {
+      continue;
+    }
+    const std::uintmax_t bytes = it->file_size(gone);
+    if (!gone) {
       files.push_back({{"path", fs::relative(it->path(), root).string()},
-                       {"bytes", it->file_size()}});
+                       {"bytes", bytes}});
     }
   }
   return files;
