@@ -349,20 +349,25 @@ void Manager::start_stage(json& p, int index) {
   engine_.store().put_pipeline(p);
 }
 
+std::optional<json> Manager::pipeline_of_stage_job(const jobs::Job& job) {
+  std::optional<json> p = engine_.store().pipeline(job.pipeline_id);
+  if (!p || (*p)["stages"][job.stage]["job_id"] != job.id) {
+    return std::nullopt;
+  }
+  return p;
+}
+
 void Manager::on_job_end(const jobs::Job& job) {
-  if (job.pipeline_id.empty()) {
+  if (job.pipeline_id.empty()) { // not a stage: no lock needed
     return;
   }
   std::lock_guard lock(mutex_);
-  auto found = engine_.store().pipeline(job.pipeline_id);
+  std::optional<json> found = pipeline_of_stage_job(job);
   if (!found) {
     return;
   }
-  json p = *found;
+  json& p = *found;
   json& stage = p["stages"][job.stage];
-  if (stage["job_id"] != job.id) {
-    return;
-  }
   stage["state"] = jobs::job_state_name(job.state);
   stage["reason"] = job.reason;
   const std::string label = stage_label(job.stage, stage["name"]);
@@ -401,19 +406,16 @@ void Manager::on_job_end(const jobs::Job& job) {
 // for it forever. The stage runs again (as a new job) when the pipeline is
 // resumed.
 void Manager::on_job_removed(const jobs::Job& job) {
-  if (job.pipeline_id.empty()) {
+  if (job.pipeline_id.empty()) { // not a stage: no lock needed
     return;
   }
   std::lock_guard lock(mutex_);
-  auto found = engine_.store().pipeline(job.pipeline_id);
+  std::optional<json> found = pipeline_of_stage_job(job);
   if (!found) {
     return;
   }
-  json p = *found;
+  json& p = *found;
   json& stage = p["stages"][job.stage];
-  if (stage["job_id"] != job.id) {
-    return;
-  }
   const std::string what = "its job " + job.id + " was deleted";
   stage["state"] = "deleted";
   stage["job_id"] = "";

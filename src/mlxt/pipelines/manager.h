@@ -72,6 +72,10 @@ public:
 private:
   void on_job_end(const jobs::Job& job);
   void on_job_removed(const jobs::Job& job);
+  //! The pipeline of stage job `job` when that stage still runs as `job`,
+  //! or nullopt (the pipeline gone, or the stage moved on to another job).
+  //! Called with mutex_ held.
+  std::optional<nlohmann::json> pipeline_of_stage_job(const jobs::Job& job);
   void start_stage(nlohmann::json& pipeline, int index);
   nlohmann::json require(const std::string& id);
 
