@@ -8,6 +8,7 @@
 
 #include "mlxt/config/document.h"
 #include "mlxt/config/registry.h"
+#include "mlxt/core/ascii.h"
 
 namespace mlxt::config {
 
@@ -66,9 +67,7 @@ TrainConfig load_train_config(const std::filesystem::path& file,
   if (file.empty()) {
     document.source = "defaults";
   } else {
-    std::string extension = file.extension().string();
-    std::transform(
-        extension.begin(), extension.end(), extension.begin(), ::tolower);
+    const std::string extension = ascii_lower(file.extension().string());
     if (extension == ".yaml" || extension == ".yml") {
       document = detail::read_yaml_config(file);
     } else if (extension == ".json") {

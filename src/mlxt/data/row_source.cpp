@@ -1,5 +1,6 @@
 #include "mlxt/data/row_source.h"
 
+#include "mlxt/core/ascii.h"
 #include "mlxt/core/error.h"
 #include "mlxt/data/readers.h"
 
@@ -31,11 +32,7 @@ std::string format_extension(const fs::path& file) {
   if (p.extension() == ".gz") {
     p = p.stem();
   }
-  std::string ext = p.extension().string();
-  for (char& c : ext) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return ext;
+  return ascii_lower(p.extension().string());
 }
 
 // ".json" files are either one array or JSON Lines; the first byte says.

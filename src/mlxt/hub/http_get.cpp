@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 
+#include "mlxt/core/ascii.h"
 #include "mlxt/core/error.h"
 
 namespace mlxt::hub {
@@ -31,10 +32,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   }
   const size_t colon = line.find(':');
   if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    for (char& c : name) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
+    const std::string name = ascii_lower(line.substr(0, colon));
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(" \t"));
     value.erase(value.find_last_not_of(" \t\r\n") + 1);

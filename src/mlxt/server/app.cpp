@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "mlxt/core/ascii.h"
 #include "mlxt/core/error.h"
 #include "mlxt/server/host.h"
 #include "mlxt/server/routes.h"
@@ -85,9 +86,7 @@ json openapi_document(const std::string& title,
       op["requestBody"] = {
           {"content", {{"application/json", {{"schema", schema}}}}}};
     }
-    std::string method = r.method;
-    std::transform(method.begin(), method.end(), method.begin(), ::tolower);
-    paths[path][method] = op;
+    paths[path][ascii_lower(r.method)] = op;
   }
   return {{"openapi", "3.0.3"},
           {"info", {{"title", title}, {"version", "1"}}},

@@ -2,8 +2,7 @@
 
 #include <httplib.h>
 
-#include <algorithm>
-#include <cctype>
+#include "mlxt/core/ascii.h"
 
 namespace mlxt::server {
 
@@ -25,11 +24,7 @@ ClientResponse convert(const httplib::Result& r) {
   out.body = r->body;
   out.content_type = r->get_header_value("Content-Type");
   for (const auto& [name, value] : r->headers) {
-    std::string key = name;
-    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) {
-      return std::tolower(c);
-    });
-    out.headers[key] = value;
+    out.headers[ascii_lower(name)] = value;
   }
   return out;
 }

@@ -5,16 +5,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "mlxt/core/ascii.h"
+
 namespace mlxt::server {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-    return std::tolower(c);
-  });
-  return s;
-}
 
 bool is_port(const std::string& s) {
   return !s.empty() && s.size() <= 5 &&
@@ -26,7 +21,7 @@ bool is_port(const std::string& s) {
 } // namespace
 
 std::string host_name(const std::string& header_value) {
-  const std::string value = lower(header_value);
+  const std::string value = ascii_lower(header_value);
   if (value.starts_with("[")) {
     const size_t close = value.find(']');
     if (close == std::string::npos) {
@@ -57,7 +52,7 @@ bool is_loopback_host(const std::string& host) {
   if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
     return IN6_IS_ADDR_LOOPBACK(&v6);
   }
-  return lower(host) == "localhost";
+  return ascii_lower(host) == "localhost";
 }
 
 } // namespace mlxt::server

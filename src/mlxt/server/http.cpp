@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "mlxt/core/ascii.h"
 #include "mlxt/core/error.h"
 #include "mlxt/server/connections.h"
 #include "mlxt/server/host.h"
@@ -20,13 +21,6 @@
 namespace mlxt::server {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-    return std::tolower(c);
-  });
-  return s;
-}
 
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> parts;
@@ -485,7 +479,7 @@ HttpServer::HttpServer(HttpOptions options, std::vector<Route> routes)
     r.body = std::move(body);
     std::multimap<std::string, std::string> headers;
     for (const auto& [k, v] : req.headers) {
-      headers.emplace(lower(k), v);
+      headers.emplace(ascii_lower(k), v);
     }
     Response out = dispatch(std::move(r), headers);
     res.status = out.status;
@@ -631,7 +625,7 @@ HttpServer::dispatch(Request request,
 
 bool HttpServer::answers_to(const std::string& host) const {
   const bool wildcard = options_.host == "0.0.0.0" || options_.host == "::";
-  return is_loopback_host(host) || host == lower(options_.host) ||
+  return is_loopback_host(host) || host == ascii_lower(options_.host) ||
          (wildcard && !options_.token.empty()) ||
          std::find(options_.allowed_hosts.begin(),
                    options_.allowed_hosts.end(),
@@ -654,7 +648,7 @@ HttpServer::route(Request& request,
     if (!options_.token.empty() && !(found && found->public_route)) {
       std::string given = header(headers, "authorization");
       // The scheme is case-insensitive (RFC 9110 11.1).
-      if (lower(given.substr(0, 7)) == "bearer ") {
+      if (ascii_lower(given.substr(0, 7)) == "bearer ") {
         given = given.substr(7);
       } else {
         given = header(headers, "x-api-token");
@@ -691,7 +685,7 @@ HttpServer::route(Request& request,
       }
     }
     if (request.method != "GET" && !request.body.empty()) {
-      const std::string type = lower(header(headers, "content-type"));
+      const std::string type = ascii_lower(header(headers, "content-type"));
       if (!type.starts_with("application/json")) {
         throw HttpError{415,
                         "unsupported_media_type",
