@@ -85,11 +85,7 @@ protected:
                                      "--num_layers",
                                      "-1"};
     args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<std::pair<std::string, std::string>> env;
-    if (!failpoints.empty()) {
-      env.emplace_back("MLXT_FAILPOINTS", failpoints);
-    }
-    return run_command(args, env);
+    return run_with_failpoints(args, failpoints);
   }
 
   // Runs `args` as run "killed", SIGKILLed after step 7 (newest checkpoint:

@@ -7,7 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mlxt/core/sha256.h"
 #include "support/test_support.h"
 #include "support/training_fixtures.h"
 
@@ -57,11 +56,7 @@ protected:
                                                    "--num_layers",
                                                    "-1"});
     args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<std::pair<std::string, std::string>> env;
-    if (!failpoints.empty()) {
-      env.emplace_back("MLXT_FAILPOINTS", failpoints);
-    }
-    return run_command(args, env);
+    return run_with_failpoints(args, failpoints);
   }
 
   TempDir dir_;
@@ -117,23 +112,11 @@ TEST_F(GrpoE2E, KilledAndResumedMatchesTheUninterruptedRun) {
   EXPECT_EQ(resumes[0]["step"], 4);
   EXPECT_EQ(resumes[0]["exact"], true);
   // Steps 5..10 of the resumed run report what the uninterrupted run did.
-  auto whole_trains =
-      metric_events(read_metrics(dir_ / "runs/whole/metrics.jsonl"), "train");
-  std::map<int, json> by_step;
-  for (const auto& t : metric_events(records, "train")) {
-    by_step[t["step"].get<int>()] = without_timings(t); // the resumed wins
-  }
-  ASSERT_EQ(whole_trains.size(), 10u);
-  for (const auto& t : whole_trains) {
-    EXPECT_EQ(by_step[t["step"].get<int>()], without_timings(t));
-  }
-  auto digest = [this](const std::string& run_id) {
-    const fs::path file = dir_ / "runs" / run_id /
-                          "checkpoints/step-00000010/trainable.safetensors";
-    EXPECT_TRUE(fs::exists(file)) << file;
-    return mlxt::sha256_file_hex(file);
-  };
-  EXPECT_EQ(digest("killed"), digest("whole"));
+  ASSERT_EQ(
+      metric_events(read_metrics(dir_ / "runs/whole/metrics.jsonl"), "train")
+          .size(),
+      10u);
+  expect_resumed_run_matches(dir_ / "runs", "whole", "killed", 10);
 }
 
 // Full fine-tuning trains against a frozen copy of the starting weights:

@@ -9,7 +9,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mlxt/core/sha256.h"
 #include "support/test_support.h"
 #include "support/training_fixtures.h"
 
@@ -61,11 +60,7 @@ protected:
                                                    "--num_layers",
                                                    "-1"});
     args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<std::pair<std::string, std::string>> env;
-    if (!failpoints.empty()) {
-      env.emplace_back("MLXT_FAILPOINTS", failpoints);
-    }
-    return run_command(args, env);
+    return run_with_failpoints(args, failpoints);
   }
 
   TempDir dir_;
@@ -161,20 +156,7 @@ TEST_F(PpoE2E, KilledMidRolloutAndResumedMatchesTheUninterruptedRun) {
   // The controller moves it after every batch (by at most 20% x 16
   // completions / horizon 100).
   EXPECT_NE(whole_trains.back()["kl_coef"].get<double>(), 0.05);
-  std::map<int, json> by_step;
-  for (const auto& t : metric_events(records, "train")) {
-    by_step[t["step"].get<int>()] = without_timings(t); // the resumed wins
-  }
-  for (const auto& t : whole_trains) {
-    EXPECT_EQ(by_step[t["step"].get<int>()], without_timings(t));
-  }
-  auto digest = [this](const std::string& run_id) {
-    const fs::path file = dir_ / "runs" / run_id /
-                          "checkpoints/step-00000009/trainable.safetensors";
-    EXPECT_TRUE(fs::exists(file)) << file;
-    return mlxt::sha256_file_hex(file);
-  };
-  EXPECT_EQ(digest("killed"), digest("whole"));
+  expect_resumed_run_matches(dir_ / "runs", "whole", "killed", 9);
 }
 
 // The KL term's reference is the starting policy: for full fine-tuning a

@@ -93,13 +93,9 @@ protected:
 
   CommandResult resume(const std::string& run_id,
                        const std::string& failpoints = "") {
-    std::vector<std::pair<std::string, std::string>> env;
-    if (!failpoints.empty()) {
-      env.emplace_back("MLXT_FAILPOINTS", failpoints);
-    }
-    return run_command(
+    return run_with_failpoints(
         {mlxt_binary(), "train", "--resume", (dir_ / "runs" / run_id).string()},
-        env);
+        failpoints);
   }
 
   // The loss and data cursor of each step, the last record of each step

@@ -1,7 +1,11 @@
 #include "support/training_fixtures.h"
 
 #include <fstream>
+#include <iomanip>
+#include <map>
+#include <sstream>
 
+#include "mlxt/core/sha256.h"
 #include "support/test_support.h"
 
 namespace mlxt::testing {
@@ -142,6 +146,39 @@ json without_timings(json record) {
     record.erase(key);
   }
   return record;
+}
+
+CommandResult run_with_failpoints(const std::vector<std::string>& args,
+                                  const std::string& failpoints) {
+  std::vector<std::pair<std::string, std::string>> env;
+  if (!failpoints.empty()) {
+    env.emplace_back("MLXT_FAILPOINTS", failpoints);
+  }
+  return run_command(args, env);
+}
+
+void expect_resumed_run_matches(const fs::path& runs,
+                                const std::string& whole,
+                                const std::string& resumed,
+                                int last_step) {
+  const std::vector<json> whole_trains =
+      metric_events(read_metrics(runs / whole / "metrics.jsonl"), "train");
+  std::map<int, json> by_step;
+  for (const auto& t :
+       metric_events(read_metrics(runs / resumed / "metrics.jsonl"), "train")) {
+    by_step[t["step"].get<int>()] = without_timings(t); // the resumed wins
+  }
+  for (const auto& t : whole_trains) {
+    EXPECT_EQ(by_step[t["step"].get<int>()], without_timings(t));
+  }
+  std::ostringstream step;
+  step << "checkpoints/step-" << std::setw(8) << std::setfill('0') << last_step
+       << "/trainable.safetensors";
+  const fs::path a = runs / whole / step.str();
+  const fs::path b = runs / resumed / step.str();
+  ASSERT_TRUE(fs::exists(a)) << a;
+  ASSERT_TRUE(fs::exists(b)) << b;
+  EXPECT_EQ(sha256_file_hex(b), sha256_file_hex(a));
 }
 
 } // namespace mlxt::testing

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/test_support.h"
+
 namespace mlxt::testing {
 
 //! train.jsonl (64 rows) and valid.jsonl (8 rows) in `dir`: "Echo: <word>"
@@ -36,6 +38,20 @@ std::vector<std::string> train_command(const std::string& method,
                                        const std::filesystem::path& dir,
                                        const std::string& run_id,
                                        const std::vector<std::string>& flags);
+
+//! Runs `args` with MLXT_FAILPOINTS set to `failpoints` (core/failpoint.h:
+//! "train.step:6" SIGKILLs the trainer after step 6); "" sets none.
+CommandResult run_with_failpoints(const std::vector<std::string>& args,
+                                  const std::string& failpoints);
+
+//! Expects run `resumed` under `runs` (killed, then resumed to the end) to
+//! have reported every train record of the uninterrupted run `whole`, the
+//! resumed copy of a step counting where both exist, timings aside, and to
+//! have left the same trainable arrays in its checkpoint of `last_step`.
+void expect_resumed_run_matches(const std::filesystem::path& runs,
+                                const std::string& whole,
+                                const std::string& resumed,
+                                int last_step);
 
 //! Every record of a metrics.jsonl file.
 std::vector<nlohmann::json> read_metrics(const std::filesystem::path& file);
